@@ -1,0 +1,1 @@
+"""Aggregate data, indicators and their expressions (汇总数据与指标)."""
