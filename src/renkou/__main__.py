@@ -1,0 +1,3 @@
+from renkou.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Writing the append-only audit log (审计日志).
+
+Every write of registered data, every view of a full person record, every export of person-level
+data and every login goes through :func:`record`. Writes of :class:`AuditedModel` rows are
+recorded automatically by signals (see ``signals.py``); reads and exports are recorded by the
+services that perform them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+
+from . import actor as actor_ctx
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def serialise_instance(instance: models.Model) -> dict[str, Any]:
+    """Concrete field values of a row, foreign keys as their ids, ready for JSON."""
+    exclude = set(getattr(instance, "audit_exclude", ()))
+    out: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in exclude:
+            continue
+        out[field.attname] = _jsonable(getattr(instance, field.attname))
+    return out
+
+
+def serialise_loaded(instance: models.Model) -> dict[str, Any] | None:
+    loaded = getattr(instance, "_audit_loaded", None)
+    if loaded is None:
+        return None
+    exclude = set(getattr(instance, "audit_exclude", ()))
+    by_attname = {f.attname: f for f in instance._meta.concrete_fields}
+    return {k: _jsonable(v) for k, v in loaded.items() if k in by_attname and by_attname[k].name not in exclude}
+
+
+def record(action: str, obj: models.Model | None = None, *, user: Any | None = None, object_type: str = "",
+           object_id: str = "", object_repr: str = "", area_code: str = "", before: dict | None = None,
+           after: dict | None = None, detail: dict | None = None, address: str | None = None):
+    """Append one audit event. The actor defaults to the one acting in this context."""
+    from .models import AuditEvent
+
+    current = actor_ctx.current()
+    if user is None and current is not None:
+        user = current.effective_user
+    if address is None and current is not None:
+        address = current.address
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        if not area_code and hasattr(obj, "audit_area"):
+            area_code = obj.audit_area()
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    detail = dict(detail or {})
+    if current is not None:
+        detail.setdefault("via", current.via)
+    return AuditEvent.objects.create(
+        actor=user if authenticated else None,
+        actor_username=(user.get_username() if authenticated else (detail.pop("username", "") or "")),
+        action=action, object_type=object_type, object_id=object_id, object_repr=object_repr[:200],
+        area_code=area_code or "", before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None, detail=_jsonable(detail) or None, address=address,
+    )

@@ -1,0 +1,283 @@
+"""Core models: areas (org units), accounts with scopes, append-only audit, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import areacodes
+from .roles import ROLE_LABELS, Role
+
+
+class Area(models.Model):
+    """A statistical division (统计用区划) at any level, keyed by its code.
+
+    ``code`` is the 12-digit statistical code, or 15 digits for a village group (村民小组).
+    The subtree of an area is every code starting with :attr:`prefix`.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("province")
+        PREFECTURE = 2, _("prefecture")
+        COUNTY = 3, _("county")
+        TOWNSHIP = 4, _("township")
+        VILLAGE = 5, _("village")
+        GROUP = 6, _("village group")
+
+    code = models.CharField(_("code"), max_length=15, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, db_index=True)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name=_("parent"))
+    urban_rural = models.CharField(_("urban–rural class"), max_length=3, blank=True,
+                                   choices=[(k, v[0]) for k, v in areacodes.URBAN_RURAL.items()])
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    peer_group = models.CharField(_("peer group"), max_length=20, blank=True,
+                                  help_text=_("subdistrict / town / township … for ranking among peers"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def prefix(self) -> str:
+        return areacodes.prefix(self.code, self.level)
+
+    def clean(self) -> None:
+        problem = areacodes.problem(self.code, self.level)
+        if problem:
+            raise ValidationError({"code": problem})
+
+    def is_valid_on(self, day) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    def ancestors(self) -> list[Area]:
+        codes = areacodes.ancestor_codes(self.code, self.level)
+        by_code = {a.code: a for a in Area.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+
+class AreaChange(models.Model):
+    """Crosswalk of merged, renamed, split or recoded areas: history is kept, never rewritten."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", _("merged into")
+        RENAME = "rename", _("renamed")
+        SPLIT = "split", _("split into")
+        RECODE = "recode", _("recoded")
+        ABOLISH = "abolish", _("abolished")
+
+    old_code = models.CharField(_("old code"), max_length=15, db_index=True)
+    new_code = models.CharField(_("new code"), max_length=15, blank=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    effective = models.DateField(_("effective date"))
+    old_name = models.CharField(_("old name"), max_length=100, blank=True)
+    new_name = models.CharField(_("new name"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["effective", "old_code"]
+        constraints = [models.UniqueConstraint(fields=["old_code", "new_code", "effective"], name="uniq_area_change")]
+
+    def __str__(self) -> str:
+        return f"{self.old_code} → {self.new_code or '—'} ({self.kind}, {self.effective})"
+
+
+class User(AbstractUser):
+    """An account of one post: a role and the areas it captures in and views."""
+
+    role = models.CharField(_("role"), max_length=20, choices=[(r.value, ROLE_LABELS[r][0]) for r in Role],
+                            blank=True)
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
+    capture_areas = models.ManyToManyField(Area, blank=True, related_name="capture_users",
+                                           verbose_name=_("capture areas"))
+    view_areas = models.ManyToManyField(Area, blank=True, related_name="view_users", verbose_name=_("view areas"))
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_label(self) -> str:
+        try:
+            zh, en = ROLE_LABELS[Role(self.role)]
+        except ValueError:
+            return "系统管理员" if self.is_superuser else "—"
+        from django.utils.translation import get_language
+
+        return zh if (get_language() or "zh").startswith("zh") else en
+
+
+class ApiToken(models.Model):
+    """A bearer token of a machine peer. Only a SHA-256 digest is stored; the token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    key_prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    PREFIX = "rk_"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name: str, expires=None) -> tuple[ApiToken, str]:
+        token = cls.PREFIX + secrets.token_urlsafe(32)
+        obj = cls.objects.create(user=user, name=name, key_prefix=token[3:11], digest=cls.digest_of(token),
+                                 expires=expires)
+        return obj, token
+
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+class LoginFailure(models.Model):
+    """One failed login, kept for throttling (the audit log keeps the lasting record)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计日志只能追加 / the audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("审计日志只能追加 / the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a write, a read of a full person record, an export, or a login.
+
+    Updates and deletes are refused by the model, its manager and — as a last line — by database
+    triggers installed in the migration, so not even a raw query in the app can rewrite history.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        VIEW = "view", _("view record")
+        EXPORT = "export", _("export")
+        IMPORT = "import", _("import")
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        LOGOUT = "logout", _("logout")
+        CONFIRM = "confirm", _("confirm")
+        TRANSITION = "transition", _("state change")
+        MERGE = "merge", _("merge")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                              related_name="+", db_constraint=False)
+    actor_username = models.CharField(_("user"), max_length=150, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    area_code = models.CharField(_("area"), max_length=15, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), null=True, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '—'} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加 / the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只能追加 / the audit log is append-only")
+
+    def changed_fields(self) -> list[str]:
+        b, a = self.before or {}, self.after or {}
+        return sorted(k for k in set(b) | set(a) if b.get(k) != a.get(k))
+
+
+class IdNumberConfirmation(models.Model):
+    """An identity number with a wrong check character, confirmed by an authorised user with a reason.
+
+    Legacy numbers (old certificates, 15→18 conversions by hand) sometimes carry a wrong check
+    character; the register stores them only once somebody accountable has checked the document.
+    """
+
+    number = models.CharField(_("ID number"), max_length=18, unique=True)
+    reason = models.TextField(_("reason"))
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("confirmed ID number")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AuditedModel(models.Model):
+    """Base of registered data: every create, update and delete leaves an :class:`AuditEvent`.
+
+    Subclasses name the fields that place a row in an area (``scope_fields``) so the one scoping
+    function can filter them, and ``audit_area_field`` for the audit record's area.
+    """
+
+    scope_fields: ClassVar[tuple[str, ...]] = ()
+    audit_exclude: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = dict(zip(field_names, values, strict=False))
+        return instance
+
+    def audit_snapshot(self) -> dict:
+        from .audit import serialise_instance
+
+        return serialise_instance(self)
+
+    def audit_area(self) -> str:
+        for name in self.scope_fields:
+            value = getattr(self, f"{name}_id", None) or getattr(self, name, None)
+            if value:
+                return str(value)
+        return ""

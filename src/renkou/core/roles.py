@@ -1,0 +1,73 @@
+"""Roles of Renkou's users and what each may do (pure data, no Django).
+
+A user has one role (one account per post, as in the bureaus) and two sets of areas: the areas in
+which they capture (enter and change) person-level data and the areas they may view. What a role
+may do is a set of permission names checked by :func:`renkou.core.scoping.require`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    VILLAGE_OFFICER = "village_officer"
+    TOWNSHIP_OFFICER = "township_officer"
+    COUNTY_OFFICER = "county_officer"
+    EVALUATOR = "evaluator"
+    LOAN_OFFICER = "loan_officer"
+    AUDITOR = "auditor"
+    MACHINE_PEER = "machine_peer"
+
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.VILLAGE_OFFICER: ("村级专干", "Village officer"),
+    Role.TOWNSHIP_OFFICER: ("乡镇专干", "Township officer"),
+    Role.COUNTY_OFFICER: ("县级管理员", "County officer"),
+    Role.EVALUATOR: ("考核评估人员", "Evaluator"),
+    Role.LOAN_OFFICER: ("幸福工程项目专干", "Loan officer"),
+    Role.AUDITOR: ("审计员(只读)", "Auditor (read-only)"),
+    Role.MACHINE_PEER: ("系统对接账户", "Machine peer (API token)"),
+}
+
+# Permission names. Person-level reads are additionally limited to the user's view areas,
+# writes to the capture areas, by the one scoping function.
+PERSON_VIEW = "person.view"
+PERSON_CAPTURE = "person.capture"
+EVENT_VERIFY = "event.verify"
+EVENT_REGISTER = "event.register"
+ID_CONFIRM = "idnumber.confirm"
+DUPLICATE_REVIEW = "duplicate.review"
+PERSON_EXPORT = "person.export"
+AUDIT_VIEW = "audit.view"
+USER_MANAGE = "user.manage"
+AREA_MANAGE = "area.manage"
+AGGREGATE_VIEW = "aggregate.view"
+AGGREGATE_CAPTURE = "aggregate.capture"
+AGGREGATE_APPROVE = "aggregate.approve"
+ASSESSMENT_MANAGE = "assessment.manage"
+LOAN_MANAGE = "loan.manage"
+EXCHANGE = "exchange"
+
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.VILLAGE_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, AGGREGATE_VIEW, AGGREGATE_CAPTURE}),
+    Role.TOWNSHIP_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, EVENT_VERIFY, PERSON_EXPORT, AGGREGATE_VIEW,
+                                      AGGREGATE_CAPTURE, AGGREGATE_APPROVE}),
+    Role.COUNTY_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, EVENT_VERIFY, EVENT_REGISTER, ID_CONFIRM,
+                                    DUPLICATE_REVIEW, PERSON_EXPORT, USER_MANAGE, AREA_MANAGE, AGGREGATE_VIEW,
+                                    AGGREGATE_CAPTURE, AGGREGATE_APPROVE, ASSESSMENT_MANAGE}),
+    Role.EVALUATOR: frozenset({PERSON_VIEW, AGGREGATE_VIEW, ASSESSMENT_MANAGE}),
+    Role.LOAN_OFFICER: frozenset({PERSON_VIEW, LOAN_MANAGE, AGGREGATE_VIEW}),
+    Role.AUDITOR: frozenset({AUDIT_VIEW, AGGREGATE_VIEW}),
+    Role.MACHINE_PEER: frozenset({EXCHANGE, PERSON_VIEW, PERSON_CAPTURE}),
+}
+
+# Roles that may write person-level data at all (their capture areas bound where).
+CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
+
+
+def permissions_of(role: str | None) -> frozenset[str]:
+    try:
+        return PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()

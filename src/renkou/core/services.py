@@ -1,0 +1,362 @@
+"""Business actions of the core: areas import and listing, accounts, ID-number confirmation.
+
+Plain functions, one transaction each, called by views, the API, the command line and tests alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from . import areacodes, audit, idnumber
+from .models import Area, AreaChange, IdNumberConfirmation, User
+from .roles import ID_CONFIRM, USER_MANAGE, Role
+from .scoping import code_in_scope, require
+
+# ---------------------------------------------------------------------------------------------
+# Areas
+
+
+class AreaImportError(Exception):
+    """The file is rejected as a whole; ``problems`` names every bad row, field and rule."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        head = "\n".join(problems[:50])
+        more = f"\n… 另有 {len(problems) - 50} 处错误 / {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"区划导入被拒绝，数据库未作任何改动 / area import rejected, nothing was changed:\n{head}{more}")
+
+
+@dataclass
+class AreaImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_level: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    source: str  # file name and row number, for messages
+    code: str  # full 12/15-digit code
+    name: str
+    level: int
+    parent_code: str | None
+    urban_rural: str = ""
+    valid_from: dt.date | None = None
+
+
+# The NBS division files (as published with the 2023 codes): file → (level, code digits, parent column).
+NBS_FILES = {
+    "provinces.csv": (1, 2, None),
+    "cities.csv": (2, 4, "provinceCode"),
+    "areas.csv": (3, 6, "cityCode"),
+    "streets.csv": (4, 9, "areaCode"),
+    "villages.csv": (5, 12, "streetCode"),
+}
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise AreaImportError([f"{path.name}: 编码无法识别(应为 UTF-8 或 GBK/GB18030) / unknown encoding (use UTF-8 or GBK)"])
+
+
+def _rows_of_nbs_file(path: Path, level: int, digits: int, parent_col: str | None, problems: list[str]):
+    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    need = ["code", "name"] + ([parent_col] if parent_col else [])
+    missing = [c for c in need if c not in (reader.fieldnames or [])]
+    if missing:
+        problems.append(f"{path.name}: 缺少列 {', '.join(missing)}(表头为 {reader.fieldnames}) / missing column(s) {', '.join(missing)}")
+        return
+    for i, rec in enumerate(reader, start=2):
+        where = f"{path.name} 第{i}行 / row {i}"
+        code = (rec.get("code") or "").strip()
+        name = (rec.get("name") or "").strip()
+        if not code.isdigit() or len(code) != digits:
+            problems.append(f"{where}: 字段 code 的值 {code!r} 应为 {digits} 位数字 / field code must be {digits} digits")
+            continue
+        if not name:
+            problems.append(f"{where}: 字段 name 为空 / field name is empty")
+            continue
+        if level > 1 and not code[areacodes.LEVEL_DIGITS[level - 1]:digits].strip("0"):
+            # A placeholder whose own part is zeros is the same unit as its parent: the county row of a
+            # prefecture-level city without counties (东莞市 441900), the township row of 金门县 (350527000).
+            # Its children hang directly under the parent.
+            continue
+        parent = None
+        if parent_col:
+            pcode = (rec.get(parent_col) or "").strip()
+            pdigits = areacodes.LEVEL_DIGITS[level - 1]
+            if not pcode.isdigit() or len(pcode) != pdigits or not code.startswith(pcode):
+                problems.append(f"{where}: 字段 {parent_col} 的值 {pcode!r} 不是代码 {code} 的上级 / "
+                                f"field {parent_col} is not the parent of {code}")
+                continue
+            parent = areacodes.full_code(pcode)
+        full = areacodes.full_code(code)
+        bad = areacodes.problem(full) if level > 1 else (None if code != "00" else "00")
+        if bad and level > 2:
+            problems.append(f"{where}: {bad}")
+            continue
+        yield AreaRow(where, full, name, level, parent)
+
+
+def _rows_of_generic_file(path: Path, problems: list[str]):
+    """Renkou's own area file: code (12 or 15 digits), name, optional parent_code, urban_rural, valid_from."""
+    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    cols = reader.fieldnames or []
+    if "code" not in cols or "name" not in cols:
+        problems.append(f"{path.name}: 缺少列 code 或 name(表头为 {cols}) / missing column code or name")
+        return
+    for i, rec in enumerate(reader, start=2):
+        where = f"{path.name} 第{i}行 / row {i}"
+        code = (rec.get("code") or "").strip()
+        name = (rec.get("name") or "").strip()
+        if len(code) in (2, 4, 6, 9) and code.isdigit():
+            code = areacodes.full_code(code)
+        bad = areacodes.problem(code)
+        if bad:
+            problems.append(f"{where}: 字段 code: {bad}")
+            continue
+        if not name:
+            problems.append(f"{where}: 字段 name 为空 / field name is empty")
+            continue
+        level = areacodes.level_of(code)
+        parent = areacodes.parent_code(code, level)
+        given_parent = (rec.get("parent_code") or "").strip()
+        if given_parent and areacodes.full_code(given_parent) != parent:
+            problems.append(f"{where}: 字段 parent_code {given_parent} 与代码 {code} 的结构不符 / parent_code does not match the code")
+            continue
+        ur = (rec.get("urban_rural") or "").strip()
+        if ur and ur not in areacodes.URBAN_RURAL:
+            problems.append(f"{where}: 字段 urban_rural 的值 {ur!r} 不是城乡分类代码(111…220) / not an urban–rural class code")
+            continue
+        vf = (rec.get("valid_from") or "").strip()
+        try:
+            valid_from = dt.date.fromisoformat(vf) if vf else None
+        except ValueError:
+            problems.append(f"{where}: 字段 valid_from 的值 {vf!r} 不是日期(YYYY-MM-DD) / not a date")
+            continue
+        yield AreaRow(where, code, name, level, parent, ur, valid_from)
+
+
+def read_area_rows(source: str | Path) -> list[AreaRow]:
+    """Read a directory of NBS files, one NBS file, or one generic area file; raise on any bad row."""
+    path = Path(source)
+    problems: list[str] = []
+    rows: list[AreaRow] = []
+    if path.is_dir():
+        files = [(path / name, spec) for name, spec in NBS_FILES.items() if (path / name).exists()]
+        if not files:
+            raise AreaImportError([f"{path}: 目录中没有 provinces.csv / cities.csv / areas.csv / streets.csv / "
+                                   "no division files in the directory"])
+        for file, spec in files:
+            rows.extend(_rows_of_nbs_file(file, *spec, problems))
+    elif path.is_file():
+        if path.name in NBS_FILES:
+            rows.extend(_rows_of_nbs_file(path, *NBS_FILES[path.name], problems))
+        else:
+            rows.extend(_rows_of_generic_file(path, problems))
+    else:
+        raise AreaImportError([f"{path}: 文件或目录不存在 / no such file or directory"])
+    seen: dict[str, str] = {}
+    for r in rows:
+        if r.code in seen:
+            problems.append(f"{r.source}: 代码 {r.code} 重复(已见于 {seen[r.code]}) / duplicate code")
+        seen[r.code] = r.source
+    if problems:
+        raise AreaImportError(problems)
+    return rows
+
+
+def _peer_group(code: str, level: int) -> str:
+    return areacodes.township_kind(code) if level == 4 else ""
+
+
+def import_areas(source: str | Path, progress: Callable[[int, int], None] | None = None) -> AreaImportResult:
+    """Load division codes, all or nothing; importing the same data twice changes nothing.
+
+    Orphans (a parent neither in the file nor in the database) reject the whole file with the
+    row named. Names and urban–rural classes that changed are updated (with an audit record and a
+    rename entry in the crosswalk); nothing is ever deleted by an import.
+    """
+    rows = read_area_rows(source)
+    rows.sort(key=lambda r: (r.level, r.code))
+    existing = {a.code: a for a in Area.objects.all()}
+    in_file = {r.code for r in rows}
+    orphans = [f"{r.source}: 上级代码 {r.parent_code} 在文件和数据库中都不存在 / parent {r.parent_code} of {r.code} "
+               "exists neither in the file nor in the database"
+               for r in rows if r.parent_code and r.parent_code not in in_file and r.parent_code not in existing]
+    if orphans:
+        raise AreaImportError(orphans)
+    result = AreaImportResult()
+    to_create: list[Area] = []
+    to_update: list[tuple[Area, AreaRow]] = []
+    for r in rows:
+        result.by_level[r.level] = result.by_level.get(r.level, 0) + 1
+        cur = existing.get(r.code)
+        if cur is None:
+            to_create.append(Area(code=r.code, name=r.name, level=r.level, parent_id=r.parent_code,
+                                  urban_rural=r.urban_rural, valid_from=r.valid_from,
+                                  peer_group=_peer_group(r.code, r.level)))
+        elif cur.name != r.name or (r.urban_rural and cur.urban_rural != r.urban_rural) or cur.level != r.level:
+            to_update.append((cur, r))
+        else:
+            result.unchanged += 1
+    total = len(to_create) + len(to_update)
+    with transaction.atomic():
+        done = 0
+        for level in sorted({a.level for a in to_create}):
+            batch = [a for a in to_create if a.level == level]
+            for i in range(0, len(batch), 2000):
+                Area.objects.bulk_create(batch[i:i + 2000])
+                done += len(batch[i:i + 2000])
+                if progress:
+                    progress(done, total)
+        for cur, r in to_update:
+            if cur.level != r.level:
+                raise AreaImportError([f"{r.source}: 代码 {r.code} 已存在，但层级不同 / code exists with another level"])
+            if cur.name != r.name:
+                AreaChange.objects.get_or_create(old_code=r.code, new_code=r.code, effective=dt.date.today(),
+                                                 defaults={"kind": AreaChange.Kind.RENAME, "old_name": cur.name,
+                                                           "new_name": r.name})
+            before = audit.serialise_instance(cur)
+            cur.name = r.name
+            cur.urban_rural = r.urban_rural or cur.urban_rural
+            cur.save(update_fields=["name", "urban_rural"])
+            audit.record("update", cur, before=before, after=audit.serialise_instance(cur), area_code=cur.code)
+            done += 1
+            if progress:
+                progress(done, total)
+        result.created = len(to_create)
+        result.updated = len(to_update)
+        if result.changed:
+            audit.record("import", object_type="core.area", object_repr=str(source)[:200],
+                         detail={"created": result.created, "updated": result.updated,
+                                 "unchanged": result.unchanged})
+    return result
+
+
+def area_subtree(code: str, levels: Iterable[int] | None = None):
+    area = Area.objects.get(code=code)
+    qs = Area.objects.filter(code__startswith=area.prefix)
+    if levels:
+        qs = qs.filter(level__in=list(levels))
+    return qs.order_by("code")
+
+
+def record_area_change(*, user, old_code: str, new_code: str, kind: str, effective: dt.date, note: str = "") -> AreaChange:
+    """Record a merge / rename / recode: the old area is closed at ``effective``, history is kept."""
+    from .roles import AREA_MANAGE
+
+    require(user, AREA_MANAGE)
+    with transaction.atomic():
+        old = Area.objects.select_for_update().get(code=old_code)
+        new = Area.objects.get(code=new_code) if new_code else None
+        change = AreaChange.objects.create(old_code=old_code, new_code=new_code, kind=kind, effective=effective,
+                                           old_name=old.name, new_name=new.name if new else "", note=note)
+        if kind in (AreaChange.Kind.MERGE, AreaChange.Kind.RECODE, AreaChange.Kind.ABOLISH):
+            before = audit.serialise_instance(old)
+            old.valid_to = effective - dt.timedelta(days=1)
+            old.save(update_fields=["valid_to"])
+            audit.record("update", old, before=before, after=audit.serialise_instance(old), area_code=old.code,
+                         detail={"area_change": change.pk})
+    return change
+
+
+def current_code(code: str, on: dt.date) -> str:
+    """Follow the crosswalk from an old code to the code in force on ``on``."""
+    seen = set()
+    while code not in seen:
+        seen.add(code)
+        step = (AreaChange.objects.filter(old_code=code, effective__lte=on)
+                .exclude(new_code="").exclude(new_code=code).order_by("-effective").first())
+        if step is None:
+            return code
+        code = step.new_code
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts
+
+
+def create_user(*, by, username: str, password: str, role: str, full_name: str = "",
+                capture_areas: Iterable[str] = (), view_areas: Iterable[str] = (), check_password: bool = True) -> User:
+    """Create an account. ``by`` is None only for the command line run by the system administrator."""
+    try:
+        Role(role)
+    except ValueError as exc:
+        raise ValidationError({"role": f"未知角色 {role!r} / unknown role; one of {[r.value for r in Role]}"}) from exc
+    capture = list(Area.objects.filter(code__in=list(capture_areas)))
+    view = list(Area.objects.filter(code__in=list(view_areas)))
+    missing = (set(capture_areas) | set(view_areas)) - {a.code for a in capture + view}
+    if missing:
+        raise ValidationError({"areas": f"区划不存在: {', '.join(sorted(missing))} / unknown area codes"})
+    if by is not None:
+        require(by, USER_MANAGE)
+        for a in capture + view:
+            if not code_in_scope(by, a.code, "capture"):
+                raise PermissionDenied(f"不能授予您管辖范围以外的区划 {a.code} / cannot grant an area outside your own")
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"用户名 {username} 已存在 / username already exists"})
+    user = User(username=username, role=role, full_name=full_name)
+    if check_password:
+        validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        user.capture_areas.set(capture)
+        user.view_areas.set(view)
+        audit.record("create", user, user=by, area_code=(capture or view or [None])[0].code if (capture or view) else "",
+                     after={"username": username, "role": role, "capture_areas": [a.code for a in capture],
+                            "view_areas": [a.code for a in view]})
+    return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity numbers
+
+
+def confirm_id_number(*, user, number: str, reason: str) -> IdNumberConfirmation:
+    """Accept a well-formed number whose check character is wrong, with the reason, audited."""
+    require(user, ID_CONFIRM)
+    info = idnumber.inspect(number)
+    if info.state is not idnumber.IdState.CHECK_DIGIT_MISMATCH:
+        raise ValidationError({"number": "只有校验码不符的号码需要确认 / only numbers with a wrong check character "
+                                         f"need confirmation (this one: {info.state.value})"})
+    if len((reason or "").strip()) < 4:
+        raise ValidationError({"reason": "请说明确认理由(至少4个字) / give a reason (at least 4 characters)"})
+    with transaction.atomic():
+        conf, created = IdNumberConfirmation.objects.get_or_create(
+            number=info.number, defaults={"reason": reason.strip(), "confirmed_by": user})
+        if created:
+            audit.record("confirm", conf, object_repr=idnumber.mask(info.number),
+                         detail={"reason": reason.strip(), "expected_check": info.expected_check})
+    return conf
+
+
+def id_number_acceptable(number: str) -> tuple[bool, idnumber.IdNumberInfo]:
+    """Whether the register may store the number now: valid, converted, or flagged and confirmed."""
+    info = idnumber.inspect(number)
+    if info.state in (idnumber.IdState.VALID, idnumber.IdState.CONVERTED):
+        return True, info
+    if info.state is idnumber.IdState.CHECK_DIGIT_MISMATCH:
+        return IdNumberConfirmation.objects.filter(number=info.number).exists(), info
+    return False, info

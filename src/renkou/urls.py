@@ -1,0 +1,15 @@
+"""URL map: pages (web), API (/api/, OpenAPI at /api/docs), admin (/admin/, system administrators only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from renkou.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("renkou.web.urls")),
+]

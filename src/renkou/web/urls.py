@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("areas/", views.areas, name="areas"),
+    path("areas/<str:code>/", views.area_detail, name="area"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/<int:pk>/", views.audit_detail, name="audit-detail"),
+    path("users/", views.users, name="users"),
+    path("idnumber/", views.idnumber_check, name="idnumber"),
+    path("healthz", views.healthz, name="healthz"),
+]
