@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from renkou.demography import lifetable as lt
 from renkou.demography import projection as pj
@@ -186,3 +188,16 @@ def test_more_people_with_higher_fertility_and_none_lost_without_births():
     assert high > low
     none = pj.project(p, survival=np.ones((2, 101)), fertility=np.zeros(101), n_years=5)
     np.testing.assert_allclose(none.totals()[:, 0], p.sum())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 4.0), st.floats(95.0, 125.0), st.floats(0.0, 300.0))
+def test_balance_holds_for_any_rates_and_migration(seed, tfr, srb, spread):
+    rng = np.random.default_rng(seed)
+    pops = rng.uniform(0, 200, size=(3, 2, 101))
+    s = rng.uniform(0.5, 1.0, size=(3, 2, 101))
+    mig = rng.normal(0, spread, size=(3, 2, 101))
+    proj = pj.project(pops, survival=s, fertility=asfr(tfr), n_years=6, srb=srb, net_migration=mig)
+    scale = max(1.0, float(proj.population.sum()))
+    assert np.max(np.abs(proj.balance_error())) <= 1e-9 * scale
+    assert np.all(proj.population >= 0) and np.all(proj.deaths >= -1e-9 * scale)
