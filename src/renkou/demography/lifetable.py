@@ -40,7 +40,7 @@ _CD_RULES = {
     "male": ((0.045, 2.684, 0.330), (1.651, -2.816, 1.352)),
     "female": ((0.053, 2.800, 0.350), (1.522, -1.518, 1.361)),
 }
-# both sexes together: the average of the two rules (a common convention, e.g. in the UN MortPak practice)
+# both sexes together: the average of the male and female rules (Table 3.3 gives none for both sexes)
 _CD_RULES["both"] = tuple(
     tuple((a + b) / 2 for a, b in zip(m, f, strict=True))
     for m, f in zip(_CD_RULES["male"], _CD_RULES["female"], strict=True)
