@@ -74,7 +74,9 @@ class IdNumberError(ValueError):
 
 
 def clean(raw: str) -> str:
-    return ric.compact(str(raw or "")).upper().replace("x", "X")
+    """Drop blanks, hyphens and full-width spaces; upper-case the check character."""
+    text = re.sub(r"[\s\-\u3000]", "", str(raw or ""))
+    return ric.compact(text).upper()
 
 
 def check_character(first17: str) -> str:

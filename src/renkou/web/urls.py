@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+import importlib
+
+from django.urls import include, path
 
 from . import views
 
@@ -17,3 +19,13 @@ urlpatterns = [
     path("idnumber/", views.idnumber_check, name="idnumber"),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+# Modules with pages mount themselves under their name when installed.
+for _module in ("registry", "indicators", "evaluation", "demography"):
+    try:
+        importlib.import_module(f"renkou.{_module}.urls")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"renkou.{_module}.urls":
+            raise
+        continue
+    urlpatterns.append(path(f"{_module}/", include((f"renkou.{_module}.urls", _module))))
