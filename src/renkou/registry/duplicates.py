@@ -1,0 +1,119 @@
+"""Probable duplicates (疑似重复): pinyin name keys with polyphones, and the match rule.
+
+A name's keys are every toneless pinyin reading of it (pypinyin with ``heteronym=True``), so
+单 read *shan* or *dan*, 曾 *zeng* or *ceng*, 乐 *le* or *yue* all meet their homophones and their
+mis-typed variants. Two records are a probable duplicate when they share a key, were born within
+:data:`BIRTH_WINDOW_DAYS` of each other, and have the same mother or the same area.
+Exact ID-number duplicates are refused outright by the database, not queued here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+BIRTH_WINDOW_DAYS = 3
+MAX_KEYS = 16
+
+
+@lru_cache(maxsize=200_000)
+def pinyin_text(name: str) -> str:
+    """The most common reading, toneless, syllables separated by spaces: 张三 → ``zhang san``."""
+    return " ".join(lazy_pinyin(name.strip(), errors="ignore"))
+
+
+@lru_cache(maxsize=200_000)
+def name_keys(name: str) -> frozenset[str]:
+    """Every toneless reading of a name (polyphones expanded, capped), spaces removed."""
+    readings = pinyin(name.strip(), style=Style.NORMAL, heteronym=True, errors="ignore")
+    readings = [sorted(set(r)) for r in readings if r]
+    if not readings:
+        return frozenset()
+    keys = set()
+    for combo in itertools.islice(itertools.product(*readings), MAX_KEYS):
+        keys.add("".join(combo))
+    keys.add(pinyin_text(name).replace(" ", ""))
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person record reduced to what matching needs."""
+
+    pk: int
+    name: str
+    birth_date: dt.date
+    sex: int | None = None
+    mother_id: int | None = None
+    area: str = ""
+    id_number: str | None = None
+
+
+def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
+    """Score of two records (0 = not a probable duplicate) and the reasons, for the review page."""
+    if a.pk == b.pk:
+        return 0.0, []
+    if a.id_number and b.id_number and a.id_number != b.id_number:
+        return 0.0, []  # two different valid numbers: two people (homonym twins are not rare)
+    if a.sex in (1, 2) and b.sex in (1, 2) and a.sex != b.sex:
+        return 0.0, []
+    shared = name_keys(a.name) & name_keys(b.name)
+    if not shared:
+        return 0.0, []
+    gap = abs((a.birth_date - b.birth_date).days)
+    if gap > BIRTH_WINDOW_DAYS:
+        return 0.0, []
+    same_mother = a.mother_id is not None and a.mother_id == b.mother_id
+    same_area = bool(a.area) and a.area == b.area
+    if not (same_mother or same_area):
+        return 0.0, []
+    reasons = ["same_name" if a.name == b.name else "same_pinyin"]
+    score = 0.5 if a.name == b.name else 0.4
+    reasons.append("same_birth_date" if gap == 0 else f"birth_dates_{gap}_days_apart")
+    score += 0.3 if gap == 0 else 0.2
+    if same_mother:
+        reasons.append("same_mother")
+        score += 0.2
+    if same_area:
+        reasons.append("same_area")
+        score += 0.1
+    return round(min(score, 1.0), 2), reasons
+
+
+def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, float, list[str]]]:
+    """All probable duplicate pairs among ``records`` (blocking on name key, then the rule)."""
+    blocks: dict[str, list[Candidate]] = {}
+    for r in records:
+        for k in name_keys(r.name):
+            blocks.setdefault(k, []).append(r)
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda c: c.birth_date)
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if (b.birth_date - a.birth_date).days > BIRTH_WINDOW_DAYS:
+                    break
+                pair = (min(a.pk, b.pk), max(a.pk, b.pk))
+                if pair in seen:
+                    continue
+                score, reasons = match(a, b)
+                if score > 0:
+                    seen.add(pair)
+                    out.append((a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons))
+    return out
+
+
+REASON_LABELS = {
+    "same_name": ("姓名相同", "same name"),
+    "same_pinyin": ("姓名拼音相同(含多音字)", "same pinyin (polyphones included)"),
+    "same_birth_date": ("出生日期相同", "same birth date"),
+    "same_mother": ("母亲相同", "same mother"),
+    "same_area": ("区划相同", "same area"),
+}

@@ -1,0 +1,355 @@
+"""The population register (人口个案库): persons, households, vital events, services received.
+
+A :class:`Person` is the current state of one person; :class:`Event` rows are the history that
+moved them there. Events pass a state machine checked on the server (declared → verified →
+registered) with orthogonal flags (potential duplicate, correction requested, rejected); a
+correction is a new version of the event that supersedes the old one, never an overwrite.
+Every write is audited by the core's signals (all models here are :class:`AuditedModel`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from renkou.core.models import Area, AuditedModel
+
+
+class Sex(models.IntegerChoices):
+    """GB/T 2261.1."""
+
+    UNKNOWN = 0, _("unknown")
+    MALE = 1, _("male")
+    FEMALE = 2, _("female")
+    NOT_STATED = 9, _("not stated")
+
+
+class Marital(models.TextChoices):
+    """GB/T 2261.2."""
+
+    NEVER = "10", _("never married")
+    MARRIED = "20", _("married")
+    FIRST = "21", _("first marriage")
+    REMARRIED = "22", _("remarried")
+    REMARRIED_FORMER = "23", _("remarried to former spouse")
+    WIDOWED = "30", _("widowed")
+    DIVORCED = "40", _("divorced")
+    NOT_STATED = "90", _("not stated")
+
+
+MARRIED_CODES = frozenset({"20", "21", "22", "23"})
+
+
+class Education(models.TextChoices):
+    """GB/T 4658 (main classes)."""
+
+    NONE = "", _("not recorded")
+    POSTGRADUATE = "10", _("postgraduate")
+    UNIVERSITY = "20", _("university")
+    COLLEGE = "30", _("college (dazhuan)")
+    SECONDARY_VOC = "40", _("vocational secondary")
+    SENIOR = "60", _("senior secondary")
+    JUNIOR = "70", _("junior secondary")
+    PRIMARY = "80", _("primary")
+    ILLITERATE = "90", _("no schooling")
+
+
+class Relation(models.TextChoices):
+    """Relation to the head of household (GB/T 4761, main classes)."""
+
+    HEAD = "02", _("head of household")
+    SPOUSE = "10", _("spouse")
+    SON = "20", _("son")
+    DAUGHTER = "30", _("daughter")
+    GRANDCHILD = "40", _("grandchild")
+    PARENT = "50", _("parent")
+    GRANDPARENT = "60", _("grandparent")
+    SIBLING = "70", _("sibling")
+    OTHER = "99", _("other")
+
+
+class Household(AuditedModel):
+    """A household (户) with its registration type; members point to it with their relation to the head."""
+
+    class RegType(models.TextChoices):
+        AGRICULTURAL = "agricultural", _("agricultural (historic)")
+        NON_AGRICULTURAL = "non_agricultural", _("non-agricultural (historic)")
+        RESIDENT = "resident", _("resident household (unified)")
+        COLLECTIVE = "collective", _("collective household")
+
+    number = models.CharField(_("household number"), max_length=30, unique=True)
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
+    registration_type = models.CharField(_("registration type"), max_length=20, choices=RegType.choices,
+                                         default=RegType.RESIDENT)
+    head = models.ForeignKey("Person", models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("head of household"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Person(AuditedModel):
+    """One person of the register: the current state, kept up to date by registered events."""
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("living")
+        DEAD = "dead", _("dead")
+        MOVED_OUT = "moved_out", _("moved out")
+
+    class Migrant(models.TextChoices):
+        """Floating-population states (流动人口), DOMAIN §5."""
+
+        NONE = "", _("not a migrant")
+        UNCONFIRMED = "unconfirmed", _("unconfirmed")
+        RECONFIRM = "reconfirm", _("needs reconfirmation")
+        INFLOW = "inflow", _("registered inflow")
+        OUTFLOW = "outflow", _("registered outflow")
+        FLOATING = "floating", _("floating")
+        NOT_FLOATING = "not_floating", _("not floating")
+        LEFT = "left", _("left")
+
+    class Record(models.TextChoices):
+        ACTIVE = "active", _("active")
+        PROVISIONAL = "provisional", _("provisional (birth not yet registered)")
+        MERGED = "merged", _("merged into another record")
+
+    id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True, unique=True)
+    id_state = models.CharField(_("ID number state"), max_length=24, blank=True)
+    name = models.CharField(_("name"), max_length=60, db_index=True)
+    name_pinyin = models.CharField(_("pinyin"), max_length=120, blank=True, db_index=True)
+    sex = models.PositiveSmallIntegerField(_("sex"), choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"), db_index=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
+    marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices,
+                                      default=Marital.NEVER)
+    education = models.CharField(_("education"), max_length=2, choices=Education.choices, blank=True)
+    registered_area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("registered area"))
+    resident_area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("resident area"))
+    household = models.ForeignKey(Household, models.SET_NULL, null=True, blank=True, related_name="members",
+                                  verbose_name=_("household"))
+    relation_to_head = models.CharField(_("relation to head"), max_length=2, choices=Relation.choices, blank=True)
+    mother = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="children_as_mother",
+                               verbose_name=_("mother"))
+    father = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="children_as_father",
+                               verbose_name=_("father"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVING)
+    death_date = models.DateField(_("death date"), null=True, blank=True)
+    migrant_status = models.CharField(_("migrant status"), max_length=12, choices=Migrant.choices, blank=True)
+    record_state = models.CharField(_("record state"), max_length=12, choices=Record.choices,
+                                    default=Record.ACTIVE)
+    merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+")
+    source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+
+    scope_fields = ("registered_area", "resident_area")
+
+    class Meta:
+        ordering = ["registered_area_id", "name", "id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [models.Index(fields=["mother", "birth_date"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_area(self) -> str:
+        return self.resident_area_id or self.registered_area_id or ""
+
+    @property
+    def masked_id(self) -> str:
+        from renkou.core.idnumber import mask
+
+        return mask(self.id_number)
+
+
+class Event(AuditedModel):
+    """A vital or migration event with its registration state machine (登记状态)."""
+
+    class Kind(models.TextChoices):
+        BIRTH = "birth", _("birth")
+        DEATH = "death", _("death")
+        MARRIAGE = "marriage", _("marriage")
+        DIVORCE = "divorce", _("divorce")
+        MOVE_IN = "move_in", _("move in")
+        MOVE_OUT = "move_out", _("move out")
+        MIGRANT_ARRIVAL = "migrant_arrival", _("migrant arrival")
+        MIGRANT_DEPARTURE = "migrant_departure", _("migrant departure")
+        RESIDENCE_CHANGE = "residence_change", _("residence change")
+
+    class State(models.TextChoices):
+        DECLARED = "declared", _("declared")
+        VERIFIED = "verified", _("verified")
+        REGISTERED = "registered", _("registered")
+
+    class Delivery(models.TextChoices):
+        NONE = "", _("not recorded")
+        HOSPITAL = "hospital", _("county or higher hospital")
+        HEALTH_CENTRE = "health_centre", _("township health centre")
+        HOME = "home", _("at home")
+        OTHER = "other", _("elsewhere")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    event_date = models.DateField(_("event date"), db_index=True)
+    registration_date = models.DateField(_("registration date"), default=timezone.localdate)
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area at event date"))
+    subject = models.ForeignKey(Person, models.PROTECT, related_name="events",
+                                verbose_name=_("person (child, deceased, mover)"))
+    mother = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("mother"))
+    father = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("father"))
+    spouse = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("spouse"))
+    other_area = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("other area (origin or destination)"))
+    birth_order = models.PositiveSmallIntegerField(_("birth order"), null=True, blank=True)
+    plurality = models.PositiveSmallIntegerField(_("plurality"), null=True, blank=True)
+    delivery_place = models.CharField(_("place of delivery"), max_length=16, choices=Delivery.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DECLARED,
+                             db_index=True)
+    flag_duplicate = models.BooleanField(_("potential duplicate"), default=False)
+    flag_correction = models.BooleanField(_("correction requested"), default=False)
+    flag_rejected = models.BooleanField(_("rejected"), default=False)
+    flag_reason = models.CharField(_("reason of the flag"), max_length=300, blank=True)
+    warnings_reason = models.CharField(_("reason to pass the warnings"), max_length=300, blank=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("declared by"))
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("verified by"))
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                      related_name="+", verbose_name=_("registered by"))
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+    supersedes = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="superseded_by",
+                                      verbose_name=_("supersedes"))
+    is_current = models.BooleanField(_("current version"), default=True, db_index=True)
+    source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        ordering = ["-event_date", "-id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_date} #{self.pk}"
+
+
+class ServiceRecord(AuditedModel):
+    """A voluntary reproductive-health or family service received, with consent noted (知情选择)."""
+
+    class Type(models.TextChoices):
+        PREPREGNANCY = "prepregnancy_check", _("pre-pregnancy health check")
+        PRENATAL = "prenatal_care", _("prenatal care")
+        POSTNATAL = "postnatal_visit", _("postnatal visit")
+        CONTRACEPTION_COUNSEL = "contraception_counselling", _("contraception counselling")
+        CONTRACEPTION = "contraception_method", _("contraceptive method chosen")
+        SCREENING = "rh_screening", _("reproductive-health screening")
+        INFERTILITY = "infertility_counselling", _("infertility counselling")
+        CHILD_CARE = "child_care_guidance", _("infant and child care guidance")
+        ELDER_CARE = "elder_care", _("family elder-care service")
+        OTHER = "other", _("other family service")
+
+    person = models.ForeignKey(Person, models.PROTECT, related_name="services", verbose_name=_("person"))
+    type = models.CharField(_("service"), max_length=30, choices=Type.choices)
+    date = models.DateField(_("date"))
+    provider = models.CharField(_("provider"), max_length=100)
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    consent_noted = models.BooleanField(_("consent noted"), default=False)
+    source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("service record")
+        verbose_name_plural = _("service records")
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.date}"
+
+
+class Finding(AuditedModel):
+    """A result of a logic check (逻辑校验) waiting in the review queue, or passed with a reason."""
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("error")
+        WARNING = "warning", _("warning")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PASSED = "passed", _("passed with a reason")
+        FIXED = "fixed", _("fixed")
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, models.CASCADE, null=True, blank=True, related_name="findings")
+    event = models.ForeignKey(Event, models.CASCADE, null=True, blank=True, related_name="findings")
+    rule = models.CharField(_("rule"), max_length=40, db_index=True)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    message = models.CharField(_("message"), max_length=400)
+    fix = models.CharField(_("how to fix"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        ordering = ["status", "-created", "-id"]
+        verbose_name = _("check finding")
+        verbose_name_plural = _("check findings")
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message[:60]}"
+
+
+class DuplicateCandidate(AuditedModel):
+    """Two person records that probably describe one person, waiting for a county officer's decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not a duplicate")
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+")
+    person_a = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        ordering = ["status", "-score", "id"]
+        constraints = [models.UniqueConstraint(fields=["person_a", "person_b"], name="uniq_duplicate_pair")]
+        verbose_name = _("probable duplicate")
+        verbose_name_plural = _("probable duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id} ~ {self.person_b_id} ({self.score:.2f})"
