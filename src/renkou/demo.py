@@ -1,0 +1,181 @@
+"""Building the demonstration: the seed's four counties, accounts of every role, each module's part.
+
+``renkou demo`` calls :func:`build`. Every module that has something to show adds a step to
+:data:`STEPS` (a callable ``step(context, progress)``), so the demo grows with the system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from renkou.core import areacodes, services
+from renkou.core.actor import acting_as
+from renkou.core.models import ApiToken, Area, User
+
+# name, preset, in --small
+COUNTIES = [
+    ("gaize", "542526", True),
+    ("chengguan", "540102", True),
+    ("xifeng", "520122", False),
+    ("renqiu", "130982", False),
+]
+
+# What the seed says of each county (DOMAIN.md §1), shown beside what the register holds.
+SEED_FIGURES = {
+    "542526": {"persons": 18_689, "reference": "2005-12-31", "note": "17,078 herders"},
+    "540102": {"persons": 46_730, "households": 17_115, "reference": "2004-12-31"},
+    "520122": {"persons": 251_900, "cbr_permille": 9.2, "reference": "2005-12-31"},
+    "130982": {"persons": 778_400, "migrants_min": 40_000, "reference": "2005-12-31"},
+}
+
+
+@dataclass
+class DemoContext:
+    small: bool
+    seed: int
+    results: dict[str, object] = field(default_factory=dict)  # county code → SynthResult
+    credentials: list[tuple[str, str, str, str]] = field(default_factory=list)  # user, password, role, areas
+    notes: list[str] = field(default_factory=list)
+
+
+Step = Callable[[DemoContext, Callable[[str], Callable[[int, int], None]]], None]
+STEPS: list[tuple[str, Step]] = []
+
+
+def _ensure_upper_areas(county: str) -> None:
+    """Province, prefecture and county rows, named from the GB/T 2260 table when not imported."""
+    from renkou.synth.areas import county_name
+
+    for level, digits in ((1, 2), (2, 4), (3, 6)):
+        code = areacodes.full_code(county[:digits])
+        if Area.objects.filter(code=code).exists():
+            continue
+        six = county[:digits].ljust(6, "0")
+        try:
+            name = county_name(six)
+        except ValueError:
+            name = six
+        parent = areacodes.parent_code(code, level)
+        Area.objects.create(code=code, name=name, level=level, parent_id=parent)
+
+
+def _real_townships(county: str) -> tuple[tuple[str, str], ...]:
+    qs = Area.objects.filter(parent_id=areacodes.full_code(county), level=4).order_by("code")
+    return tuple((a.code[:9], a.name) for a in qs)
+
+
+def _save_area_tree(nodes) -> int:
+    """Create the generated townships, villages and groups that are not in the database yet."""
+    existing = set(Area.objects.filter(code__startswith=nodes[0].code[:6]).values_list("code", flat=True))
+    new = []
+    for node in nodes:
+        code = areacodes.full_code(node.code)
+        if code in existing:
+            continue
+        level = areacodes.level_of(code)
+        new.append(Area(code=code, name=node.name, level=level, parent_id=areacodes.parent_code(code, level),
+                        urban_rural=node.urban_rural or "",
+                        peer_group=areacodes.township_kind(code) if level == 4 else ""))
+        existing.add(code)
+    new.sort(key=lambda a: a.level)
+    Area.objects.bulk_create(new, batch_size=2000)
+    return len(new)
+
+
+def build_counties(ctx: DemoContext, progress) -> None:
+    from renkou.synth.generator import generate
+    from renkou.synth.params import preset
+
+    for name, county, in_small in COUNTIES:
+        if ctx.small and not in_small:
+            continue
+        params = preset(name)
+        with transaction.atomic():
+            _ensure_upper_areas(county)
+        towns = _real_townships(county)
+        if towns:
+            params = params.with_changes(township_names=towns)
+        bar = progress(f"生成 {name} / generating {name}")
+        bar(0, 1)
+        result = generate(params, ctx.seed)
+        bar(1, 1)
+        with transaction.atomic():
+            _save_area_tree(result.areas)
+        ctx.results[county] = result
+        load = _registry_loader()
+        if load is not None:
+            load(result, progress=progress(f"载入 {name} / loading {name}"))
+        else:
+            ctx.notes.append("registry module not installed: persons were generated but not loaded")
+
+
+def _registry_loader():
+    try:
+        from renkou.registry import loader
+    except ImportError:
+        return None
+    return getattr(loader, "load_synthetic", None) or getattr(loader, "load", None)
+
+
+DEMO_ACCOUNTS = [
+    # username, role, full name, capture areas (codes), view areas
+    ("county", "county_officer", "息烽县卫健局 人口家庭科", ["520122"], []),
+    ("township", "township_officer", "永靖镇 计生办", ["520122100"], []),
+    ("village", "village_officer", "永靖镇 村级专干", ["<first-village:520122100>"], []),
+    ("evaluator", "evaluator", "息烽县 考核组", [], ["520122"]),
+    ("loans", "loan_officer", "城关区 幸福工程办公室", [], ["540102"]),
+    ("auditor", "auditor", "息烽县 审计员", [], ["520122"]),
+    ("renqiu", "county_officer", "任丘市 流动人口服务", ["130982"], []),
+    ("gaize", "county_officer", "改则县 计生办", ["542526"], []),
+    ("peer", "machine_peer", "省级交换节点", ["520122"], []),
+]
+
+
+def _resolve(code: str) -> str | None:
+    if code.startswith("<first-village:"):
+        township = code.split(":")[1].rstrip(">")
+        village = Area.objects.filter(parent_id=areacodes.full_code(township), level=5).order_by("code").first()
+        return village.code if village else None
+    full = areacodes.full_code(code)
+    return full if Area.objects.filter(code=full).exists() else None
+
+
+def create_accounts(ctx: DemoContext, progress) -> None:
+    for username, role, full_name, capture, view in DEMO_ACCOUNTS:
+        cap = [c for c in (_resolve(x) for x in capture) if c]
+        vis = [c for c in (_resolve(x) for x in view) if c]
+        if (capture and not cap) or (view and not vis):
+            continue  # county not built (--small)
+        password = secrets.token_urlsafe(9)
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            services.create_user(by=None, username=username, password=password, role=role, full_name=full_name,
+                                 capture_areas=cap, view_areas=vis, check_password=False)
+        else:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        ctx.credentials.append((username, password, role, " ".join(cap + vis)))
+    if not User.objects.filter(username="admin").exists():
+        password = secrets.token_urlsafe(9)
+        User.objects.create_superuser("admin", password=password, full_name="系统管理员")
+        ctx.credentials.append(("admin", password, "superuser", "*"))
+    peer = User.objects.filter(username="peer").first()
+    if peer is not None:
+        _obj, token = ApiToken.issue(peer, f"demo {dt.date.today()}")
+        ctx.notes.append(f"API token of 'peer': {token}  (curl -H 'Authorization: Bearer …' /api/me)")
+
+
+STEPS.extend([("counties", build_counties), ("accounts", create_accounts)])
+
+
+def build(*, small: bool, seed: int, progress) -> DemoContext:
+    ctx = DemoContext(small=small, seed=seed)
+    with acting_as(None, via="system"):
+        for _name, step in STEPS:
+            step(ctx, progress)
+    return ctx
