@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from django.core.management import call_command
 
@@ -83,7 +81,7 @@ def test_bad_row_error_names_file_row_and_field(tmp_path):
 def test_orphan_township_is_rejected_when_its_county_is_missing(tmp_path):
     d = write_nbs_subset(tmp_path / "orphan")
     lines = (d / "areas.csv").read_text(encoding="utf-8").splitlines()
-    (d / "areas.csv").write_text("\n".join(l for l in lines if not l.startswith("520122")) + "\n", encoding="utf-8")
+    (d / "areas.csv").write_text("\n".join(row for row in lines if not row.startswith("520122")) + "\n", encoding="utf-8")
     with pytest.raises(services.AreaImportError) as err:
         services.import_areas(d)
     assert any("520122000000" in p and "不存在" in p for p in err.value.problems)

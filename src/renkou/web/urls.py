@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 import importlib
 
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
