@@ -92,6 +92,15 @@ def county_name(code: str, year: int | None = None) -> str:
     return names[-1].name
 
 
+@lru_cache(maxsize=1)
+def _entries_by_code() -> dict[str, tuple[LocEntry, ...]]:
+    out: dict[str, list[LocEntry]] = {}
+    for e in loc_entries():
+        out.setdefault(e.code, []).append(e)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=4096)
 def address_code_valid_in(code: str, year: int) -> str:
     """The address code an ID number of a person born in ``year`` in county ``code`` carries.
 
@@ -100,16 +109,16 @@ def address_code_valid_in(code: str, year: int) -> str:
     present code we use the earlier code of the same-named county (e.g. 息烽县 522323
     before 1995), else the prefecture's, else the province's code.
     """
-    entries = loc_entries()
-    own = [e for e in entries if e.code == code]
+    by_code = _entries_by_code()
+    own = by_code.get(code, ())
     if any(e.valid_in(year) for e in own):
         return code
     names = {e.name for e in own}
-    for e in entries:
+    for e in loc_entries():
         if e.name in names and e.code[:2] == code[:2] and e.valid_in(year):
             return e.code
     for fallback in (code[:4] + "00", code[:2] + "0000"):
-        if any(e.code == fallback and e.valid_in(year) for e in entries):
+        if any(e.valid_in(year) for e in by_code.get(fallback, ())):
             return fallback
     raise ValueError(f"no address code valid in {year} for county {code}")
 

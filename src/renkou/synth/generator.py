@@ -51,7 +51,8 @@ def to_dates(days: np.ndarray) -> np.ndarray:
 
 def keys(prefix: str, idx: np.ndarray, width: int) -> np.ndarray:
     """Stable source keys like 542526P0000123; -1 → ""."""
-    return np.array(["" if i < 0 else f"{prefix}{i:0{width}d}" for i in idx.tolist()], dtype=object)
+    text = np.char.add(prefix, np.char.zfill(np.maximum(idx, 0).astype(str), width))
+    return np.where(idx < 0, "", text).astype(object)
 
 
 def expected_growth_factor(p: CountyParams) -> float:

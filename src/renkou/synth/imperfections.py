@@ -141,9 +141,10 @@ def apply_imperfections(r: SynthResult, p: CountyParams, rng: np.random.Generato
         r.events = E = _append_rows(E, rows)
 
     # legacy ID numbers with a wrong check character: people born before 1985, not involved above
-    involved = set(truth_keys(truth))
-    old = np.flatnonzero((P["birth_date"] < np.datetime64("1985-01-01"))
-                         & ~np.isin(P["person_key"], list(involved)))
+    involved = np.zeros(len(P["person_key"]), dtype=bool)
+    pos = {k: i for i, k in enumerate(P["person_key"].tolist())}
+    involved[[pos[k] for k in truth_keys(truth)]] = True
+    old = np.flatnonzero((P["birth_date"] < np.datetime64("1985-01-01")) & ~involved)
     k = round(imp.legacy_check_digit_share * len(old))
     for i in np.sort(rng.choice(old, size=k, replace=False)) if k else []:
         right = str(P["id_number"][i])
