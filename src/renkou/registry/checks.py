@@ -259,7 +259,10 @@ def _sibling_checks(e: EventFacts) -> list[Finding]:
     return out
 
 
-def check_event(e: EventFacts, today: dt.date) -> list[Finding]:
+def check_event(e: EventFacts, today: dt.date, *, historical: bool = False) -> list[Finding]:
+    """Checks of one event. ``historical``: the event is already registered and the persons' current
+    state includes its effect (imports of a register, batch reports), so rules about the state
+    just before the event (already dead, already married …) are not applied."""
     out: list[Finding] = []
     if e.event_date > today:
         out.append(_f("event_future", ERROR, f"事件日期 {e.event_date} 在将来", f"event date {e.event_date} is in the "
@@ -291,7 +294,7 @@ def check_event(e: EventFacts, today: dt.date) -> list[Finding]:
     if e.kind == "birth":
         out += _birth_checks(e)
     elif e.kind == "death" and s is not None:
-        if s.status == "dead" or any(k == "death" for k, _d in e.subject_events):
+        if (s.status == "dead" and not historical) or any(k == "death" for k, _d in e.subject_events):
             out.append(_f("already_dead", ERROR, "此人已登记死亡", "the death of this person is already registered",
                           "重复登记：撤销本条或更正已有记录", "a duplicate: withdraw it or correct the existing record",
                           "subject"))
@@ -299,8 +302,9 @@ def check_event(e: EventFacts, today: dt.date) -> list[Finding]:
             out.append(_f("death_age", WARNING, "死亡年龄超过110岁", "age at death above 110",
                           "核实出生日期", "verify the birth date", "subject"))
     elif e.kind in ("marriage", "divorce") and s is not None:
-        out += _couple_checks(e)
-    elif e.kind in ("move_out", "migrant_departure") and s is not None and s.status == "moved_out":
+        out += _couple_checks(e, historical)
+    elif e.kind in ("move_out", "migrant_departure") and s is not None and s.status == "moved_out" \
+            and not historical:
         out.append(_f("already_moved_out", ERROR, "此人已迁出", "the person has already moved out",
                       "核对人员", "check the person", "subject"))
     elif e.kind == "migrant_arrival" and s is not None and s.registered_area and s.registered_area == e.area_code:
@@ -311,7 +315,7 @@ def check_event(e: EventFacts, today: dt.date) -> list[Finding]:
     return out
 
 
-def _couple_checks(e: EventFacts) -> list[Finding]:
+def _couple_checks(e: EventFacts, historical: bool) -> list[Finding]:
     out = []
     s, sp = e.subject, e.spouse
     if sp is None:
@@ -324,11 +328,11 @@ def _couple_checks(e: EventFacts) -> list[Finding]:
             if p.birth_date and p.sex in MARRIAGE_AGE and age_on(p.birth_date, e.event_date) < MARRIAGE_AGE[p.sex]:
                 out.append(_f("marriage_age", WARNING, f"{who_zh}结婚时未到法定婚龄", f"{who_en} was below the legal "
                               "marriage age", "核对出生日期与结婚日期", "check the birth and marriage dates", "event_date"))
-            if p.marital_status in MARRIED:
+            if p.marital_status in MARRIED and not historical:
                 out.append(_f("already_married", ERROR, f"{who_zh}已在婚", f"{who_en} is already married",
                               "先登记离婚或丧偶，或核对人员", "register the divorce or widowhood first, or check the person",
                               "spouse"))
-    elif s.marital_status not in MARRIED:
+    elif s.marital_status not in MARRIED and not historical:
         out.append(_f("divorce_not_married", ERROR, "本人未登记为已婚，不能登记离婚",
                       "the person is not recorded as married; a divorce cannot be registered",
                       "先补登结婚", "register the marriage first", "subject"))

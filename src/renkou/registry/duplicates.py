@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
-BIRTH_WINDOW_DAYS = 3
+BIRTH_WINDOW_DAYS = 7
 MAX_KEYS = 16
 
 
@@ -57,8 +57,11 @@ def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
     """Score of two records (0 = not a probable duplicate) and the reasons, for the review page."""
     if a.pk == b.pk:
         return 0.0, []
+    similar_id = False
     if a.id_number and b.id_number and a.id_number != b.id_number:
-        return 0.0, []  # two different valid numbers: two people (homonym twins are not rare)
+        similar_id = similar_id_numbers(a.id_number, b.id_number)
+        if not similar_id:
+            return 0.0, []  # two unrelated numbers: two people (namesakes born the same week are not rare)
     if a.sex in (1, 2) and b.sex in (1, 2) and a.sex != b.sex:
         return 0.0, []
     shared = name_keys(a.name) & name_keys(b.name)
@@ -69,7 +72,7 @@ def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
         return 0.0, []
     same_mother = a.mother_id is not None and a.mother_id == b.mother_id
     same_area = bool(a.area) and a.area == b.area
-    if not (same_mother or same_area):
+    if not (same_mother or same_area or similar_id):
         return 0.0, []
     reasons = ["same_name" if a.name == b.name else "same_pinyin"]
     score = 0.5 if a.name == b.name else 0.4
@@ -81,7 +84,21 @@ def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
     if same_area:
         reasons.append("same_area")
         score += 0.1
+    if similar_id:
+        reasons.append("similar_id_number")
+        score += 0.2
     return round(min(score, 1.0), 2), reasons
+
+
+def similar_id_numbers(x: str, y: str) -> bool:
+    """Two numbers one clerk's slip apart: two adjacent digits swapped, or the same address and
+    sequence code with another birth date (a birth date mis-recorded and the number rebuilt)."""
+    if len(x) != 18 or len(y) != 18:
+        return False
+    diff = [i for i in range(17) if x[i] != y[i]]
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]:
+        return True
+    return bool(diff) and x[:6] == y[:6] and x[14:17] == y[14:17] and all(6 <= i < 14 for i in diff)
 
 
 def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, float, list[str]]]:
@@ -116,4 +133,5 @@ REASON_LABELS = {
     "same_birth_date": ("出生日期相同", "same birth date"),
     "same_mother": ("母亲相同", "same mother"),
     "same_area": ("区划相同", "same area"),
+    "similar_id_number": ("身份证号仅差一处笔误", "ID numbers one slip apart"),
 }

@@ -78,6 +78,8 @@ class Household(AuditedModel):
         NON_AGRICULTURAL = "non_agricultural", _("non-agricultural (historic)")
         RESIDENT = "resident", _("resident household (unified)")
         COLLECTIVE = "collective", _("collective household")
+        FAMILY = "family", _("family household")
+        MIGRANT = "migrant", _("migrant household")
 
     number = models.CharField(_("household number"), max_length=30, unique=True)
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
@@ -86,6 +88,9 @@ class Household(AuditedModel):
     head = models.ForeignKey("Person", models.SET_NULL, null=True, blank=True, related_name="+",
                              verbose_name=_("head of household"))
     address = models.CharField(_("address"), max_length=200, blank=True)
+    established = models.DateField(_("established"), null=True, blank=True)
+    dissolved = models.DateField(_("dissolved"), null=True, blank=True)
+    herder = models.BooleanField(_("herder household"), default=False)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
 
     scope_fields = ("area",)
@@ -134,7 +139,10 @@ class Person(AuditedModel):
     marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices,
                                       default=Marital.NEVER)
     education = models.CharField(_("education"), max_length=2, choices=Education.choices, blank=True)
-    registered_area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("registered area"))
+    # null when the household registration (户籍) lies outside the areas of this register: ``home_code`` keeps it
+    registered_area = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+",
+                                        verbose_name=_("registered area"))
+    home_code = models.CharField(_("place of household registration"), max_length=15, blank=True)
     resident_area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("resident area"))
     household = models.ForeignKey(Household, models.SET_NULL, null=True, blank=True, related_name="members",
                                   verbose_name=_("household"))
@@ -143,8 +151,13 @@ class Person(AuditedModel):
                                verbose_name=_("mother"))
     father = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="children_as_father",
                                verbose_name=_("father"))
+    spouse = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name=_("spouse"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVING)
     death_date = models.DateField(_("death date"), null=True, blank=True)
+    entry_date = models.DateField(_("entered the register"), null=True, blank=True)
+    exit_date = models.DateField(_("left the register"), null=True, blank=True)
+    herder = models.BooleanField(_("herder (牧业人口)"), default=False)
     migrant_status = models.CharField(_("migrant status"), max_length=12, choices=Migrant.choices, blank=True)
     record_state = models.CharField(_("record state"), max_length=12, choices=Record.choices,
                                     default=Record.ACTIVE)
@@ -210,8 +223,8 @@ class Event(AuditedModel):
                                verbose_name=_("father"))
     spouse = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("spouse"))
-    other_area = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name=_("other area (origin or destination)"))
+    from_code = models.CharField(_("from (area code)"), max_length=15, blank=True)
+    to_code = models.CharField(_("to (area code)"), max_length=15, blank=True)
     birth_order = models.PositiveSmallIntegerField(_("birth order"), null=True, blank=True)
     plurality = models.PositiveSmallIntegerField(_("plurality"), null=True, blank=True)
     delivery_place = models.CharField(_("place of delivery"), max_length=16, choices=Delivery.choices, blank=True)
@@ -255,12 +268,14 @@ class ServiceRecord(AuditedModel):
     """A voluntary reproductive-health or family service received, with consent noted (知情选择)."""
 
     class Type(models.TextChoices):
-        PREPREGNANCY = "prepregnancy_check", _("pre-pregnancy health check")
+        RH_CHECK = "reproductive_health_check", _("reproductive-health check")
+        PREMARITAL = "premarital_check", _("premarital health check")
         PRENATAL = "prenatal_care", _("prenatal care")
         POSTNATAL = "postnatal_visit", _("postnatal visit")
-        CONTRACEPTION_COUNSEL = "contraception_counselling", _("contraception counselling")
-        CONTRACEPTION = "contraception_method", _("contraceptive method chosen")
-        SCREENING = "rh_screening", _("reproductive-health screening")
+        CONTRACEPTION_COUNSEL = "contraceptive_counselling", _("contraceptive counselling")
+        CONTRACEPTION = "contraceptive_method", _("contraceptive method chosen")
+        CERVICAL = "cervical_screening", _("cervical cancer screening")
+        BREAST = "breast_screening", _("breast cancer screening")
         INFERTILITY = "infertility_counselling", _("infertility counselling")
         CHILD_CARE = "child_care_guidance", _("infant and child care guidance")
         ELDER_CARE = "elder_care", _("family elder-care service")
@@ -270,9 +285,11 @@ class ServiceRecord(AuditedModel):
     type = models.CharField(_("service"), max_length=30, choices=Type.choices)
     date = models.DateField(_("date"))
     provider = models.CharField(_("provider"), max_length=100)
+    method = models.CharField(_("method chosen"), max_length=30, blank=True)
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     consent_noted = models.BooleanField(_("consent noted"), default=False)
+    consent_date = models.DateField(_("consent date"), null=True, blank=True)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
 
     scope_fields = ("area",)

@@ -52,7 +52,8 @@ def person_facts(p: Person | None, *, confirmed: bool | None = None) -> checks.P
         confirmed = bool(p.id_number) and IdNumberConfirmation.objects.filter(number=p.id_number).exists()
     return checks.PersonFacts(name=p.name, sex=p.sex, birth_date=p.birth_date, id_number=p.id_number,
                               id_confirmed=confirmed, ethnicity=p.ethnicity, marital_status=p.marital_status,
-                              status=p.status, death_date=p.death_date, registered_area=p.registered_area_id,
+                              status=p.status, death_date=p.death_date,
+                              registered_area=p.registered_area_id or p.home_code,
                               resident_area=p.resident_area_id, migrant_status=p.migrant_status)
 
 
@@ -79,7 +80,7 @@ def event_facts(e: Event) -> checks.EventFacts:
         area_known=area is not None, area_valid_from=area and area.valid_from,
         area_valid_to=area and area.valid_to, subject=subject,
         mother=person_facts(e.mother), father=person_facts(e.father), spouse=person_facts(e.spouse),
-        birth_order=e.birth_order, plurality=e.plurality, other_area=e.other_area_id or "",
+        birth_order=e.birth_order, plurality=e.plurality, other_area=e.to_code or e.from_code,
         mother_other_births=_mother_other_births(e.mother_id, e.subject_id) if e.kind == Event.Kind.BIRTH else (),
         subject_events=others)
 
@@ -146,18 +147,18 @@ def _by_id(fields: dict, names: Iterable[str]) -> dict:
     return out
 
 
-PERSON_FKS = ("registered_area", "resident_area", "household", "mother", "father")
-EVENT_FKS = ("area", "other_area", "subject", "mother", "father", "spouse")
+PERSON_FKS = ("registered_area", "resident_area", "household", "mother", "father", "spouse")
+EVENT_FKS = ("area", "subject", "mother", "father", "spouse")
 
 
 def _new_person(user, *, provisional: bool = False, **fields) -> Person:
-    unknown = set(fields) - set(PERSON_FIELDS) - {"status", "death_date", "source_key"}
+    unknown = set(fields) - set(PERSON_FIELDS) - {"status", "death_date", "source_key", "home_code", "spouse"}
     if unknown:
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
     if not fields.get("resident_area"):
         fields["resident_area"] = fields.get("registered_area")
     person = Person(**_by_id(fields, PERSON_FKS))
-    for code in {person.registered_area_id, person.resident_area_id}:
+    for code in {person.registered_area_id, person.resident_area_id} - {None}:
         ensure_can_capture(user, code)
     person.id_number, person.id_state = normalise_id(person.id_number)
     person.name = (person.name or "").strip()
@@ -181,7 +182,9 @@ def flag_probable_duplicates(person: Person) -> list[DuplicateCandidate]:
     hi = person.birth_date + dt.timedelta(days=duplicates.BIRTH_WINDOW_DAYS)
     near = (Person.objects.filter(birth_date__range=(lo, hi))
             .filter((Q(mother_id=person.mother_id) if person.mother_id else Q(pk__in=[]))
-                    | Q(registered_area_id=person.registered_area_id) | Q(resident_area_id=person.resident_area_id))
+                    | (Q(registered_area_id=person.registered_area_id) if person.registered_area_id else Q(pk__in=[]))
+                    | Q(resident_area_id=person.resident_area_id)
+                    | (Q(id_number__startswith=person.id_number[:6]) if person.id_number else Q(pk__in=[])))
             .exclude(pk=person.pk).exclude(record_state=Person.Record.MERGED))
     me = _candidate(person)
     out = []
@@ -197,7 +200,7 @@ def flag_probable_duplicates(person: Person) -> list[DuplicateCandidate]:
 
 def _candidate(p: Person) -> duplicates.Candidate:
     return duplicates.Candidate(pk=p.pk, name=p.name, birth_date=p.birth_date, sex=p.sex, mother_id=p.mother_id,
-                                area=p.registered_area_id, id_number=p.id_number)
+                                area=p.registered_area_id or p.resident_area_id, id_number=p.id_number)
 
 
 def update_person(*, user, person: Person, **changes) -> Person:
@@ -205,14 +208,14 @@ def update_person(*, user, person: Person, **changes) -> Person:
     require(user, PERSON_CAPTURE)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
-        ensure_can_capture(user, person.registered_area_id)
+        ensure_person_in_scope(user, person)
         for k, v in changes.items():
             if k not in PERSON_FIELDS:
                 raise TypeError(f"unknown person field {k}")
             setattr(person, k, v)
         person.id_number, person.id_state = normalise_id(person.id_number)
         person.name_pinyin = duplicates.pinyin_text(person.name)
-        for code in {person.registered_area_id, person.resident_area_id}:
+        for code in {person.registered_area_id, person.resident_area_id} - {None}:
             ensure_can_capture(user, code)
         found = checks.check_person(person_facts(person), timezone.localdate())
         if checks.blocking(found):
@@ -253,7 +256,7 @@ def create_household(*, user, number: str, area, registration_type: str = Househ
 def add_member(*, user, household: Household, person: Person, relation: str) -> Person:
     require(user, PERSON_CAPTURE)
     ensure_can_capture(user, household.area_id)
-    ensure_can_capture(user, person.registered_area_id)
+    ensure_person_in_scope(user, person)
     with transaction.atomic():
         person.household = household
         person.relation_to_head = relation
@@ -267,7 +270,7 @@ def add_member(*, user, household: Household, person: Person, relation: str) -> 
 # --------------------------------------------------------------------------------------- events
 
 EVENT_FIELDS = ("kind", "event_date", "registration_date", "area", "subject", "mother", "father", "spouse",
-                "other_area", "birth_order", "plurality", "delivery_place", "note", "source_key")
+                "from_code", "to_code", "birth_order", "plurality", "delivery_place", "note", "source_key")
 
 
 def _transition(event: Event, step: str, user, **detail) -> None:
@@ -400,9 +403,7 @@ def apply_event(event: Event) -> None:
     elif kind == Event.Kind.MIGRANT_ARRIVAL:
         s.migrant_status, s.resident_area_id = Person.Migrant.INFLOW, event.area_id
     elif kind == Event.Kind.MIGRANT_DEPARTURE:
-        s.migrant_status = Person.Migrant.LEFT
-        if event.other_area_id:
-            s.resident_area_id = event.other_area_id
+        s.migrant_status, s.status = Person.Migrant.LEFT, Person.Status.MOVED_OUT
     elif kind == Event.Kind.RESIDENCE_CHANGE:
         s.resident_area_id = event.area_id
     s.save()
@@ -520,7 +521,7 @@ def batch_check(*, user, area_code: str, today: dt.date | None = None) -> dict[s
     today = today or timezone.localdate()
     counts = {"persons": 0, "events": 0, "errors": 0, "warnings": 0}
     with transaction.atomic():
-        persons = scoped(user, Person, CAPTURE).filter(registered_area_id__startswith=area.prefix) \
+        persons = scoped(user, Person, CAPTURE).filter(in_area(area.prefix)) \
             .exclude(record_state=Person.Record.MERGED)
         confirmed = confirmed_numbers(persons.values_list("id_number", flat=True))
         for p in persons.iterator(chunk_size=2000):
@@ -543,14 +544,21 @@ def _count(counts: dict[str, int], rows: list[Finding]) -> None:
 # ------------------------------------------------------------------------------------- duplicates
 
 
+def in_area(prefix: str) -> Q:
+    """Persons registered or living under an area code prefix (narrows an already scoped queryset)."""
+    return Q(registered_area_id__startswith=prefix) | Q(resident_area_id__startswith=prefix)
+
+
 def scan_duplicates(*, user, area_code: str) -> int:
     """Queue the probable duplicates among the persons of an area; returns the number of new pairs."""
     require(user, PERSON_CAPTURE)
     area = Area.objects.get(code=area_code)
-    qs = scoped(user, Person).filter(registered_area_id__startswith=area.prefix) \
+    qs = scoped(user, Person).filter(in_area(area.prefix)) \
         .exclude(record_state=Person.Record.MERGED)
-    records = [duplicates.Candidate(pk, name, born, sex, mother, reg, idn) for pk, name, born, sex, mother, reg, idn in
-               qs.values_list("pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "id_number")]
+    records = [duplicates.Candidate(pk, name, born, sex, mother, reg or res, idn)
+               for pk, name, born, sex, mother, reg, res, idn in
+               qs.values_list("pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "resident_area_id",
+                              "id_number")]
     return queue_pairs(duplicates.find_pairs(records))
 
 
@@ -583,7 +591,7 @@ def merge_persons(*, user, candidate: DuplicateCandidate, keep: Person, note: st
         keep = Person.objects.select_for_update().get(pk=keep.pk)
         drop = Person.objects.select_for_update().get(pk=drop_id)
         for p in (keep, drop):
-            ensure_can_capture(user, p.registered_area_id)
+            ensure_person_in_scope(user, p)
         moved = {}
         for f in ("subject", "mother", "father", "spouse"):
             ids = list(Event.objects.filter(**{f: drop}).values_list("pk", flat=True))
