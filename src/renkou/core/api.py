@@ -1,6 +1,6 @@
 """API of the core: who am I, areas, identity-number check, audit log (auditors)."""
+# No "from __future__ import annotations" here: django-ninja reads the annotations at run time.
 
-from __future__ import annotations
 
 import datetime as dt
 
