@@ -318,7 +318,10 @@ def create_user(*, by, username: str, password: str, role: str, full_name: str =
         raise ValidationError({"username": f"用户名 {username} 已存在 / username already exists"})
     user = User(username=username, role=role, full_name=full_name)
     if check_password:
-        validate_password(password, user)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     with transaction.atomic():
         user.save()
