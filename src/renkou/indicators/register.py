@@ -1,0 +1,345 @@
+"""Register-derived values (个案库派生值): counts from person-level records for any area subtree and period.
+
+Every function takes an area code *prefix* (the significant digits: ``"52"`` a province,
+``"520122"`` a county, ``"520122100"`` a township, ``"520122100201"`` a village) and dates, and
+returns an ``int`` or a NumPy array. They are aggregates, so they are not scoped by user; the
+person-level drill-down (:mod:`renkou.indicators.drill`) is.
+
+Counting rules (see ``docs/indicators.md``):
+
+* **Population at a date** ``t`` (时点人口, end of day ``t``): persons born on or before ``t``, not
+  dead by ``t`` (death date or a death event), not merged into another record, and present at
+  ``t``: a person whose first arrival (迁入 / 流入) is after ``t`` was not yet there; a person whose
+  last departure (迁出 / 流出) on or before ``t`` is not followed by an arrival on or before ``t``
+  is gone. Bases (人口口径): ``registered`` (户籍人口, by registered area), ``resident`` (常住人口,
+  by resident area, not counting registered persons living elsewhere), ``inflow`` (流入人口: resident,
+  household registration outside the register), ``outflow`` (流出人口: registered, living elsewhere).
+* **Events of a period** (births, deaths, marriages, moves): current, non-rejected events whose
+  *counting date* lies in the period. The counting date is the event date, except for a registered
+  event whose registration date is more than :data:`LATE_AFTER_DAYS` after it: a late report
+  (迟报/补报) counts on its registration date, i.e. in the period in which it was found. Events not
+  yet registered (declared, verified) count on their event date.
+* **Mean population** of a period = (population at the day before the start + population at the
+  end) ÷ 2.
+
+Arrays by age have 101 columns: completed years 0 … 99 and 100 = 100 and over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractYear, Substr
+
+AGES = 101
+BASES = ("registered", "resident", "inflow", "outflow")
+ARRIVALS = ("move_in", "migrant_arrival")
+DEPARTURES = ("move_out", "migrant_departure")
+LATE_AFTER_DAYS = 365
+"""A registered event registered more than this many days after it happened is a late report."""
+TIMELY_DAYS = 30
+"""Legal period of birth registration (出生登记时限): registered within 30 days = timely."""
+FACILITY_PLACES = ("hospital", "health_centre")
+ORDER_BUCKETS = 4  # 0 unknown, 1, 2, 3 = third and higher (多孩)
+PLACE_BUCKETS = 3  # 0 health facility, 1 home, 2 elsewhere / not recorded
+VILLAGE_DIGITS = 12
+
+
+# --------------------------------------------------------------------------- small helpers
+def _models():
+    from renkou.registry.models import Event, Person, ServiceRecord
+
+    return Person, Event, ServiceRecord
+
+
+def live_events() -> QuerySet:
+    """Current, non-rejected events: the ones statistics count (superseded versions and rejected ones do not)."""
+    _p, Event, _s = _models()
+    return Event.objects.filter(is_current=True, flag_rejected=False)
+
+
+def ages_at(birth: np.ndarray, on: np.ndarray | dt.date) -> np.ndarray:
+    """Completed years at ``on`` of ``birth`` dates (``datetime64[D]``), capped at 100."""
+    b = birth.astype("datetime64[D]")
+    o = np.asarray(np.datetime64(on, "D") if isinstance(on, dt.date) else on, dtype="datetime64[D]")
+    by, bm, bd = _ymd(b)
+    oy, om, od = _ymd(o)
+    age = oy - by - ((om < bm) | ((om == bm) & (od < bd)))
+    return np.clip(age, 0, AGES - 1)
+
+
+def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = d.astype("datetime64[Y]")
+    m = d.astype("datetime64[M]")
+    return (y.astype(np.int64) + 1970, (m - y.astype("datetime64[M]")).astype(np.int64) + 1,
+            (d - m.astype("datetime64[D]")).astype(np.int64) + 1)
+
+
+def _age_expression(field: str, on: dt.date):
+    """SQL for completed years at ``on`` (portable: year, month and day extracts only)."""
+    not_yet = Q(**{f"{field}__month__gt": on.month}) | Q(**{f"{field}__month": on.month, f"{field}__day__gt": on.day})
+    return Value(on.year) - ExtractYear(field) - Case(When(not_yet, then=Value(1)), default=Value(0),
+                                                      output_field=IntegerField())
+
+
+def _area_field(basis: str) -> str:
+    if basis not in BASES:
+        raise ValueError(f"未知的人口口径 {basis!r}（应为 {', '.join(BASES)}） / unknown population basis {basis!r}")
+    return "registered_area_id" if basis in ("registered", "outflow") else "resident_area_id"
+
+
+def _basis_q(basis: str, prefix: str) -> Q:
+    field = _area_field(basis)
+    q = Q(**{f"{field.removesuffix('_id')}__startswith": prefix})
+    if basis == "registered":
+        return q
+    if basis == "outflow":
+        return q & Q(migrant_status="outflow")
+    q &= ~Q(migrant_status="outflow")
+    if basis == "inflow":
+        q &= Q(registered_area_id__isnull=True)
+    return q
+
+
+def present_on(qs: QuerySet, on: dt.date) -> QuerySet:
+    """Persons of ``qs`` alive, not merged and present at the end of day ``on`` (rules in the module text)."""
+    ev = live_events().filter(subject=OuterRef("pk"))
+    arrivals = ev.filter(kind__in=ARRIVALS)
+    departures = ev.filter(kind__in=DEPARTURES)
+    qs = qs.filter(birth_date__lte=on).exclude(record_state="merged")
+    qs = qs.filter(Q(death_date__isnull=True) | Q(death_date__gt=on))
+    qs = qs.annotate(
+        _died=Exists(ev.filter(kind="death", event_date__lte=on)),
+        _first_arrival=Subquery(arrivals.order_by("event_date").values("event_date")[:1]),
+        _last_arrival=Subquery(arrivals.filter(event_date__lte=on).order_by("-event_date").values("event_date")[:1]),
+        _last_departure=Subquery(departures.filter(event_date__lte=on).order_by("-event_date")
+                                 .values("event_date")[:1]),
+        _any_departure=Exists(departures),
+    )
+    return qs.filter(
+        Q(_died=False),
+        Q(_first_arrival__isnull=True) | Q(_last_arrival__isnull=False),
+        Q(_last_departure__isnull=True) | Q(_last_arrival__gt=F("_last_departure")),
+        # a person marked as moved out without a departure event is gone from the exit date on
+        Q(_any_departure=True) | ~Q(status="moved_out") | Q(exit_date__gt=on),
+    )
+
+
+# --------------------------------------------------------------------------- populations
+def population_cells(prefix: str, on: dt.date, basis: str = "resident", *, extra: Q | None = None,
+                     by_area: bool = False) -> dict[str, np.ndarray]:
+    """Population at ``on`` as (2, 101) arrays by sex × age, keyed by village code (``by_area``) or ``""``.
+
+    One GROUP BY query (area, sex, age); persons of unknown sex are left out of the arrays.
+    """
+    Person, _e, _s = _models()
+    qs = present_on(Person.objects.filter(_basis_q(basis, prefix), sex__in=(1, 2)), on)
+    if extra is not None:
+        qs = qs.filter(extra)
+    field = _area_field(basis)
+    qs = qs.annotate(_age=_age_expression("birth_date", on))
+    keys = ["sex", "_age"]
+    if by_area:
+        qs = qs.annotate(_area=Substr(field, 1, VILLAGE_DIGITS))
+        keys.insert(0, "_area")
+    out: dict[str, np.ndarray] = {}
+    for row in qs.values(*keys).annotate(n=Count("id")).order_by():
+        area = row.get("_area", "") or ""
+        arr = out.setdefault(area, np.zeros((2, AGES), dtype=np.int64))
+        arr[row["sex"] - 1, min(max(row["_age"], 0), AGES - 1)] += row["n"]
+    return out
+
+
+def _one(cells: dict[str, np.ndarray]) -> np.ndarray:
+    return cells.get("", np.zeros((2, AGES), dtype=np.int64))
+
+
+def population_by_age_sex(prefix: str, on: dt.date, basis: str = "resident") -> np.ndarray:
+    """Population (时点人口) at the end of day ``on``: shape (2, 101), [0] = male, [1] = female, 100 = 100+."""
+    return _one(population_cells(prefix, on, basis))
+
+
+def married_women_by_age(prefix: str, on: dt.date, basis: str = "registered") -> np.ndarray:
+    """Married women (已婚育龄妇女 when 15–49) at ``on`` by age: shape (101,). Marital status is the current one."""
+    from renkou.registry.models import MARRIED_CODES
+
+    return _one(population_cells(prefix, on, basis, extra=Q(sex=2, marital_status__in=MARRIED_CODES)))[1]
+
+
+def contraceptive_users_q(on: dt.date) -> Q:
+    """Married women with a voluntary method recorded for her or her husband in the year up to ``on``
+    (综合避孕: either spouse's method counts; counted as service coverage, never as a target)."""
+    from renkou.registry.models import MARRIED_CODES
+
+    _p, _e, ServiceRecord = _models()
+    recent = ServiceRecord.objects.filter(type="contraceptive_method", date__lte=on,
+                                          date__gt=on - dt.timedelta(days=365))
+    return Q(sex=2, marital_status__in=MARRIED_CODES) & (
+        Q(Exists(recent.filter(person=OuterRef("pk")))) | Q(Exists(recent.filter(person=OuterRef("spouse_id")))))
+
+
+def mean_population(prefix: str, start: dt.date, end: dt.date, basis: str = "registered") -> float:
+    """Mean population (平均人口) = (population at the day before ``start`` + population at ``end``) ÷ 2."""
+    before = population_by_age_sex(prefix, start - dt.timedelta(days=1), basis).sum()
+    after = population_by_age_sex(prefix, end, basis).sum()
+    return (int(before) + int(after)) / 2
+
+
+# --------------------------------------------------------------------------- events
+def _event_rows(kind: str, prefix: str, start: dt.date, end: dt.date, fields: Iterable[str]) -> dict[str, np.ndarray]:
+    """Rows of events of ``kind`` that may count in [start, end], with the counting rule applied.
+
+    The SQL selects the candidates (event date in the period, or registered in it after an earlier
+    event); the late-report rule (a date difference) is applied to the few candidate rows in NumPy.
+    """
+    names = ["area_id", "event_date", "registration_date", "state", *fields]
+    rows = list(live_events().filter(kind=kind, area__startswith=prefix)
+                .filter(Q(event_date__gte=start, event_date__lte=end)
+                        | Q(state="registered", registration_date__gte=start, registration_date__lte=end,
+                            event_date__lt=start))
+                .values_list(*names))
+    cols = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    ev = np.array(cols["event_date"], dtype="datetime64[D]")
+    rg = np.array([d if d is not None else e for d, e in zip(cols["registration_date"], cols["event_date"],
+                                                             strict=True)], dtype="datetime64[D]")
+    registered = np.array(cols["state"], dtype=object) == "registered"
+    late = registered & ((rg - ev).astype(np.int64) > LATE_AFTER_DAYS)
+    counting = np.where(late, rg, ev)
+    keep = (counting >= np.datetime64(start)) & (counting <= np.datetime64(end))
+    out = {n: np.array(v, dtype=object)[keep] for n, v in cols.items()}
+    out["late"] = late[keep]
+    out["delay"] = (rg - ev).astype(np.int64)[keep]
+    out["event_date"] = ev[keep]
+    return out
+
+
+def _village(codes: np.ndarray) -> np.ndarray:
+    return np.array([str(c)[:VILLAGE_DIGITS] for c in codes], dtype=object)
+
+
+def birth_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
+    """Births counted in [start, end] with: village, child's sex, order bucket, place bucket, mother's age,
+    late, timely. ``basis`` registered leaves out children whose household registration is elsewhere."""
+    r = _event_rows("birth", prefix, start, end, ["subject__sex", "birth_order", "delivery_place",
+                                                   "mother__birth_date", "subject__registered_area_id"])
+    keep = np.isin(r["subject__sex"], (1, 2))
+    if basis == "registered":
+        keep &= np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)
+    elif basis not in ("resident",):
+        raise ValueError("出生只有 registered / resident 口径 / births have the registered or resident basis only")
+    r = {k: v[keep] for k, v in r.items()}
+    order = np.array([o if o is not None else 0 for o in r["birth_order"]], dtype=np.int64)
+    place = np.array([0 if p in FACILITY_PLACES else 1 if p == "home" else 2 for p in r["delivery_place"]],
+                     dtype=np.int64)
+    mbirth = np.array([d if d is not None else np.datetime64("NaT") for d in r["mother__birth_date"]],
+                      dtype="datetime64[D]")
+    known = ~np.isnat(mbirth)
+    mage = np.full(len(order), -1, dtype=np.int64)
+    if known.any():
+        mage[known] = ages_at(mbirth[known], r["event_date"][known])
+    return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
+            "order": np.clip(order, 0, ORDER_BUCKETS - 1), "place": place, "mother_age": mage,
+            "late": r["late"].astype(bool), "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"],
+            "state": r["state"]}
+
+
+def births_by_mother_age(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
+    """Births counted in [start, end]: shape (2, 101) by child's sex × mother's age in completed years.
+
+    Births whose mother's birth date is unknown are left out of this table (they count in :func:`births`).
+    """
+    r = birth_rows(prefix, start, end, basis)
+    out = np.zeros((2, AGES), dtype=np.int64)
+    ok = r["mother_age"] >= 0
+    np.add.at(out, (r["sex"][ok] - 1, r["mother_age"][ok]), 1)
+    return out
+
+
+def births(prefix: str, start: dt.date, end: dt.date, basis: str = "resident", *, sex: int | None = None,
+           order: int | None = None) -> int:
+    """Births counted in [start, end] (出生人数), optionally of one sex or order (3 = third and higher)."""
+    r = birth_rows(prefix, start, end, basis)
+    keep = np.ones(len(r["sex"]), dtype=bool)
+    if sex is not None:
+        keep &= r["sex"] == sex
+    if order is not None:
+        keep &= r["order"] == min(order, ORDER_BUCKETS - 1)
+    return int(keep.sum())
+
+
+def death_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
+    """Deaths counted in [start, end] with village, sex, age at death, late."""
+    r = _event_rows("death", prefix, start, end, ["subject__sex", "subject__birth_date",
+                                                   "subject__registered_area_id"])
+    keep = np.isin(r["subject__sex"], (1, 2))
+    if basis == "registered":
+        keep &= np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)
+    r = {k: v[keep] for k, v in r.items()}
+    born = np.array(list(r["subject__birth_date"]), dtype="datetime64[D]")
+    return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
+            "age": ages_at(born, r["event_date"]) if len(born) else np.zeros(0, dtype=np.int64),
+            "late": r["late"].astype(bool)}
+
+
+def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
+    """Deaths counted in [start, end]: shape (2, 101) by sex × age at death (a newborn who died is age 0)."""
+    r = death_rows(prefix, start, end, basis)
+    out = np.zeros((2, AGES), dtype=np.int64)
+    np.add.at(out, (r["sex"] - 1, r["age"]), 1)
+    return out
+
+
+def deaths(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> int:
+    return int(deaths_by_age_sex(prefix, start, end, basis).sum())
+
+
+def event_count(kind: str, prefix: str, start: dt.date, end: dt.date) -> int:
+    """Events of ``kind`` (marriage, divorce, move_in, move_out, migrant_arrival, migrant_departure,
+    residence_change) counted in [start, end] at their area."""
+    return len(_event_rows(kind, prefix, start, end, [])["area_id"])
+
+
+def event_counts_by_village(kinds: Iterable[str], prefix: str, start: dt.date, end: dt.date
+                            ) -> dict[str, dict[str, int]]:
+    """{kind: {village: count}} of events counted in [start, end]."""
+    out: dict[str, dict[str, int]] = {}
+    for kind in kinds:
+        villages = _village(_event_rows(kind, prefix, start, end, [])["area_id"])
+        codes, n = np.unique(villages.astype(str), return_counts=True) if len(villages) else ([], [])
+        out[kind] = {str(c): int(k) for c, k in zip(codes, n, strict=True)}
+    return out
+
+
+def persons_served(prefix: str, start: dt.date, end: dt.date, service_type: str | None = None,
+                   *, by_area: bool = False) -> dict[str, dict[str, int]] | int:
+    """Distinct persons who received a service (享受服务人数) in [start, end], by service type.
+
+    With ``by_area``: {village: {type: persons}}; else the count for ``service_type`` (or any type).
+    """
+    _p, _e, ServiceRecord = _models()
+    qs = ServiceRecord.objects.filter(area__startswith=prefix, date__gte=start, date__lte=end)
+    if not by_area:
+        if service_type:
+            qs = qs.filter(type=service_type)
+        return qs.values("person_id").distinct().count()
+    out: dict[str, dict[str, int]] = {}
+    rows = (qs.annotate(_area=Substr("area_id", 1, VILLAGE_DIGITS)).values("_area", "type")
+            .annotate(n=Count("person_id", distinct=True)).order_by())
+    for row in rows:
+        out.setdefault(row["_area"], {})[row["type"]] = row["n"]
+    return out

@@ -1,0 +1,82 @@
+"""Register-derived values on a hand-built register: populations at dates, births, deaths, late reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from renkou.indicators import register as reg
+
+from .conftest import COUNTY, TOWNSHIP, VILLAGE_A, VILLAGE_B, VILLAGE_C, D
+
+
+def test_population_by_age_sex_counts_age_in_completed_years(world):
+    world.person(sex=1, born="2000-06-15")
+    world.person(sex=2, born="2000-06-16")
+    world.person(sex=2, born="1890-01-01")  # 100+
+    pop = reg.population_by_age_sex("520122", D("2005-06-15"), "registered")
+    assert pop.shape == (2, 101)
+    assert pop[0, 5] == 1 and pop[1, 4] == 1 and pop[1, 100] == 1
+    assert pop.sum() == 3
+
+
+def test_population_excludes_the_unborn_dead_merged_and_not_yet_arrived(world):
+    world.person(born="2005-07-01")  # born after the date
+    world.person(died="2005-03-01")  # dead before
+    world.person(died="2005-09-01")  # dead after: counts
+    world.person(record="merged")
+    newcomer = world.person()
+    world.event("move_in", newcomer, "2005-08-01")
+    leaver = world.person(status="moved_out")
+    world.event("move_out", leaver, "2005-05-01")
+    stayer_until_later = world.person(status="moved_out")
+    world.event("move_out", stayer_until_later, "2005-12-01")
+    assert reg.population_by_age_sex("520122", D("2005-06-30"), "registered").sum() == 2
+    assert reg.population_by_age_sex("520122", D("2005-12-31"), "registered").sum() == 2  # newborn, newcomer
+
+
+def test_bases_registered_resident_inflow_outflow(world):
+    world.person(area=VILLAGE_A)                                     # registered and resident in A
+    world.person(area=VILLAGE_A, registered=False, migrant="inflow")  # migrant living in A
+    world.person(area=VILLAGE_A, migrant="outflow")                  # registered in A, living elsewhere
+    world.person(area=VILLAGE_A, resident=VILLAGE_C)                 # registered in A, lives in C
+    on = D("2005-12-31")
+    total = {b: int(reg.population_by_age_sex(VILLAGE_A, on, b).sum()) for b in reg.BASES}
+    assert total == {"registered": 3, "resident": 2, "inflow": 1, "outflow": 1}
+    assert reg.population_by_age_sex("520122101", on, "resident").sum() == 1
+
+
+def test_births_late_report_counts_in_the_period_found(world):
+    mother = world.person(sex=2, born="1980-05-01", marital="21")
+    world.birth(mother, "2004-03-01", registered="2004-03-20")            # 2004
+    world.birth(mother, "2004-06-01", registered="2005-08-01", order=2)   # 426 days later: found in 2005
+    world.birth(mother, "2004-12-20", registered="2005-01-10", order=3)   # timely enough: 2004
+    world.birth(mother, "2005-12-30", state="declared", registered="2025-01-01")  # not yet registered: 2005
+    assert reg.births("520122", D("2004-01-01"), D("2004-12-31")) == 2
+    assert reg.births("520122", D("2005-01-01"), D("2005-12-31")) == 2
+    rows = reg.birth_rows("520122", D("2005-01-01"), D("2005-12-31"))
+    assert sorted(rows["late"].tolist()) == [False, True]
+
+
+def test_births_by_mother_age_and_deaths_by_age(world):
+    mother = world.person(sex=2, born="1980-05-01", area=VILLAGE_B)
+    child, _ = world.birth(mother, "2005-05-01", sex=2)   # mother exactly 25
+    world.birth(mother, "2005-04-30", sex=1, area=VILLAGE_B)  # twin-like record a day before: 24
+    world.death(child, "2005-05-03")                       # newborn death: age 0
+    b = reg.births_by_mother_age(TOWNSHIP[:9], D("2005-01-01"), D("2005-12-31"))
+    assert b[1, 25] == 1 and b[0, 24] == 1 and b.sum() == 2
+    d = reg.deaths_by_age_sex(COUNTY[:6], D("2005-01-01"), D("2005-12-31"))
+    assert d[1, 0] == 1 and d.sum() == 1
+
+
+def test_rejected_and_superseded_events_do_not_count(world):
+    mother = world.person(sex=2, born="1980-05-01")
+    child = world.person(born="2005-02-02", mother=mother)
+    world.event("birth", child, "2005-02-02", rejected=True)
+    world.event("birth", child, "2005-02-02", current=False)
+    assert reg.births("520122", D("2005-01-01"), D("2005-12-31")) == 0
+
+
+def test_ages_at_handles_birthdays():
+    born = np.array(["2000-02-29", "2000-03-01"], dtype="datetime64[D]")
+    assert reg.ages_at(born, D("2001-02-28")).tolist() == [0, 0]
+    assert reg.ages_at(born, D("2001-03-01")).tolist() == [1, 1]
