@@ -106,16 +106,16 @@ def address_code_valid_in(code: str, year: int) -> str:
 
     GB 11643 numbers carry the code in force when issued; stdnum accepts a number only
     if its code existed in the birth year.  So for a birth before the county got its
-    present code we use the earlier code of the same-named county (e.g. 息烽县 522323
-    before 1995), else the prefecture's, else the province's code.
+    present code we use the earlier code of the same-named county (e.g. 息烽县 522523
+    before 1995, 任丘县 132933 before 1986), else the prefecture's, else the province's code.
     """
     by_code = _entries_by_code()
     own = by_code.get(code, ())
     if any(e.valid_in(year) for e in own):
         return code
-    names = {e.name for e in own}
+    stems = {e.name[:-1] for e in own}  # 任丘县 → 任丘市: same place, new suffix
     for e in loc_entries():
-        if e.name in names and e.code[:2] == code[:2] and e.valid_in(year):
+        if e.name[:-1] in stems and e.code[:2] == code[:2] and e.valid_in(year):
             return e.code
     for fallback in (code[:4] + "00", code[:2] + "0000"):
         if any(e.valid_in(year) for e in by_code.get(fallback, ())):
@@ -125,9 +125,12 @@ def address_code_valid_in(code: str, year: int) -> str:
 
 @lru_cache(maxsize=64)
 def stable_counties(province: str) -> tuple[str, ...]:
-    """Codes of real counties (not 市辖区 placeholders) of a province valid in every year."""
+    """Codes of real counties (not 市辖区 placeholders) of a province that exist today.
+
+    Persons born before such a code existed get the code valid in their birth year
+    (:func:`address_code_valid_in`)."""
     return tuple(e.code for e in loc_entries()
-                 if e.code[:2] == province and e.start is None and e.end is None
+                 if e.code[:2] == province and e.end is None
                  and e.code[4:] != "00" and e.name not in ("市辖区", "县", "省直辖县级行政区划"))
 
 

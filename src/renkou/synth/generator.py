@@ -26,16 +26,38 @@ import numpy as np
 
 from .areas import AreaNode, generate_area_tree, leaf_areas
 from .history import (
-    EVENT_KINDS, MIGRANT_DEPARTURE, MOVE_OUT, RESIDENCE_CHANGE, Simulation,
+    EVENT_KINDS,
+    MIGRANT_DEPARTURE,
+    MOVE_OUT,
+    RESIDENCE_CHANGE,
+    Simulation,
 )
 from .ids import EPOCH, assign_id_numbers, birth_years
 from .model import SynthResult, Table
 from .names import given_names, surnames, tibetan_names
 from .params import CountyParams
 from .population import (
-    DEPARTED, ENTRY_BASE, MOVED_OUT, MIGRANT, NEVER_MARRIED, NO_DATE, NONE, PRESENT, REGISTERED, AreaIndex, Store,
-    build_base_population, fertility_schedule, migrant_age_distribution, mortality_table, new_household_store,
-    new_person_store, random_dates, stable_age_distribution, weighted_choice_without_replacement, year_start,
+    DEPARTED,
+    ENTRY_BASE,
+    MIGRANT,
+    MOVED_OUT,
+    NEVER_MARRIED,
+    NO_DATE,
+    NONE,
+    PRESENT,
+    REGISTERED,
+    AreaIndex,
+    Store,
+    build_base_population,
+    fertility_schedule,
+    migrant_age_distribution,
+    mortality_table,
+    new_household_store,
+    new_person_store,
+    random_dates,
+    stable_age_distribution,
+    weighted_choice_without_replacement,
+    year_start,
 )
 
 STATUS_CODES = np.array(["present", "deceased", "moved_out", "departed"], dtype=object)

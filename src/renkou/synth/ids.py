@@ -79,3 +79,8 @@ def wrong_check_digit(id_number: str, rng: np.random.Generator) -> str:
     right = id_number[-1]
     choices = [c for c in "0123456789X" if c != right]
     return id_number[:-1] + choices[int(rng.integers(0, len(choices)))]
+
+
+def year_start_days_for_test(year: int) -> int:
+    """Days from 1970-01-01 to 1 January of ``year``."""
+    return int((np.datetime64(f"{year}-01-01") - EPOCH).astype(int))

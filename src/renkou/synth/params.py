@@ -52,7 +52,7 @@ class FertilityParams:
     twin_rate: float = 0.01
     hospital_share: float = 0.8
     home_share: float = 0.17
-    base_tfr: float = 2.2  # fertility that produced the base population's stable age structure
+    base_tfr: float = 2.8  # fertility that produced the base population's stable age structure
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ PRESETS: dict[str, CountyParams] = {
         structure=AreaStructure(towns=1, townships=6, residents_committees=1, villages=49),
         fertility=FertilityParams(tfr=2.8, mean_age=28.0, sd_age=6.0,
                                   parity_weights=(1.0, 0.9, 0.75, 0.6, 0.45), srb=106.0,
-                                  twin_rate=0.009, hospital_share=0.35, home_share=0.6, base_tfr=3.6),
+                                  twin_rate=0.009, hospital_share=0.35, home_share=0.6, base_tfr=4.2),
         mortality=MortalityParams(e0_male=62.0, e0_female=66.0),
         nuptiality=_TIBET_NUPTIALITY,
         migration=MigrationParams(internal_move_rate=0.003, household_move_out_rate=0.002,
@@ -209,7 +209,7 @@ PRESETS: dict[str, CountyParams] = {
         structure=AreaStructure(subdistricts=7, townships=4, residents_committees=28, villages=12),
         fertility=FertilityParams(tfr=1.9, mean_age=27.5, sd_age=5.0,
                                   parity_weights=(1.0, 0.8, 0.4, 0.25), srb=106.0,
-                                  hospital_share=0.85, home_share=0.13, base_tfr=2.6),
+                                  hospital_share=0.85, home_share=0.13, base_tfr=3.2),
         mortality=MortalityParams(e0_male=66.0, e0_female=70.0),
         nuptiality=_TIBET_NUPTIALITY,
         migration=MigrationParams(internal_move_rate=0.008, household_move_out_rate=0.004,
@@ -225,7 +225,7 @@ PRESETS: dict[str, CountyParams] = {
                                 village_groups=1_575),
         fertility=FertilityParams(tfr=1.45, mean_age=25.5, sd_age=4.5,
                                   parity_weights=(1.0, 0.55, 0.12, 0.05), srb=116.0,
-                                  hospital_share=0.6, home_share=0.37, base_tfr=2.1),
+                                  hospital_share=0.6, home_share=0.37, base_tfr=2.8),
         mortality=MortalityParams(e0_male=68.0, e0_female=72.0),
         migration=MigrationParams(origin_provinces=("52", "51", "53", "43")),
     ),
@@ -238,7 +238,7 @@ PRESETS: dict[str, CountyParams] = {
                                 residents_committees=30, villages=416),
         fertility=FertilityParams(tfr=1.55, mean_age=26.0, sd_age=4.2,
                                   parity_weights=(1.0, 0.6, 0.08, 0.03), srb=117.0,
-                                  hospital_share=0.92, home_share=0.07, base_tfr=2.1),
+                                  hospital_share=0.92, home_share=0.07, base_tfr=2.8),
         mortality=MortalityParams(e0_male=71.0, e0_female=75.0),
         migration=MigrationParams(migrant_share=0.045, migrant_arrival_rate=0.012,
                                   migrant_departure_rate=0.2,

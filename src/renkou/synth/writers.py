@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -50,9 +51,16 @@ def write_csv(table: Table, kind: str, path: Path, header: str = "en") -> None:
 
 
 def _fix_zip_dates(path: Path) -> None:
-    """Rewrite a zip with every member dated 2000-01-01 00:00 so the bytes depend on content only."""
+    """Rewrite a zip with every member dated 2000-01-01 00:00 so the bytes depend on content only.
+
+    openpyxl also overwrites the document's ``modified`` property with the clock on
+    save, so ``docProps/core.xml`` gets the fixed time back.
+    """
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as src:
         members = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+    members = [(n, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", d)
+                if n == "docProps/core.xml" else d) for n, d in members]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, data in members:
