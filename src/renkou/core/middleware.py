@@ -38,3 +38,18 @@ class SecurityHeadersMiddleware:
             # Pages of a signed-in user may show personal data: keep them out of shared caches and history.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class ChineseFirstMiddleware:
+    """zh-Hans unless the user chose otherwise: the browser's Accept-Language is not consulted
+    (office machines often run English browsers), the language switch (cookie) is."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if not getattr(settings, "RENKOU_HONOUR_BROWSER_LANGUAGE", False):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
