@@ -1,0 +1,147 @@
+"""Scoring a whole scheme for every unit (考核计分), pure: no database.
+
+Input: a parsed :class:`~renkou.evaluation.scheme_format.Scheme`, the units, and one
+:class:`ItemInput` per (unit, item) — the raw value, the target from the unit's contract, last
+year's value and where the value came from. Output: every item score with its explanation, the
+totals, ranks overall and within peer groups, grades, vetoes and warnings.
+
+Computed items (``source: {computed: "S{B1} + S{B2}"}``) are scored after the items they refer to;
+``S{code}`` is the *points* of item ``code``, ``I{code}`` an indicator value supplied in the
+inputs under ``("I", code)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from renkou.indicators.expressions import evaluate, parse
+
+from .ranking import RankedUnit, rank_units, total_points, township_peer_group
+from .rules import ItemScore, to_decimal
+from .scheme_format import Item, Scheme
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """What is known of one item for one unit before scoring."""
+
+    value: Decimal | None
+    target: Decimal | None = None
+    previous: Decimal | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    item: Item
+    theme_code: str
+    input: ItemInput
+    target: Decimal | None
+    score: ItemScore
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    code: str
+    name: str
+    items: tuple[ScoredItem, ...]
+    ranked: RankedUnit
+
+
+def peer_group_of(scheme: Scheme, unit_code: str) -> str | None:
+    """The scheme's peer group of a unit: listed by code, or by its township class (乡级代码第 7–9 位)."""
+    for g in scheme.peer_groups:
+        if unit_code in g.units or unit_code[:9] in g.units:
+            return g.code
+    try:
+        cls = township_peer_group(unit_code)
+    except ValueError:
+        return None
+    for g in scheme.peer_groups:
+        if cls in g.classes:
+            return g.code
+    return None
+
+
+def effective_target(item: Item, contract: Decimal | None) -> Decimal | None:
+    """The contract's target (责任书) when set, else the scheme's default target of the item."""
+    return contract if contract is not None else item.target
+
+
+def _computed_order(scheme: Scheme) -> list[Item]:
+    """Items in an order where every computed item follows the items it uses (cycles are refused on parse)."""
+    items = list(scheme.items)
+    deps: dict[str, set[str]] = {}
+    for i in items:
+        if i.source.kind == "computed":
+            refs = parse(i.source.ref, allowed={"item", "indicator", "constant"}).references()
+            deps[i.code] = {r.code for r in refs if r.kind == "item"}
+    done: list[Item] = []
+    placed: set[str] = set()
+    pending = items
+    while pending:
+        rest = []
+        for i in pending:
+            if deps.get(i.code, set()) <= placed:
+                done.append(i)
+                placed.add(i.code)
+            else:
+                rest.append(i)
+        if len(rest) == len(pending):  # pragma: no cover - parse_scheme refuses cycles
+            raise ValueError("circular computed items")
+        pending = rest
+    return done
+
+
+def score_unit(scheme: Scheme, inputs: Mapping[str, ItemInput],
+               indicators: Mapping[str, Decimal | None] | None = None) -> list[ScoredItem]:
+    """Score every item of one unit, in scheme order."""
+    theme_of = {i.code: t.code for t in scheme.themes for i in t.items}
+    scored: dict[str, ScoredItem] = {}
+    for item in _computed_order(scheme):
+        given = inputs.get(item.code, ItemInput(None))
+        if item.source.kind == "computed":
+            def resolve(ref, _scored=scored):
+                if ref.kind == "item":
+                    s = _scored.get(ref.code)
+                    return None if s is None or s.score.points is None else float(s.score.points)
+                if ref.kind == "indicator":
+                    v = (indicators or {}).get(ref.code)
+                    return None if v is None else float(v)
+                return None
+            raw = evaluate(parse(item.source.ref, allowed={"item", "indicator", "constant"}), resolve)
+            given = ItemInput(None if raw is None else to_decimal(round(raw, 6)), given.target, given.previous,
+                              {"source": "computed", "expression": item.source.ref, **given.source})
+        target = effective_target(item, given.target)
+        score = item.rule.score(given.value, target, item.points, previous=given.previous)
+        scored[item.code] = ScoredItem(item, theme_of[item.code], given, target, score)
+    return [scored[i.code] for i in scheme.items]
+
+
+def evaluate_scheme(scheme: Scheme, units: Sequence[tuple[str, str]],
+                    inputs: Mapping[tuple[str, str], ItemInput]) -> list[UnitOutcome]:
+    """Score, total, rank and grade every unit; rows ordered by rank, then code."""
+    per_unit = {}
+    for code, _name in units:
+        mine = {item: inp for (u, item), inp in inputs.items() if u == code}
+        per_unit[code] = score_unit(scheme, mine)
+    totals = {code: total_points(s.score for s in per_unit[code]) for code, _ in units}
+    groups = {code: g for code, _ in units if (g := peer_group_of(scheme, code)) is not None}
+    ranked = rank_units(totals, groups=groups, grades=scheme.grades, warnings=scheme.warnings)
+    names = dict(units)
+    return [UnitOutcome(str(r.unit), names[str(r.unit)], tuple(per_unit[str(r.unit)]), r) for r in ranked]
+
+
+def theme_shares(items: Sequence[ScoredItem]) -> dict[str, Decimal]:
+    """Points obtained ÷ points available per theme (0–1), over items that count in the total."""
+    got: dict[str, Decimal] = {}
+    avail: dict[str, Decimal] = {}
+    for s in items:
+        if not s.score.counts_in_total:
+            continue
+        avail[s.theme_code] = avail.get(s.theme_code, Decimal(0)) + s.item.points
+        got[s.theme_code] = got.get(s.theme_code, Decimal(0)) + (s.score.points or Decimal(0))
+    return {t: (got[t] / avail[t] if avail[t] else Decimal(0)) for t in avail}
