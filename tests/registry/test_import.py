@@ -1,0 +1,195 @@
+"""Import: column spec, encodings, all-or-nothing, error report, idempotency, flags."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+
+from renkou.core.models import AuditEvent
+from renkou.registry.importer import ImportFailed, import_file, write_report
+from renkou.registry.models import DuplicateCandidate, Event, Finding, Household, Person, ServiceRecord
+
+from .conftest import VILLAGE_A, VILLAGE_B, id_for
+
+TODAY = dt.date(2025, 6, 1)
+HH = "household_key,area_code,head_key,kind,established_date\nH1,{a},P1,family,2015-01-01\nH2,{b},P3,family,2010-05-01\n"
+MOTHER_ID = id_for(dt.date(1990, 2, 3), 22)
+FATHER_ID = id_for(dt.date(1988, 8, 8), 11)
+CHILD_ID = id_for(dt.date(2020, 6, 1), 13)
+OLD_ID = id_for(dt.date(1950, 1, 9), 35, wrong_check=True)
+PERSONS_ZH = (
+    "人员编号,公民身份号码,姓名,性别,出生日期,民族,婚姻状况,户编号,与户主关系,现住地区划代码,户籍类别,人员状态,母亲人员编号,父亲人员编号,配偶人员编号\n"
+    f"P1,{FATHER_ID},王大山,1,1988-08-08,01,21,H1,02,{VILLAGE_A},registered,present,,,P2\n"
+    f"P2,{MOTHER_ID},李红,2,1990-02-03,01,21,H1,10,{VILLAGE_A},registered,present,,,P1\n"
+    f"P4,{CHILD_ID},王小山,1,2020-06-01,01,10,H1,20,{VILLAGE_A},registered,present,P2,P1,\n"
+    f"P3,{OLD_ID},赵老汉,1,1950-01-09,01,30,H2,02,{VILLAGE_B},registered,present,,,\n"
+)
+EVENTS = (
+    "record_id,kind,person_key,event_date,registration_date,registration_state,area_code,mother_key,father_key,"
+    "spouse_key,birth_order,plurality,delivery_place,from_code,to_code\n"
+    f"E1,marriage,P1,2015-05-01,2015-05-01,registered,{VILLAGE_A},,,P2,,,,,\n"
+    f"E2,birth,P4,2020-06-01,2020-06-10,registered,{VILLAGE_A},P2,P1,,1,1,hospital,,\n"
+)
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+@pytest.fixture
+def county(tmp_path, officers):
+    """Households and persons of two villages imported as the county officer."""
+    u = officers["county"]
+    import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)), user=u, today=TODAY)
+    r = import_file("persons", write(tmp_path, "p.csv", PERSONS_ZH), user=u, today=TODAY)
+    return r
+
+
+def snapshot():
+    return (Person.objects.count(), Household.objects.count(), Event.objects.count(), ServiceRecord.objects.count(),
+            Finding.objects.count(), DuplicateCandidate.objects.count())
+
+
+def test_chinese_headers_import_persons_with_links_heads_and_a_flagged_legacy_number(county):
+    assert (county.created, county.rejected, county.flagged) == (4, 0, 1)
+    father, mother, child = (Person.objects.get(source_key=k) for k in ("P1", "P2", "P4"))
+    assert (father.spouse_id, mother.spouse_id, child.mother_id, child.father_id) == (mother.pk, father.pk,
+                                                                                      mother.pk, father.pk)
+    assert Household.objects.get(source_key="H1").head_id == father.pk
+    old = Person.objects.get(source_key="P3")
+    assert old.id_state == "check_digit_mismatch"
+    f = Finding.objects.get(person=old)
+    assert (f.rule, f.severity, f.status) == ("id_check_digit", "error", "open")
+    assert AuditEvent.objects.filter(action="create", object_type="registry.person").count() == 4
+    assert AuditEvent.objects.filter(action="import", object_type="registry.persons").count() == 1
+
+
+def test_reimporting_the_same_files_changes_nothing(tmp_path, county, officers):
+    u = officers["county"]
+    import_file("events", write(tmp_path, "e.csv", EVENTS), user=u, today=TODAY)
+    before, audits = snapshot(), AuditEvent.objects.count()
+    r1 = import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)), user=u,
+                     today=TODAY)
+    r2 = import_file("persons", write(tmp_path, "p.csv", PERSONS_ZH), user=u, today=TODAY)
+    r3 = import_file("events", write(tmp_path, "e.csv", EVENTS), user=u, today=TODAY)
+    assert [(r.unchanged, r.created, r.updated) for r in (r1, r2, r3)] == [(2, 0, 0), (4, 0, 0), (2, 0, 0)]
+    assert snapshot() == before and AuditEvent.objects.count() == audits
+
+
+def test_gbk_file_is_read(tmp_path, officers):
+    p = write(tmp_path, "hh.csv", "户编号,住址区划代码,户类别\nH9,%s,family\n" % VILLAGE_A, "gbk")
+    r = import_file("households", p, user=officers["county"], today=TODAY)
+    assert r.created == 1 and Household.objects.get(source_key="H9").area_id == VILLAGE_A
+
+
+def test_undecodable_file_is_refused_as_a_whole(tmp_path, officers):
+    p = tmp_path / "junk.csv"
+    p.write_bytes("person_key,name\n".encode("utf-16"))
+    with pytest.raises(ImportFailed, match="binary|encoding"):
+        import_file("persons", p, user=officers["county"])
+    p.write_bytes(b"\xff\xfe\xfa" * 1000)
+    with pytest.raises(ImportFailed, match="encoding"):
+        import_file("persons", p, user=officers["county"])
+    assert snapshot() == (0, 0, 0, 0, 0, 0)
+
+
+def test_missing_columns_are_named(tmp_path, officers):
+    p = write(tmp_path, "p.csv", "人员编号,姓名\nP1,张三\n")
+    with pytest.raises(ImportFailed) as exc:
+        import_file("persons", p, user=officers["county"])
+    assert "sex" in str(exc.value) and "birth_date" in str(exc.value) and "出生日期" in str(exc.value)
+
+
+def test_huge_garbage_file_is_refused_without_changes(tmp_path, officers):
+    p = tmp_path / "big.csv"
+    with open(p, "wb") as fh:
+        fh.write(b"lorem,ipsum\n" + b"x" * 5_000_000)
+    with pytest.raises(ImportFailed, match="lacks required"):
+        import_file("persons", p, user=officers["county"])
+    assert snapshot() == (0, 0, 0, 0, 0, 0)
+
+
+def test_one_bad_row_rejects_the_file_and_the_report_can_be_fixed_and_reimported(tmp_path, officers):
+    u = officers["county"]
+    import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)), user=u)
+    bad = PERSONS_ZH.replace("1950-01-09", "1950-13-09").replace("王小山", "=HYPERLINK(\"x\")")
+    r = import_file("persons", write(tmp_path, "p.csv", bad), user=u, today=TODAY)
+    assert (r.rejected, r.written, Person.objects.count()) == (2, False, 0)
+    report = tmp_path / "report.csv"
+    assert write_report(r, report) == 2
+    with open(report, encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][-2:] == ["结果 result", "原因 reason"] and rows[0][:2] == ["人员编号", "公民身份号码"]
+    by_key = {row[0]: row for row in rows[1:]}
+    assert "not a date" in by_key["P3"][-1]
+    assert by_key["P4"][2] == "'=HYPERLINK(\"x\")"  # escaped in the report, not run
+    assert "name_junk" in by_key["P4"][-1]
+    # valid-rows: the two good rows land
+    r = import_file("persons", write(tmp_path, "p.csv", bad), user=u, mode="valid-rows", today=TODAY)
+    assert (r.created, r.rejected) == (2, 2)
+    # the user fixes the report and imports it again
+    fixed = report.read_text(encoding="utf-8-sig").replace("1950-13-09", "1950-01-09") \
+        .replace("'=HYPERLINK(\"\"x\"\")", "王小山")
+    r = import_file("persons", write(tmp_path, "fixed.csv", fixed), user=u, today=TODAY)
+    assert (r.created, r.rejected) == (2, 0)
+    assert Person.objects.get(source_key="P4").mother.source_key == "P2"
+
+
+def test_dry_run_writes_nothing(tmp_path, officers):
+    r = import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)),
+                    user=officers["county"], dry_run=True)
+    assert r.created == 2 and Household.objects.count() == 0
+
+
+def test_exact_id_duplicate_is_rejected_and_probable_duplicate_is_queued(tmp_path, county, officers):
+    shifted = id_for(dt.date(1990, 2, 5), 22)
+    more = ("人员编号,公民身份号码,姓名,性别,出生日期,户编号,现住地区划代码\n"
+            f"P8,{MOTHER_ID},李红,2,1990-02-03,H2,{VILLAGE_B}\n"
+            f"P9,{shifted},李虹,2,1990-02-05,H2,{VILLAGE_B}\n")
+    r = import_file("persons", write(tmp_path, "more.csv", more), user=officers["county"], mode="valid-rows",
+                    today=TODAY)
+    by_line = {row.raw["person_key"]: row for row in r.rows}
+    assert "exact duplicate" in " ".join(by_line["P8"].errors)
+    assert any("probable duplicate of P2" in f for f in by_line["P9"].flags)
+    c = DuplicateCandidate.objects.get()
+    assert {c.person_a.source_key, c.person_b.source_key} == {"P2", "P9"}
+    assert "similar_id_number" in c.reasons and "same_pinyin" in c.reasons
+
+
+def test_village_officer_cannot_import_into_another_village(tmp_path, officers):
+    r = import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)),
+                    user=officers["village_a"])
+    assert (r.rejected, Household.objects.count()) == (1, 0)
+    assert "outside your capture areas" in r.rows[1].errors[0]
+
+
+def test_events_and_services_import_with_checks(tmp_path, county, officers):
+    u = officers["county"]
+    r = import_file("events", write(tmp_path, "e.csv", EVENTS), user=u, today=TODAY)
+    assert (r.created, r.rejected, r.flagged) == (2, 0, 0)
+    assert Event.objects.get(source_key="E2").state == "registered"
+    bad = EVENTS.replace("E2,birth,P4,2020-06-01", "E3,birth,P4,2020-06-01").replace("P2,P1,,1", "P1,P1,,1")
+    r = import_file("events", write(tmp_path, "e2.csv", bad), user=u, today=TODAY, mode="valid-rows")
+    assert r.rejected == 1 and "mother_sex" in " ".join(r.rows[1].errors)
+    svc = ("record_id,person_key,service,service_date,area_code,provider,consent,consent_date\n"
+           f"S1,P2,prenatal_care,2020-03-01,{VILLAGE_A},township_station,yes,2020-03-01\n"
+           f"S2,P2,prenatal_care,2020-04-01,{VILLAGE_A},township_station,no,\n")
+    r = import_file("services", write(tmp_path, "s.csv", svc), user=u, today=TODAY, mode="valid-rows")
+    assert (r.created, r.rejected) == (1, 1) and "consent" in r.rows[1].errors[0]
+
+
+def test_xlsx_import(tmp_path, officers):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["household_key", "area_code", "kind", "established_date"])
+    ws.append(["HX", VILLAGE_A, "family", dt.datetime(2001, 2, 3)])
+    p = tmp_path / "hh.xlsx"
+    wb.save(p)
+    r = import_file("households", p, user=officers["county"])
+    assert r.created == 1 and Household.objects.get(source_key="HX").established == dt.date(2001, 2, 3)
