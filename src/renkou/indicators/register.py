@@ -103,9 +103,18 @@ def _area_field(basis: str) -> str:
     return "registered_area_id" if basis in ("registered", "outflow") else "resident_area_id"
 
 
-def _basis_q(basis: str, prefix: str) -> Q:
+def _prefix_q(field: str, prefix: str | Iterable[str]) -> Q:
+    """Rows whose ``field`` (a foreign key to Area, i.e. a code) starts with ``prefix`` (or any of several)."""
+    prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(**{f"{field.removesuffix('_id')}__startswith": p})
+    return q
+
+
+def _basis_q(basis: str, prefix: str | Iterable[str]) -> Q:
     field = _area_field(basis)
-    q = Q(**{f"{field.removesuffix('_id')}__startswith": prefix})
+    q = _prefix_q(field, prefix)
     if basis == "registered":
         return q
     if basis == "outflow":
@@ -141,7 +150,7 @@ def present_on(qs: QuerySet, on: dt.date) -> QuerySet:
 
 
 # --------------------------------------------------------------------------- populations
-def population_cells(prefix: str, on: dt.date, basis: str = "resident", *, extra: Q | None = None,
+def population_cells(prefix: str | Iterable[str], on: dt.date, basis: str = "resident", *, extra: Q | None = None,
                      by_area: bool = False) -> dict[str, np.ndarray]:
     """Population at ``on`` as (2, 101) arrays by sex × age, keyed by village code (``by_area``) or ``""``.
 
@@ -201,14 +210,14 @@ def mean_population(prefix: str, start: dt.date, end: dt.date, basis: str = "reg
 
 
 # --------------------------------------------------------------------------- events
-def _event_rows(kind: str, prefix: str, start: dt.date, end: dt.date, fields: Iterable[str]) -> dict[str, np.ndarray]:
+def _event_rows(kind: str, prefix: str | Iterable[str], start: dt.date, end: dt.date, fields: Iterable[str]) -> dict[str, np.ndarray]:
     """Rows of events of ``kind`` that may count in [start, end], with the counting rule applied.
 
     The SQL selects the candidates (event date in the period, or registered in it after an earlier
     event); the late-report rule (a date difference) is applied to the few candidate rows in NumPy.
     """
-    names = ["area_id", "event_date", "registration_date", "state", *fields]
-    rows = list(live_events().filter(kind=kind, area__startswith=prefix)
+    names = ["id", "area_id", "event_date", "registration_date", "state", *fields]
+    rows = list(live_events().filter(_prefix_q("area", prefix), kind=kind)
                 .filter(Q(event_date__gte=start, event_date__lte=end)
                         | Q(state="registered", registration_date__gte=start, registration_date__lte=end,
                             event_date__lt=start))
@@ -232,7 +241,8 @@ def _village(codes: np.ndarray) -> np.ndarray:
     return np.array([str(c)[:VILLAGE_DIGITS] for c in codes], dtype=object)
 
 
-def birth_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
+def birth_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered"
+               ) -> dict[str, np.ndarray]:
     """Births counted in [start, end] with: village, child's sex, order bucket, place bucket, mother's age,
     late, timely. ``basis`` registered leaves out children whose household registration is elsewhere."""
     r = _event_rows("birth", prefix, start, end, ["subject__sex", "birth_order", "delivery_place",
@@ -240,7 +250,7 @@ def birth_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "register
     keep = np.isin(r["subject__sex"], (1, 2))
     if basis == "registered":
         keep &= np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)
-    elif basis not in ("resident",):
+    elif basis not in ("resident", "all"):
         raise ValueError("出生只有 registered / resident 口径 / births have the registered or resident basis only")
     r = {k: v[keep] for k, v in r.items()}
     order = np.array([o if o is not None else 0 for o in r["birth_order"]], dtype=np.int64)
@@ -255,7 +265,8 @@ def birth_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "register
     return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
             "order": np.clip(order, 0, ORDER_BUCKETS - 1), "place": place, "mother_age": mage,
             "late": r["late"].astype(bool), "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"],
-            "state": r["state"]}
+            "state": r["state"], "id": r["id"], "registered": np.array([a is not None for a in r["subject__registered_area_id"]],
+                                                        dtype=bool)}
 
 
 def births_by_mother_age(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -282,7 +293,7 @@ def births(prefix: str, start: dt.date, end: dt.date, basis: str = "resident", *
     return int(keep.sum())
 
 
-def death_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
+def death_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
     """Deaths counted in [start, end] with village, sex, age at death, late."""
     r = _event_rows("death", prefix, start, end, ["subject__sex", "subject__birth_date",
                                                    "subject__registered_area_id"])
@@ -293,7 +304,8 @@ def death_rows(prefix: str, start: dt.date, end: dt.date, basis: str = "register
     born = np.array(list(r["subject__birth_date"]), dtype="datetime64[D]")
     return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
             "age": ages_at(born, r["event_date"]) if len(born) else np.zeros(0, dtype=np.int64),
-            "late": r["late"].astype(bool)}
+            "late": r["late"].astype(bool), "id": r["id"],
+            "registered": np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)}
 
 
 def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -314,7 +326,7 @@ def event_count(kind: str, prefix: str, start: dt.date, end: dt.date) -> int:
     return len(_event_rows(kind, prefix, start, end, [])["area_id"])
 
 
-def event_counts_by_village(kinds: Iterable[str], prefix: str, start: dt.date, end: dt.date
+def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], start: dt.date, end: dt.date
                             ) -> dict[str, dict[str, int]]:
     """{kind: {village: count}} of events counted in [start, end]."""
     out: dict[str, dict[str, int]] = {}
@@ -325,14 +337,14 @@ def event_counts_by_village(kinds: Iterable[str], prefix: str, start: dt.date, e
     return out
 
 
-def persons_served(prefix: str, start: dt.date, end: dt.date, service_type: str | None = None,
+def persons_served(prefix: str | Iterable[str], start: dt.date, end: dt.date, service_type: str | None = None,
                    *, by_area: bool = False) -> dict[str, dict[str, int]] | int:
     """Distinct persons who received a service (享受服务人数) in [start, end], by service type.
 
     With ``by_area``: {village: {type: persons}}; else the count for ``service_type`` (or any type).
     """
     _p, _e, ServiceRecord = _models()
-    qs = ServiceRecord.objects.filter(area__startswith=prefix, date__gte=start, date__lte=end)
+    qs = ServiceRecord.objects.filter(_prefix_q("area", prefix), date__gte=start, date__lte=end)
     if not by_area:
         if service_type:
             qs = qs.filter(type=service_type)
@@ -343,3 +355,68 @@ def persons_served(prefix: str, start: dt.date, end: dt.date, service_type: str 
     for row in rows:
         out.setdefault(row["_area"], {})[row["type"]] = row["n"]
     return out
+
+
+# --------------------------------------------------------------------------- cubes
+def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> dict[str, dict[str, np.ndarray]]:
+    """Register cubes (:mod:`renkou.indicators.cube`) of every village cell under ``prefixes`` for [start, end].
+
+    A few GROUP BY queries for the whole set of cells (populations by basis and date, married women,
+    method users) and one query per event kind; the result maps a 12-digit cell code to its cube.
+    Cells with no record at all are absent.
+    """
+    from renkou.registry.models import MARRIED_CODES
+
+    from . import cube as cb
+
+    cubes: dict[str, dict[str, np.ndarray]] = {}
+
+    def cell(code: str) -> dict[str, np.ndarray]:
+        c = cubes.get(code)
+        if c is None:
+            c = cubes[code] = cb.empty()
+        return c
+
+    dates = {"start": start - dt.timedelta(days=1), "end": end}
+    for basis in cb.POP_BASES:
+        for on, day in dates.items():
+            for code, arr in population_cells(prefixes, day, basis, by_area=True).items():
+                cell(code)[f"pop.{basis}.{on}"] += arr
+    married = Q(sex=2, marital_status__in=MARRIED_CODES)
+    for basis in cb.EVENT_BASES:
+        for on, day in dates.items():
+            for code, arr in population_cells(prefixes, day, basis, extra=married, by_area=True).items():
+                cell(code)[f"married.{basis}.{on}"] += arr[1]
+        for code, arr in population_cells(prefixes, end, basis, extra=contraceptive_users_q(end),
+                                          by_area=True).items():
+            cell(code)[f"contra.{basis}"] += arr[1]
+    b = birth_rows(prefixes, start, end, "all")
+    for basis in cb.EVENT_BASES:
+        sel = b["registered"] if basis == "registered" else np.ones(len(b["sex"]), dtype=bool)
+        mage = np.where(b["mother_age"] < 0, cb.UNKNOWN_AGE, b["mother_age"])
+        for i in np.flatnonzero(sel):
+            c = cell(str(b["village"][i]))
+            s = b["sex"][i] - 1
+            c[f"births.{basis}"][s, b["order"][i], b["place"][i], mage[i]] += 1
+            c[f"births_late.{basis}"][s] += int(b["late"][i])
+            c[f"births_timely.{basis}"][s] += int(b["timely"][i])
+    d = death_rows(prefixes, start, end, "resident")
+    for basis in cb.EVENT_BASES:
+        sel = d["registered"] if basis == "registered" else np.ones(len(d["sex"]), dtype=bool)
+        for i in np.flatnonzero(sel):
+            cell(str(d["village"][i]))[f"deaths.{basis}"][d["sex"][i] - 1, d["age"][i]] += 1
+    for k, (kind, counts) in enumerate(event_counts_by_village(cb.EVENT_KINDS, prefixes, start, end).items()):
+        assert cb.EVENT_KINDS[k] == kind
+        for code, n in counts.items():
+            cell(code)["events"][k] += n
+    served = persons_served(prefixes, start, end, by_area=True)
+    for code, by_type in served.items():  # type: ignore[union-attr]
+        for t, n in by_type.items():
+            if t in cb.SERVICE_TYPES:
+                cell(code)["served"][cb.SERVICE_TYPES.index(t)] += n
+    return cubes
+
+
+def counted_event_ids(kind: str, prefix: str, start: dt.date, end: dt.date) -> list[int]:
+    """Ids of the events of ``kind`` counted in [start, end] under ``prefix`` (for the drill-down)."""
+    return [int(i) for i in _event_rows(kind, prefix, start, end, [])["id"]]

@@ -1,0 +1,222 @@
+"""Register cubes (个案汇总立方): every register-derived count of one area cell and one period, in arrays.
+
+A cube holds, for one village (or the records placed directly on a higher area) and one period,
+the populations by basis × sex × age at the start and the end, births by sex × order × place ×
+mother's age, deaths by sex × age, migrations, marriages and persons served. Cubes add up: the
+cube of a township is the sum of the cubes of the cells under it, so an incremental update
+recomputes only the cells touched and re-adds — the same function a full recompute uses.
+
+Register operands ``R{code.key=value,…}`` of indicator expressions are slices of a cube
+(:func:`resolve`). Pure NumPy: no Django here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from .expressions import Reference
+
+AGES = 101
+POP_BASES = ("registered", "resident", "inflow", "outflow")
+EVENT_BASES = ("registered", "resident")
+ONS = ("start", "end")
+EVENT_KINDS = ("marriage", "divorce", "move_in", "move_out", "migrant_arrival", "migrant_departure",
+               "residence_change")
+SERVICE_TYPES = ("reproductive_health_check", "premarital_check", "prenatal_care", "postnatal_visit",
+                 "contraceptive_counselling", "contraceptive_method", "cervical_screening", "breast_screening",
+                 "infertility_counselling", "child_care_guidance", "elder_care", "other")
+PLACES = ("facility", "home", "other")
+UNKNOWN_AGE = AGES  # births whose mother's age is unknown sit in the last column
+VERSION = 1
+
+
+def _layout() -> list[tuple[str, tuple[int, ...]]]:
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for basis in POP_BASES:
+        for on in ONS:
+            out.append((f"pop.{basis}.{on}", (2, AGES)))
+    for basis in EVENT_BASES:
+        for on in ONS:
+            out.append((f"married.{basis}.{on}", (AGES,)))
+        out.append((f"contra.{basis}", (AGES,)))
+        out.append((f"births.{basis}", (2, 4, len(PLACES), AGES + 1)))
+        out.append((f"births_late.{basis}", (2,)))
+        out.append((f"births_timely.{basis}", (2,)))
+        out.append((f"deaths.{basis}", (2, AGES)))
+    out.append(("events", (len(EVENT_KINDS),)))
+    out.append(("served", (len(SERVICE_TYPES),)))
+    return out
+
+
+LAYOUT = _layout()
+SIZE = sum(int(np.prod(s)) for _n, s in LAYOUT)
+
+Cube = dict[str, np.ndarray]
+
+
+def empty() -> Cube:
+    return {name: np.zeros(shape, dtype=np.int64) for name, shape in LAYOUT}
+
+
+def total(cubes: Iterable[Cube]) -> Cube:
+    """Sum of cubes (the cube of the union of their cells)."""
+    out = empty()
+    for c in cubes:
+        for name in out:
+            out[name] += c[name]
+    return out
+
+
+def encode(cube: Cube) -> bytes:
+    flat = np.concatenate([cube[name].ravel() for name, _s in LAYOUT]).astype("<i4")
+    return bytes([VERSION]) + zlib.compress(flat.tobytes(), 6)
+
+
+def decode(blob: bytes) -> Cube:
+    if not blob or blob[0] != VERSION:
+        raise ValueError("cube of another layout version: recompute it")
+    flat = np.frombuffer(zlib.decompress(blob[1:]), dtype="<i4").astype(np.int64)
+    out: Cube = {}
+    pos = 0
+    for name, shape in LAYOUT:
+        n = int(np.prod(shape))
+        out[name] = flat[pos: pos + n].reshape(shape).copy()
+        pos += n
+    return out
+
+
+# --------------------------------------------------------------------------- operands
+OPERANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # code: (中文, English, accepted parameters)
+    "population": ("时点人口", "population at the start or end of the period", ("basis", "on", "sex", "age")),
+    "mean_population": ("平均人口", "mean population = (start + end) ÷ 2", ("basis", "sex", "age")),
+    "married_women": ("已婚妇女", "married women at the start or end", ("basis", "on", "age")),
+    "mean_married_women": ("平均已婚妇女", "mean married women", ("basis", "age")),
+    "contraceptive_users": ("采取避孕措施的已婚妇女", "married women using a method (either spouse), at the end",
+                            ("basis", "age")),
+    "births": ("出生人数", "births counted in the period", ("basis", "sex", "order", "place", "mother_age")),
+    "births_late": ("补报出生", "late reports of earlier births found in the period", ("basis", "sex")),
+    "births_timely": ("及时登记出生", "births registered within the legal period (30 days)", ("basis", "sex")),
+    "deaths": ("死亡人数", "deaths counted in the period", ("basis", "sex", "age")),
+    "tfr": ("总和生育率", "total fertility rate: sum of single-year ASFR 15–49, per woman", ("basis",)),
+    "persons_served": ("享受服务人数", "persons who received a service", ("type",)),
+}
+for _kind, _zh in zip(EVENT_KINDS, ("结婚", "离婚", "迁入", "迁出", "流入", "流出", "住址变更"), strict=True):
+    OPERANDS[f"{_kind}_count"] = (_zh, f"{_kind.replace('_', ' ')} events counted in the period", ())
+
+
+def _age_slice(value: str | None) -> slice:
+    if value is None:
+        return slice(0, AGES)
+    lo, _sep, hi = value.partition("-")
+    a = int(lo)
+    b = int(hi) if hi else a
+    if not (0 <= a <= b <= AGES - 1):
+        raise ValueError(f"age {value!r}: expected a–b within 0–100 (100 = 100 and over)")
+    return slice(a, b + 1)
+
+
+def _sex_index(value: str | None) -> slice:
+    if value is None:
+        return slice(0, 2)
+    if value not in ("1", "2"):
+        raise ValueError(f"sex {value!r}: expected 1 (male) or 2 (female)")
+    s = int(value) - 1
+    return slice(s, s + 1)
+
+
+def _check(code: str, params: Mapping[str, str]) -> None:
+    if code not in OPERANDS:
+        raise ValueError(f"未知的个案派生值 R{{{code}}} / unknown register value R{{{code}}} "
+                         f"(known: {', '.join(sorted(OPERANDS))})")
+    extra = set(params) - set(OPERANDS[code][2])
+    if extra:
+        raise ValueError(f"R{{{code}}} 不接受参数 {sorted(extra)} / R{{{code}}} takes no parameter {sorted(extra)}")
+
+
+def validate(ref: Reference) -> None:
+    """Raise ``ValueError`` when ``ref`` is not a known register operand with valid parameters."""
+    resolve(empty(), ref)
+
+
+def resolve(cube: Cube, ref: Reference) -> float | None:
+    """Value of the register operand ``ref`` in ``cube``."""
+    params = dict(ref.params)
+    _check(ref.code, params)
+    code = ref.code
+    basis = params.get("basis", "registered")
+    if code in ("population", "mean_population", "married_women", "mean_married_women", "contraceptive_users",
+                "births", "births_late", "births_timely", "deaths", "tfr"):
+        bases = POP_BASES if code in ("population", "mean_population") else EVENT_BASES
+        if basis not in bases:
+            raise ValueError(f"basis {basis!r}: expected one of {', '.join(bases)}")
+    age = _age_slice(params.get("age"))
+    sex = _sex_index(params.get("sex"))
+    if code in ("population", "mean_population"):
+        on = "mean" if code == "mean_population" else params.get("on", "end")
+        if on == "mean":
+            return (float(cube[f"pop.{basis}.start"][sex, age].sum()) + float(cube[f"pop.{basis}.end"][sex, age].sum())) / 2
+        if on not in ONS:
+            raise ValueError(f"on {on!r}: expected start, end or mean")
+        return float(cube[f"pop.{basis}.{on}"][sex, age].sum())
+    if code in ("married_women", "mean_married_women"):
+        on = "mean" if code == "mean_married_women" else params.get("on", "end")
+        if on == "mean":
+            return (float(cube[f"married.{basis}.start"][age].sum()) + float(cube[f"married.{basis}.end"][age].sum())) / 2
+        if on not in ONS:
+            raise ValueError(f"on {on!r}: expected start, end or mean")
+        return float(cube[f"married.{basis}.{on}"][age].sum())
+    if code == "contraceptive_users":
+        return float(cube[f"contra.{basis}"][age].sum())
+    if code == "births":
+        b = cube[f"births.{basis}"][sex]
+        order = params.get("order")
+        if order is not None:
+            if order not in ("0", "1", "2", "3"):
+                raise ValueError(f"order {order!r}: expected 1, 2, 3 (third and higher) or 0 (unknown)")
+            b = b[:, int(order): int(order) + 1]
+        place = params.get("place")
+        if place is not None:
+            if place not in PLACES:
+                raise ValueError(f"place {place!r}: expected one of {', '.join(PLACES)}")
+            i = PLACES.index(place)
+            b = b[:, :, i: i + 1]
+        mage = params.get("mother_age")
+        if mage is not None:
+            b = b[..., _age_slice(mage)]
+        return float(b.sum())
+    if code in ("births_late", "births_timely"):
+        return float(cube[f"{code}.{basis}"][sex].sum())
+    if code == "deaths":
+        return float(cube[f"deaths.{basis}"][sex, age].sum())
+    if code == "tfr":
+        return tfr(cube, basis)
+    if code == "persons_served":
+        t = params.get("type")
+        if t is None:
+            return float(cube["served"].sum())
+        if t not in SERVICE_TYPES:
+            raise ValueError(f"type {t!r}: expected one of {', '.join(SERVICE_TYPES)}")
+        return float(cube["served"][SERVICE_TYPES.index(t)])
+    kind = code.removesuffix("_count")
+    return float(cube["events"][EVENT_KINDS.index(kind)])
+
+
+def asfr(cube: Cube, basis: str = "registered") -> np.ndarray:
+    """Age-specific fertility rates 15–49 (per woman): births to mothers aged x ÷ mean women aged x."""
+    births_by_age = cube[f"births.{basis}"].sum(axis=(0, 1, 2))[15:50].astype(float)
+    women = (cube[f"pop.{'registered' if basis == 'registered' else 'resident'}.start"][1, 15:50]
+             + cube[f"pop.{'registered' if basis == 'registered' else 'resident'}.end"][1, 15:50]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(women > 0, births_by_age / np.where(women > 0, women, 1), 0.0)
+
+
+def tfr(cube: Cube, basis: str = "registered") -> float | None:
+    """Total fertility rate (总和生育率) = Σ single-year ASFR 15–49; None without women of those ages."""
+    women = cube[f"pop.{basis}.end"][1, 15:50].sum() + cube[f"pop.{basis}.start"][1, 15:50].sum()
+    if women == 0:
+        return None
+    return float(asfr(cube, basis).sum())

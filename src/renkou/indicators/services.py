@@ -1,0 +1,394 @@
+"""The indicators engine's business actions (指标计算): catalog, computation, incremental updates.
+
+Views, the API, the command line, the demo and the tests call these functions; each runs in one
+transaction.
+
+How a value is computed (see ``docs/indicators.md``): the register-derived counts of every village
+cell are built for the period (:func:`renkou.indicators.register.build_cubes`) and stored; the cube
+of an area is the sum of the cubes of its cells; each indicator's numerator and denominator are
+evaluated with register operands read from that cube, aggregate operands summed from the data
+values of the area's subtree and periods inside the period, constants, and other indicators. The
+value is stored with its operand values (provenance). :func:`recompute_dirty` rebuilds only the
+cells whose records changed and re-adds the areas above them — the same functions as
+:func:`compute`, so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from renkou.core import areacodes
+from renkou.core.models import Area
+from renkou.core.periods import Period
+
+from . import cube as cb
+from . import register
+from .expressions import ExpressionError, Reference, detect_cycles, evaluate, indicator_value, parse
+from .models import (
+    ComputedScope,
+    Constant,
+    DataElement,
+    DataSet,
+    DataValue,
+    DirtyCell,
+    Indicator,
+    IndicatorValue,
+    RegisterCube,
+    RegisterValue,
+    ValidationRule,
+)
+
+CATALOG = Path(__file__).resolve().parent / "data" / "catalog.yaml"
+CELL_DIGITS = register.VILLAGE_DIGITS
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- catalog
+def load_catalog(path: Path | str | None = None) -> dict[str, int]:
+    """Create or update the constants, data elements, data sets and indicators of a catalog file.
+
+    A changed numerator, denominator, type or decimals raises the indicator's definition version.
+    Every expression is parsed and every register operand checked before anything is written.
+    """
+    import yaml
+
+    data = yaml.safe_load(Path(path or CATALOG).read_text(encoding="utf-8"))
+    defs = {d["code"]: (d["numerator"], str(d.get("denominator", "1"))) for d in data.get("indicators", [])}
+    for code, (num, den) in defs.items():
+        for text in (num, den):
+            try:
+                expr = parse(text)
+            except ExpressionError as exc:
+                raise ValueError(f"指标 {code}: {exc}") from exc
+            for ref in expr.references():
+                if ref.kind == "register":
+                    cb.validate(ref)
+    cycles = detect_cycles(defs)
+    if cycles:
+        raise ValueError(f"指标循环引用 / indicators refer to each other in a cycle: {cycles}")
+    counts = defaultdict(int)
+    with transaction.atomic():
+        for c in data.get("constants", []):
+            Constant.objects.update_or_create(code=c["code"], defaults={
+                "name_zh": c["name_zh"], "name_en": c["name_en"], "value": Decimal(str(c["value"]))})
+            counts["constants"] += 1
+        for e in data.get("elements", []):
+            element, created = DataElement.objects.get_or_create(code=e["code"], defaults={
+                "name_zh": e["name_zh"], "name_en": e["name_en"], "disaggregations": e.get("disaggregations", [])})
+            if not created:
+                element.name_zh, element.name_en = e["name_zh"], e["name_en"]
+                wanted = e.get("disaggregations", [])
+                if wanted != element.disaggregations and not element.values.exists():
+                    element.disaggregations = wanted  # frozen once values exist
+                element.save()
+            counts["elements"] += 1
+        for s in data.get("datasets", []):
+            ds, _ = DataSet.objects.update_or_create(code=s["code"], defaults={
+                "name_zh": s["name_zh"], "name_en": s["name_en"], "period_type": s["period_type"],
+                "capture_level": s.get("capture_level", 4), "due_days": s.get("due_days", 10),
+                "approval_levels": s.get("approval_levels", [])})
+            ds.elements.set(DataElement.objects.filter(code__in=s["elements"]))
+            for r in s.get("rules", []):
+                ValidationRule.objects.update_or_create(code=r["code"], defaults={
+                    "dataset": ds, "name_zh": r["name_zh"], "name_en": r["name_en"], "left": r["left"],
+                    "operator": r["operator"], "right": r["right"]})
+            counts["datasets"] += 1
+        for order, d in enumerate(data.get("indicators", [])):
+            fields = {"name_zh": d["name_zh"], "name_en": d["name_en"], "numerator": d["numerator"],
+                      "denominator": str(d.get("denominator", "1")), "indicator_type": d["type"],
+                      "decimals": d.get("decimals", 2), "group": d.get("group", ""), "sort_order": order,
+                      "description_zh": d.get("description_zh", ""), "description_en": d.get("description_en", "")}
+            ind = Indicator.objects.filter(code=d["code"]).first()
+            if ind is None:
+                Indicator.objects.create(code=d["code"], **fields)
+            else:
+                changed = any(getattr(ind, k) != fields[k] for k in ("numerator", "denominator", "indicator_type",
+                                                                     "decimals"))
+                for k, v in fields.items():
+                    setattr(ind, k, v)
+                if changed:
+                    ind.version += 1
+                ind.save()
+            counts["indicators"] += 1
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- areas and cells
+def cell_of(code: str) -> str:
+    """The village cell (12-digit code) of an area code (15-digit groups belong to their village)."""
+    return code[:CELL_DIGITS]
+
+
+def _prefixes_of(cell: str) -> list[str]:
+    """Prefixes of every area the cell belongs to, province to village (zero parts included)."""
+    return [cell[:d] for d in (2, 4, 6, 9, 12)]
+
+
+def scope_areas(root: Area, level: int) -> list[Area]:
+    """The root and its descendants down to ``level`` (3 county, 4 township, 5 village)."""
+    return list(Area.objects.filter(code__startswith=root.prefix, level__gte=root.level, level__lte=level)
+                .order_by("level", "code"))
+
+
+def _rollup(cubes: dict[str, cb.Cube], prefixes: Iterable[str]) -> dict[str, cb.Cube]:
+    """Cube of every wanted prefix = sum of the cell cubes under it (one pass over the cells)."""
+    wanted = set(prefixes)
+    out: dict[str, cb.Cube] = {p: cb.empty() for p in wanted}
+    for cell, c in cubes.items():
+        for p in {cell[:d] for d in (2, 4, 6, 9, 12)} & wanted:
+            target = out[p]
+            for name in target:
+                target[name] += c[name]
+    return out
+
+
+# --------------------------------------------------------------------------- aggregate operands
+def _element_sums(prefix: str, period: Period, prefixes: Iterable[str]
+                  ) -> dict[str, dict[tuple[str, str | None], float]]:
+    """Aggregate data values in the subtree of each wanted prefix, over the periods inside ``period``."""
+    wanted = set(prefixes)
+    codes = set(DataValue.objects.filter(area__startswith=prefix).values_list("period", flat=True).distinct())
+    inside = []
+    for code in codes:
+        try:
+            if period.contains(Period.parse(code)):
+                inside.append(code)
+        except ValueError:
+            continue
+    out: dict[str, dict[tuple[str, str | None], float]] = {p: defaultdict(float) for p in wanted}
+    rows = (DataValue.objects.filter(area__startswith=prefix, period__in=inside)
+            .values_list("element__code", "disaggregation", "area_id", "value"))
+    for element, dis, area, value in rows:
+        level = areacodes.level_of(area)
+        own = areacodes.prefix(area, level)
+        for p in wanted:
+            if own.startswith(p):
+                out[p][(element, dis or None)] += float(value)
+                if dis:
+                    out[p][(element, None)] += float(value)
+    return out
+
+
+def _constants() -> dict[str, float]:
+    return {c: float(v) for c, v in Constant.objects.values_list("code", "value")}
+
+
+# --------------------------------------------------------------------------- evaluation
+def _ordered(indicators: list[Indicator]) -> list[tuple[Indicator, object, object]]:
+    """Indicators parsed, in an order where referenced indicators come first."""
+    parsed = {i.code: (i, parse(i.numerator), parse(i.denominator)) for i in indicators}
+    done: list[str] = []
+
+    def visit(code: str, path: tuple[str, ...] = ()) -> None:
+        if code in done or code not in parsed:
+            return
+        if code in path:
+            raise ValueError(f"indicator cycle: {' → '.join(path + (code,))}")
+        _i, num, den = parsed[code]
+        for ref in num.references() | den.references():
+            if ref.kind == "indicator":
+                visit(ref.code, path + (code,))
+        done.append(code)
+
+    for code in parsed:
+        visit(code)
+    return [parsed[c] for c in done]
+
+
+def _evaluate_area(ordered, cube_: cb.Cube, elements: dict, constants: dict[str, float]
+                   ) -> tuple[dict[str, tuple], dict[str, float | None]]:
+    """Values of every indicator for one area and period: {code: (value, num, den, inputs)}, operand values."""
+    results: dict[str, tuple] = {}
+    operands: dict[str, float | None] = {}
+
+    def resolve(ref: Reference) -> float | None:
+        if ref.kind == "register":
+            value = cb.resolve(cube_, ref)
+        elif ref.kind == "element":
+            value = elements.get((ref.code, ref.disaggregation))
+        elif ref.kind == "constant":
+            value = constants.get(ref.code)
+        elif ref.kind == "indicator":
+            r = results.get(ref.code)
+            value = None if r is None or r[0] is None else float(r[0])
+        else:
+            value = None
+        operands[str(ref)] = value
+        return value
+
+    for ind, num_expr, den_expr in ordered:
+        num = evaluate(num_expr, resolve)
+        den = evaluate(den_expr, resolve)
+        refs = sorted(str(r) for r in num_expr.references() | den_expr.references())
+        inputs = {r: operands.get(r) for r in refs}
+        results[ind.code] = (indicator_value(num, den, ind.indicator_type, ind.decimals), num, den, inputs)
+    return results, operands
+
+
+def _store_values(areas: list[Area], period: Period, ordered, cubes: dict[str, cb.Cube], elements: dict,
+                  constants: dict[str, float]) -> int:
+    now = timezone.now()
+    codes = [a.code for a in areas]
+    IndicatorValue.objects.filter(area_id__in=codes, period=period.code).delete()
+    RegisterValue.objects.filter(area_id__in=codes, period=period.code).delete()
+    values, operand_rows = [], []
+    for area in areas:
+        results, operands = _evaluate_area(ordered, cubes[area.prefix], elements[area.prefix], constants)
+        for ind, _n, _d in ordered:
+            value, num, den, inputs = results[ind.code]
+            digest = hashlib.sha256(json.dumps([ind.version, inputs], sort_keys=True).encode()).hexdigest()
+            values.append(IndicatorValue(indicator=ind, area=area, period=period.code, value=value, numerator=num,
+                                         denominator=den, inputs=inputs, inputs_hash=digest,
+                                         definition_version=ind.version, computed_at=now))
+        for key, v in operands.items():
+            operand_rows.append(RegisterValue(area=area, period=period.code, key=key, value=v, computed_at=now))
+    IndicatorValue.objects.bulk_create(values, batch_size=2000)
+    RegisterValue.objects.bulk_create(operand_rows, batch_size=2000)
+    return len(values)
+
+
+def _load_cubes(prefix: str, period: Period) -> dict[str, cb.Cube]:
+    return {cell: cb.decode(bytes(data)) for cell, data in
+            RegisterCube.objects.filter(cell__startswith=prefix, period=period.code).values_list("cell", "data")}
+
+
+def _save_cubes(period: Period, cubes: dict[str, cb.Cube], *, replace_prefix: str | None = None,
+                replace_cells: Iterable[str] = ()) -> None:
+    qs = RegisterCube.objects.filter(period=period.code)
+    if replace_prefix is not None:
+        qs.filter(cell__startswith=replace_prefix).delete()
+    cells = list(replace_cells)
+    if cells:
+        qs.filter(cell__in=cells).delete()
+    now = timezone.now()
+    RegisterCube.objects.bulk_create([RegisterCube(cell=c, period=period.code, data=cb.encode(v), computed_at=now)
+                                      for c, v in cubes.items()], batch_size=1000)
+
+
+def _evaluate_scope(root: Area, period: Period, level: int, only: set[str] | None = None) -> int:
+    """(Re)evaluate the stored indicator values of the scope's areas (or of ``only`` those codes)."""
+    areas = [a for a in scope_areas(root, level) if only is None or a.code in only]
+    if not areas:
+        return 0
+    ordered = _ordered(list(Indicator.objects.all()))
+    cubes = _rollup(_load_cubes(root.prefix, period), [a.prefix for a in areas])
+    elements = _element_sums(root.prefix, period, [a.prefix for a in areas])
+    return _store_values(areas, period, ordered, cubes, elements, _constants())
+
+
+def compute(area_code: str, period_code: str, *, level: int | None = None) -> int:
+    """Full recompute (全量计算) of every indicator for the area, its descendants down to ``level``
+    (default: villages) and the period; returns the number of values stored. The scope is kept up
+    to date from then on by :func:`recompute_dirty`."""
+    root = Area.objects.get(code=areacodes.full_code(area_code))
+    period = Period.parse(period_code)
+    level = level or Area.Level.VILLAGE
+    cubes = register.build_cubes(root.prefix, period.start, period.end)
+    with transaction.atomic():
+        _save_cubes(period, cubes, replace_prefix=root.prefix)
+        ComputedScope.objects.update_or_create(root=root, period=period.code,
+                                               defaults={"level": level, "computed_at": timezone.now()})
+        return _evaluate_scope(root, period, level)
+
+
+# --------------------------------------------------------------------------- incremental
+def mark_dirty(area_codes: Iterable[str | None], dates: Iterable[dt.date | None]) -> None:
+    """Record that the register changed in these areas on or after the earliest of ``dates``.
+
+    Every computed period ending on or after that date is recomputed for the areas' cells and the
+    areas above them by :func:`recompute_dirty`. Registry services call this (through the signals
+    connected in :mod:`renkou.indicators.apps`); bulk writes that bypass signals must call it.
+    """
+    days = [d for d in dates if d is not None]
+    cells = {cell_of(c) for c in area_codes if c}
+    if not days or not cells:
+        return
+    since = min(days)
+    with transaction.atomic():
+        for cell in cells:
+            row, created = DirtyCell.objects.select_for_update().get_or_create(cell=cell, defaults={"since": since})
+            if not created and since < row.since:
+                row.since = since
+                row.save(update_fields=["since"])
+
+
+def recompute_dirty() -> int:
+    """Recompute the cells marked dirty for every computed period they touch; returns values stored."""
+    dirty = {c: s for c, s in DirtyCell.objects.values_list("cell", "since")}
+    if not dirty:
+        return 0
+    stored = 0
+    with transaction.atomic():
+        for scope in ComputedScope.objects.select_related("root").order_by("period", "root_id"):
+            period = Period.parse(scope.period)
+            cells = [c for c, since in dirty.items() if c.startswith(scope.root.prefix) and period.end >= since]
+            if not cells:
+                continue
+            cubes = register.build_cubes(cells, period.start, period.end)
+            _save_cubes(period, cubes, replace_cells=cells)
+            touched = set()
+            for cell in cells:
+                touched.update(_prefixes_of(cell))
+            codes = {a.code for a in scope_areas(scope.root, scope.level) if a.prefix in touched}
+            stored += _evaluate_scope(scope.root, period, scope.level, only=codes)
+        DirtyCell.objects.filter(cell__in=list(dirty)).delete()
+    return stored
+
+
+def recompute_all() -> int:
+    """Full recompute of every computed scope (the reference the incremental path must equal)."""
+    DirtyCell.objects.all().delete()
+    n = 0
+    for scope in ComputedScope.objects.select_related("root").order_by("period", "root_id"):
+        n += compute(scope.root.code, scope.period, level=scope.level)
+    return n
+
+
+# --------------------------------------------------------------------------- reading values
+def value_rows(area_code: str, period_code: str, *, level: int | None = None,
+               indicators: Iterable[str] | None = None, lang: str = "zh") -> list[dict]:
+    """Stored values of the area (and descendants down to ``level``) for the period, as plain rows."""
+    root = Area.objects.get(code=areacodes.full_code(area_code))
+    period = Period.parse(period_code)
+    areas = {a.code: a for a in scope_areas(root, level or root.level)}
+    qs = IndicatorValue.objects.filter(area_id__in=list(areas), period=period.code).select_related("indicator")
+    if indicators:
+        qs = qs.filter(indicator__code__in=list(indicators))
+    rows = []
+    for v in qs.order_by("area_id", "indicator__sort_order"):
+        ind = v.indicator
+        rows.append({"code": ind.code, "name": ind.name_zh if lang.startswith("zh") else ind.name_en,
+                     "area": v.area_id, "area_name": areas[v.area_id].name, "period": period.code,
+                     "value": None if v.value is None else float(v.value), "unit": ind.unit,
+                     "numerator": v.numerator, "denominator": v.denominator})
+    return rows
+
+
+def series(indicator_code: str, area_code: str, periods: Iterable[str]) -> list[tuple[str, float | None]]:
+    """Stored values of one indicator for one area over several periods (missing = None)."""
+    code = areacodes.full_code(area_code)
+    got = dict(IndicatorValue.objects.filter(indicator__code=indicator_code, area_id=code, period__in=list(periods))
+               .values_list("period", "value"))
+    return [(p, None if got.get(p) is None else float(got[p])) for p in periods]
+
+
+def cube_of(area_code: str, period_code: str) -> cb.Cube:
+    """The stored register cube of an area (sum of its cells) for a computed period."""
+    area = Area.objects.get(code=areacodes.full_code(area_code))
+    period = Period.parse(period_code)
+    return _rollup(_load_cubes(area.prefix, period), [area.prefix])[area.prefix]
+
+
+def pyramid_of(area_code: str, period_code: str, basis: str = "registered") -> np.ndarray:
+    """Population at the end of the period by sex × age (2, 101) from the stored cubes."""
+    return cube_of(area_code, period_code)[f"pop.{basis}.end"]
