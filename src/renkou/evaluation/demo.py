@@ -51,12 +51,21 @@ def load_register(result, *, progress: Callable[[int, int], None] | None = None)
         county = str(result.county_code)
         persons = []
         n = len(P["person_key"])
+        used: set[str] = set()
         for i in range(n):
+            key = str(P["person_key"][i])
+            # the generator can give a duplicate registration the key of an existing person: keep both rows
+            key = key if key not in used else f"{key}#2"
+            used.add(key)
+            number = str(P["id_number"][i]) or None
+            # a duplicate registration may repeat an ID number, which the register keeps unique
+            number = number if number not in used else None
+            used.add(number or "")
             area = areacodes.full_code(str(P["area_code"][i]))
             status = {"present": "living", "deceased": "dead"}.get(str(P["status"][i]), "moved_out")
             exit_date = _date(P["exit_date"][i])
             persons.append(Person(
-                source_key=str(P["person_key"][i]), id_number=str(P["id_number"][i]) or None,
+                source_key=key, id_number=number,
                 id_state="synthetic", name=str(P["name"][i]), sex=int(P["sex"][i]),
                 birth_date=_date(P["birth_date"][i]), ethnicity=str(P["ethnicity"][i]),
                 marital_status=str(P["marital_status"][i]), resident_area_id=area,
@@ -117,14 +126,15 @@ def visit_from_truth(*, user, sample, result, falsified: dict[str, int] | None =
     first_of_unit: dict[str, int] = {}
     for h in rows:
         first_of_unit.setdefault(h.unit_id, h.pk)
-    found = 0
+    found, findings = 0, {}
     for h in rows:
         missed = missing.get(h.household.source_key or "", 0)
         found += missed
         falsification = (falsified or {}).get(h.unit_id, 0) if first_of_unit[h.unit_id] == h.pk else 0
-        services.enter_visit(user=user, sampled=h, births_found=h.registered_births + missed, missed_births=missed,
-                             deaths_found=h.registered_deaths, missed_deaths=0, falsification_cases=falsification,
-                             visited_on=period.end + dt.timedelta(days=20))
+        findings[h.pk] = services.VisitFinding(
+            births_found=h.registered_births + missed, missed_births=missed, deaths_found=h.registered_deaths,
+            missed_deaths=0, falsification_cases=falsification, visited_on=period.end + dt.timedelta(days=20))
+    services.enter_visits(user=user, sample=sample, findings=findings)
     return found
 
 

@@ -78,7 +78,7 @@ def to_decimal(x: Number) -> Decimal:
         return x
     if isinstance(x, bool):
         raise TypeError("a boolean is not a number")
-    return Decimal(repr(x)) if isinstance(x, float) else Decimal(x)
+    return Decimal(repr(float(x))) if isinstance(x, float) else Decimal(x)  # float(): NumPy scalars too
 
 
 def round_points(x: Decimal) -> Decimal:

@@ -594,36 +594,68 @@ def draw_sample(*, user, scheme: AssessmentScheme, households_per_unit: int, see
     return sample
 
 
+@dataclass(frozen=True)
+class VisitFinding:
+    """What a visit found in one sampled household (入户核查结果)."""
+
+    births_found: int
+    missed_births: int
+    deaths_found: int | None = None
+    missed_deaths: int | None = None
+    falsification_cases: int = 0
+    visited_on: dt.date | None = None
+    note: str = ""
+
+    def problems(self) -> list[str]:
+        out = []
+        counts = (self.births_found, self.missed_births, self.falsification_cases, self.deaths_found or 0,
+                  self.missed_deaths or 0)
+        if any(c < 0 for c in counts):
+            out.append("数量不能为负 / counts cannot be negative")
+        if self.missed_births > self.births_found:
+            out.append(f"漏报出生数 {self.missed_births} 大于核查出生数 {self.births_found} / missed births "
+                       f"({self.missed_births}) exceed births found ({self.births_found})")
+        if self.missed_deaths is not None and self.missed_deaths > (self.deaths_found or 0):
+            out.append("漏报死亡数大于核查死亡数 / missed deaths exceed deaths found")
+        return out
+
+
 @transaction.atomic
-def enter_visit(*, user, sampled: SampledHousehold, births_found: int, missed_births: int,
-                deaths_found: int | None = None, missed_deaths: int | None = None, falsification_cases: int = 0,
-                visited_on: dt.date | None = None, note: str = "") -> SampledHousehold:
-    """Record what the visit found in one sampled household (入户核查结果)."""
+def enter_visits(*, user, sample: VerificationSample, findings: Mapping[int, VisitFinding]) -> int:
+    """Record the visits of several sampled households (by :class:`SampledHousehold` id) at once.
+
+    All or nothing: any bad row raises a :class:`ValidationError` naming the household.
+    """
     require(user, ASSESSMENT_MANAGE)
-    problems = []
-    if births_found < 0 or missed_births < 0 or falsification_cases < 0:
-        problems.append("数量不能为负 / counts cannot be negative")
-    if missed_births > births_found:
-        problems.append(f"漏报出生数 {missed_births} 大于核查出生数 {births_found} / missed births ({missed_births}) "
-                        f"exceed births found ({births_found})")
-    if deaths_found is not None and missed_deaths is not None and missed_deaths > deaths_found:
-        problems.append("漏报死亡数大于核查死亡数 / missed deaths exceed deaths found")
-    if problems:
-        raise ValidationError(problems)
-    sampled = SampledHousehold.objects.select_for_update().get(pk=sampled.pk)
-    before = {"births_found": sampled.births_found, "missed_births": sampled.missed_births}
-    sampled.visited = True
-    sampled.visited_on = visited_on or timezone.localdate()
-    sampled.births_found, sampled.missed_births = births_found, missed_births
-    sampled.deaths_found, sampled.missed_deaths = deaths_found, missed_deaths
-    sampled.falsification_cases = falsification_cases
-    sampled.note = note
-    sampled.entered_by = _user(user)
-    sampled.entered_at = timezone.now()
-    sampled.save()
-    audit.record("update", sampled, user=user, area_code=sampled.unit_id, before=before,
-                 after={"births_found": births_found, "missed_births": missed_births,
-                        "falsification_cases": falsification_cases})
+    rows = {h.pk: h for h in SampledHousehold.objects.select_for_update().filter(sample=sample, pk__in=list(findings))}
+    errors = [f"{pk}: 不在此样本中 / not in this sample" for pk in findings if pk not in rows]
+    for pk, f in findings.items():
+        if pk in rows:
+            errors += [f"{rows[pk].household_number}: {p}" for p in f.problems()]
+    if errors:
+        raise ValidationError(errors)
+    now, today = timezone.now(), timezone.localdate()
+    # one UPDATE per distinct finding: most households of a sample report the same counts
+    groups: dict[tuple, list[int]] = {}
+    for pk, f in findings.items():
+        key = (f.visited_on or today, f.births_found, f.missed_births, f.deaths_found, f.missed_deaths,
+               f.falsification_cases, f.note)
+        groups.setdefault(key, []).append(pk)
+    for (visited_on, births, missed, deaths, missed_d, falsified, note), pks in groups.items():
+        SampledHousehold.objects.filter(pk__in=pks).update(
+            visited=True, visited_on=visited_on, births_found=births, missed_births=missed, deaths_found=deaths,
+            missed_deaths=missed_d, falsification_cases=falsified, note=note, entered_by=_user(user),
+            entered_at=now)
+    audit.record("update", sample, user=user, detail={
+        "visits": len(findings), "missed_births": sum(f.missed_births for f in findings.values()),
+        "falsification_cases": sum(f.falsification_cases for f in findings.values())})
+    return len(findings)
+
+
+def enter_visit(*, user, sampled: SampledHousehold, **finding: Any) -> SampledHousehold:
+    """Record what the visit found in one sampled household."""
+    enter_visits(user=user, sample=sampled.sample, findings={sampled.pk: VisitFinding(**finding)})
+    sampled.refresh_from_db()
     return sampled
 
 
@@ -641,30 +673,36 @@ class UnitVerification:
     error: Estimate | None
 
 
+def _estimate(label: str, rows: list[SampledHousehold], sizes: Mapping[str, int]) -> UnitVerification:
+    seen = [h for h in rows if h.visited]
+    under = err = None
+    if seen:
+        strata = [h.stratum for h in seen]
+        kwargs = {"strata": strata, "stratum_population": {s: sizes.get(s, 0) for s in set(strata)}}
+        found = [h.births_found or 0 for h in seen]
+        under = under_reporting_rate([h.missed_births or 0 for h in seen], found, **kwargs)
+        err = error_rate([h.registered_births for h in seen], found, **kwargs)
+    return UnitVerification(label, len(rows), len(seen), sum(h.births_found or 0 for h in seen),
+                            sum(h.missed_births or 0 for h in seen), sum(h.falsification_cases for h in seen),
+                            under, err)
+
+
 def unit_estimates(sample: VerificationSample) -> dict[str, UnitVerification]:
     """Under-reporting (漏报率) and error rates (差错率) with 95 % intervals, per unit.
 
     Households are the sampling units, villages the strata (weights N_h ÷ n_h); see
     :mod:`renkou.evaluation.verification` for the estimators.
     """
-    out = {}
     by_unit: dict[str, list[SampledHousehold]] = {}
     for h in SampledHousehold.objects.filter(sample=sample).order_by("unit_id", "stratum", "household_number"):
         by_unit.setdefault(h.unit_id, []).append(h)
-    for unit, rows in by_unit.items():
-        seen = [h for h in rows if h.visited]
-        under = err = None
-        if seen:
-            strata = [h.stratum for h in seen]
-            sizes = {s: n for s, n in (sample.strata.get(unit) or {}).items()}
-            kwargs = {"strata": strata, "stratum_population": {s: sizes.get(s, 0) for s in set(strata)}}
-            under = under_reporting_rate([h.missed_births or 0 for h in seen], [h.births_found or 0 for h in seen],
-                                         **kwargs)
-            err = error_rate([h.registered_births for h in seen], [h.births_found or 0 for h in seen], **kwargs)
-        out[unit] = UnitVerification(unit, len(rows), len(seen), sum(h.births_found or 0 for h in seen),
-                                     sum(h.missed_births or 0 for h in seen),
-                                     sum(h.falsification_cases for h in seen), under, err)
-    return out
+    return {unit: _estimate(unit, rows, sample.strata.get(unit) or {}) for unit, rows in by_unit.items()}
+
+
+def pooled_estimate(sample: VerificationSample) -> UnitVerification:
+    """The same estimates over every unit of the sample together (全县合计), villages as strata."""
+    sizes = {s: n for unit_strata in sample.strata.values() for s, n in unit_strata.items()}
+    return _estimate("*", list(SampledHousehold.objects.filter(sample=sample)), sizes)
 
 
 def latest_sample(scheme: AssessmentScheme, period_code: str) -> VerificationSample | None:
