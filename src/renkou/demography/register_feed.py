@@ -3,29 +3,24 @@
 The one module of :mod:`renkou.demography` that touches the database: it turns an area code
 and a period into the arrays the pure library takes — population by age and sex at the start
 and end of the period, births by sex of the child and age of the mother, deaths by age and
-sex, and person-years lived (exposures).  Everything is counted in the database with
-aggregate queries (``GROUP BY`` sex and age); no person record is brought into Python.
+sex, and person-years lived (exposures).
 
-Counting rules (docs/demography.md, "From the register"):
+The counting itself is :mod:`renkou.indicators.register` (one source of truth for every figure
+taken from the register; its rules are in ``docs/indicators.md``): population at the end of a
+day by basis (resident 常住 by default), births and deaths of a period by their counting date
+(the event date; a late report registered more than a year after the event counts when it was
+found), ages in completed years (周岁), 100 = 100 and over.  This module adds what demography
+needs on top:
 
-* **population on a day** ``d`` (at the end of the day): persons with ``birth_date ≤ d``, not
-  dead by then (``death_date`` empty or after ``d``), entered the register by then
-  (``entry_date`` empty or ``≤ d``) and not left by then (``exit_date`` empty or after ``d``),
-  not merged into another record; placed by resident area (``basis="resident"``, 常住) or
-  registered area (``basis="registered"``, 户籍).  Age = completed years (周岁) on ``d``; age
-  100 and over in the last cell.  The area is the person's *current* one: a move between two
-  townships of one county moves the person's whole history (county totals are unaffected).
-* **population at the start** of a period = population on the day before it starts (1 January
-  00:00 is 31 December 24:00); **at the end** = population on its last day.
-* **events** (births, deaths): current versions (``is_current``), not rejected, dated inside
-  the period (event date, not registration date), placed by the area at the event date; age
-  at the event in completed years.  A birth's mother is the event's mother, else the child's.
+* **population at the start** of a period = population at the end of the day before it starts;
+  **at the end** = population at the end of its last day;
 * **exposures** (person-years, 人年数): the trapezoid of the population counted on the day
   before the start, on each anniversary of it inside the period, and on the last day — for one
-  calendar year exactly the mean population (start + end) / 2 of DOMAIN.md §3.
+  calendar year exactly the mean population (start + end) / 2 of DOMAIN.md §3; ``YYYY-YYYY``
+  pools whole years (for life tables of small areas).
 
-Counts with sex other than 1/2 or without a known age are not placed in the arrays; they are
-reported in :attr:`DemographicInputs.unclassified` so that totals can be traced.
+Births whose mother's age is unknown are not in the array; their number is reported in
+:attr:`DemographicInputs.unclassified` so that totals can be traced.
 """
 
 from __future__ import annotations
@@ -36,18 +31,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, F, IntegerField, Q, Value
-from django.db.models.expressions import Case, When
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, Least
-from django.db.models.lookups import GreaterThan
 
 from renkou.core import areacodes
 from renkou.core.models import Area
 from renkou.core.periods import Period
+from renkou.indicators import register
 
 N_AGES = 101
 OPEN_AGE = 100
-BASES = ("resident", "registered")
+BASES = register.BASES  # resident 常住, registered 户籍, inflow 流入, outflow 流出
 _YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 
 
@@ -138,90 +130,23 @@ def parse_period(code: str | Period) -> Period:
         raise FeedError(str(err)) from None
 
 
-# --------------------------------------------------------------------------- SQL pieces
-def _completed_age(birth: str, at: str | dt.date) -> Any:
-    """Completed years (周岁) between the date field ``birth`` and ``at`` (a date or a date field),
-    capped at 100, as a portable SQL expression (year difference, minus one before the birthday)."""
-    if isinstance(at, dt.date):
-        year, monthday = Value(at.year), Value(at.month * 100 + at.day)
-    else:
-        year = ExtractYear(at)
-        monthday = ExtractMonth(at) * 100 + ExtractDay(at)
-    before_birthday = Case(
-        When(GreaterThan(ExtractMonth(birth) * 100 + ExtractDay(birth), monthday), then=Value(1)),
-        default=Value(0), output_field=IntegerField())
-    return Least(year - ExtractYear(birth) - before_birthday, Value(OPEN_AGE), output_field=IntegerField())
-
-
-def _to_array(rows: Any, unclassified: dict[str, int] | None, what: str) -> np.ndarray:
-    """Rows ``{"sex": 1|2, "age": x, "n": count}`` into a ``(2, 101)`` array; others are tallied."""
-    out = np.zeros((2, N_AGES))
-    for row in rows:
-        sex, age, n = row["sex"], row["age"], row["n"]
-        if sex in (1, 2) and age is not None and 0 <= age <= OPEN_AGE:
-            out[sex - 1, age] += n
-        elif unclassified is not None:
-            unclassified[what] = unclassified.get(what, 0) + n
-    return out
-
-
-def _persons():
-    from renkou.registry.models import Person
-
-    return Person.objects
-
-
-def _events():
-    from renkou.registry.models import Event
-
-    return Event.objects
-
-
-def _current_events(kind: str, prefix: str, start: dt.date, end: dt.date):
-    return _events().filter(kind=kind, is_current=True, flag_rejected=False, event_date__gte=start,
-                            event_date__lte=end, area_id__startswith=prefix)
-
-
 # --------------------------------------------------------------------------- counts
-def population_by_age_sex(prefix: str, on: dt.date, basis: str = "resident",
-                          unclassified: dict[str, int] | None = None) -> np.ndarray:
-    """Persons of the area (code prefix) alive and in the register at the end of day ``on``,
-    by sex and completed age: ``(2, 101)``."""
+def population_by_age_sex(prefix: str, on: dt.date, basis: str = "resident") -> np.ndarray:
+    """Persons of the area (code prefix) present at the end of day ``on`` by sex and completed age,
+    ``(2, 101)`` floats — counted by :func:`renkou.indicators.register.population_by_age_sex`."""
     if basis not in BASES:
-        raise FeedError(f"unknown population basis {basis!r}: use {' or '.join(BASES)}")
-    from renkou.registry.models import Person
-
-    place = "resident_area_id" if basis == "resident" else "registered_area_id"
-    rows = (_persons()
-            .filter(**{f"{place}__startswith": prefix}, birth_date__lte=on)
-            .exclude(record_state=Person.Record.MERGED)
-            .filter(Q(death_date__isnull=True) | Q(death_date__gt=on))
-            .filter(Q(entry_date__isnull=True) | Q(entry_date__lte=on))
-            .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=on))
-            .values("sex", age=_completed_age("birth_date", on))
-            .annotate(n=Count("pk")).order_by())
-    return _to_array(rows, unclassified, "population")
+        raise FeedError(f"unknown population basis {basis!r}: use {', '.join(BASES)}")
+    return register.population_by_age_sex(prefix, on, basis).astype(float)
 
 
-def births_by_mother_age(prefix: str, start: dt.date, end: dt.date,
-                         unclassified: dict[str, int] | None = None) -> np.ndarray:
-    """Children born in the area from ``start`` to ``end`` (inclusive) by sex of the child and
-    completed age of the mother at the birth: ``(2, 101)``."""
-    mother_birth = Coalesce("mother__birth_date", "subject__mother__birth_date")
-    rows = (_current_events("birth", prefix, start, end)
-            .annotate(mother_birth=mother_birth)
-            .values(sex=F("subject__sex"), age=_completed_age("mother_birth", "event_date"))
-            .annotate(n=Count("pk")).order_by())
-    return _to_array(rows, unclassified, "births")
+def births_by_mother_age(prefix: str, start: dt.date, end: dt.date) -> np.ndarray:
+    """Children counted in [start, end] by sex of the child and completed age of the mother, ``(2, 101)``."""
+    return register.births_by_mother_age(prefix, start, end, "resident").astype(float)
 
 
-def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date,
-                      unclassified: dict[str, int] | None = None) -> np.ndarray:
-    """Deaths in the area from ``start`` to ``end`` (inclusive) by sex and completed age at death."""
-    rows = (_current_events("death", prefix, start, end)
-            .values(sex=F("subject__sex"), age=_completed_age("subject__birth_date", "event_date"))
-            .annotate(n=Count("pk")).order_by())
-    return _to_array(rows, unclassified, "deaths")
+def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date) -> np.ndarray:
+    """Deaths counted in [start, end] by sex and completed age at death, ``(2, 101)``."""
+    return register.deaths_by_age_sex(prefix, start, end, "resident").astype(float)
 
 
 def _anniversary(day: dt.date, years: int) -> dt.date:
@@ -252,19 +177,17 @@ def inputs_for_area(code: str, period: str | Period, basis: str = "resident") ->
     area = find_area(code)
     per = parse_period(period)
     prefix = area.prefix
-    unclassified: dict[str, int] = {}
     days = census_days(per)
-    counts = []
-    for i, (day, _) in enumerate(days):
-        tally: dict[str, int] = {}
-        counts.append(population_by_age_sex(prefix, day, basis, tally))
-        if tally and i in (0, len(days) - 1):
-            unclassified["population_start" if i == 0 else "population_end"] = tally["population"]
+    counts = [population_by_age_sex(prefix, day, basis) for day, _ in days]
     exposures = np.zeros((2, N_AGES))
     for i in range(1, len(days)):
         exposures += (counts[i - 1] + counts[i]) / 2.0 * days[i][1]
-    births = births_by_mother_age(prefix, per.start, per.end, unclassified)
-    deaths = deaths_by_age_sex(prefix, per.start, per.end, unclassified)
+    births = births_by_mother_age(prefix, per.start, per.end)
+    deaths = deaths_by_age_sex(prefix, per.start, per.end)
+    unclassified: dict[str, int] = {}
+    unknown = register.births(prefix, per.start, per.end, "resident") - int(births.sum())
+    if unknown:
+        unclassified["births_mother_age_unknown"] = unknown
     return DemographicInputs(
         code=area.code, name=area.name, period=per, basis=basis, population_start=counts[0],
         population_end=counts[-1], births_by_mother_age=births, deaths_by_age_sex=deaths,
