@@ -75,8 +75,8 @@ def test_json_lines_give_code_name_total_rank_grade_veto_and_items(scored_run):
     assert len(rows) == 11
     last = rows[-1]
     assert last["code"] == "520122102000" and last["name"] == "九庄镇" and last["veto"] is True
-    assert last["rank"] == 11 and last["grade"] == "veto" and last["items"] == {"A1": "10.00", "A2": "10.00",
-                                                                               "V1": "0.00"}
+    assert last["rank"] == 11 and last["grade"] == "veto" and last["items"] == {"A1": 10.0, "A2": 10.0,
+                                                                               "V1": 0.0}
 
 
 @pytest.mark.django_db
