@@ -14,30 +14,49 @@ import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, pinyin
 
 BIRTH_WINDOW_DAYS = 7
 MAX_KEYS = 16
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
+def char_readings(ch: str) -> tuple[str, ...]:
+    """Toneless readings of one character, the most common first (``()`` for non-Chinese)."""
+    r = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    if not r or not r[0]:
+        return ()
+    seen: list[str] = []
+    for x in r[0]:
+        if x not in seen:
+            seen.append(x)
+    return tuple(seen)
+
+
 def pinyin_text(name: str) -> str:
-    """The most common reading, toneless, syllables separated by spaces: 张三 → ``zhang san``."""
-    return " ".join(lazy_pinyin(name.strip(), errors="ignore"))
+    """The most common reading, toneless, syllables separated by spaces: 张三 → ``zhang san``.
+
+    Names are read character by character (a name is not a phrase of the dictionary); characters
+    are cached, so a million names cost a few thousand dictionary look-ups.
+    """
+    out = []
+    for ch in name.strip():
+        r = char_readings(ch)
+        if r:
+            out.append(r[0])
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch.lower())
+    return " ".join(out)
 
 
 @lru_cache(maxsize=200_000)
 def name_keys(name: str) -> frozenset[str]:
     """Every toneless reading of a name (polyphones expanded, capped), spaces removed."""
-    readings = pinyin(name.strip(), style=Style.NORMAL, heteronym=True, errors="ignore")
-    readings = [sorted(set(r)) for r in readings if r]
+    readings = [char_readings(ch) for ch in name.strip()]
+    readings = [r for r in readings if r]
     if not readings:
         return frozenset()
-    keys = set()
-    for combo in itertools.islice(itertools.product(*readings), MAX_KEYS):
-        keys.add("".join(combo))
-    keys.add(pinyin_text(name).replace(" ", ""))
-    return frozenset(keys)
+    return frozenset("".join(combo) for combo in itertools.islice(itertools.product(*readings), MAX_KEYS))
 
 
 @dataclass(frozen=True)
@@ -101,11 +120,30 @@ def similar_id_numbers(x: str, y: str) -> bool:
     return bool(diff) and x[:6] == y[:6] and x[14:17] == y[14:17] and all(6 <= i < 14 for i in diff)
 
 
+def _blocks(r: Candidate) -> list[tuple]:
+    """Blocking keys: a pair is compared only when it shares one (then the rule decides)."""
+    keys: list[tuple] = []
+    if r.mother_id is not None:
+        keys.append(("mother", r.mother_id))
+    if r.area:
+        keys.append(("area", r.area))
+    n = r.id_number
+    if n and len(n) == 18:
+        keys.append(("address+sequence", n[:6] + n[14:17]))
+        keys.append(("digits", "".join(sorted(n[:17]))))
+    return keys
+
+
 def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, float, list[str]]]:
-    """All probable duplicate pairs among ``records`` (blocking on name key, then the rule)."""
-    blocks: dict[str, list[Candidate]] = {}
+    """All probable duplicate pairs among ``records``.
+
+    Blocking on same mother / same area / ID numbers a slip apart, sorted by birth date, so only
+    records born within the window of each other in one block are compared; the name keys are
+    computed only for those few pairs.
+    """
+    blocks: dict[tuple, list[Candidate]] = {}
     for r in records:
-        for k in name_keys(r.name):
+        for k in _blocks(r):
             blocks.setdefault(k, []).append(r)
     seen: set[tuple[int, int]] = set()
     out = []
@@ -120,9 +158,9 @@ def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, flo
                 pair = (min(a.pk, b.pk), max(a.pk, b.pk))
                 if pair in seen:
                     continue
+                seen.add(pair)
                 score, reasons = match(a, b)
                 if score > 0:
-                    seen.add(pair)
                     out.append((a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons))
     return out
 

@@ -132,9 +132,9 @@ class Person(AuditedModel):
     id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True, unique=True)
     id_state = models.CharField(_("ID number state"), max_length=24, blank=True)
     name = models.CharField(_("name"), max_length=60, db_index=True)
-    name_pinyin = models.CharField(_("pinyin"), max_length=120, blank=True, db_index=True)
+    name_pinyin = models.CharField(_("pinyin"), max_length=120, blank=True)
     sex = models.PositiveSmallIntegerField(_("sex"), choices=Sex.choices)
-    birth_date = models.DateField(_("birth date"), db_index=True)
+    birth_date = models.DateField(_("birth date"))
     ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
     marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices,
                                       default=Marital.NEVER)
@@ -152,7 +152,7 @@ class Person(AuditedModel):
     father = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="children_as_father",
                                verbose_name=_("father"))
     spouse = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+",
-                               verbose_name=_("spouse"))
+                               verbose_name=_("spouse"), db_index=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVING)
     death_date = models.DateField(_("death date"), null=True, blank=True)
     entry_date = models.DateField(_("entered the register"), null=True, blank=True)
@@ -161,7 +161,8 @@ class Person(AuditedModel):
     migrant_status = models.CharField(_("migrant status"), max_length=12, choices=Migrant.choices, blank=True)
     record_state = models.CharField(_("record state"), max_length=12, choices=Record.choices,
                                     default=Record.ACTIVE)
-    merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+")
+    merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+",
+                                    db_index=False)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
 
     scope_fields = ("registered_area", "resident_area")
@@ -170,7 +171,8 @@ class Person(AuditedModel):
         ordering = ["registered_area_id", "name", "id"]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
-        indexes = [models.Index(fields=["mother", "birth_date"])]
+        # few indexes: the loader writes a million rows; the scoping filters use the area FKs' indexes
+        indexes = [models.Index(fields=["birth_date", "name"])]
 
     def __str__(self) -> str:
         return self.name
@@ -211,8 +213,8 @@ class Event(AuditedModel):
         HOME = "home", _("at home")
         OTHER = "other", _("elsewhere")
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
-    event_date = models.DateField(_("event date"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    event_date = models.DateField(_("event date"))
     registration_date = models.DateField(_("registration date"), default=timezone.localdate)
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area at event date"))
     subject = models.ForeignKey(Person, models.PROTECT, related_name="events",
@@ -222,7 +224,7 @@ class Event(AuditedModel):
     father = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("father"))
     spouse = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+",
-                               verbose_name=_("spouse"))
+                               verbose_name=_("spouse"), db_index=False)
     from_code = models.CharField(_("from (area code)"), max_length=15, blank=True)
     to_code = models.CharField(_("to (area code)"), max_length=15, blank=True)
     birth_order = models.PositiveSmallIntegerField(_("birth order"), null=True, blank=True)
@@ -230,27 +232,26 @@ class Event(AuditedModel):
     delivery_place = models.CharField(_("place of delivery"), max_length=16, choices=Delivery.choices, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DECLARED,
-                             db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DECLARED)
     flag_duplicate = models.BooleanField(_("potential duplicate"), default=False)
     flag_correction = models.BooleanField(_("correction requested"), default=False)
     flag_rejected = models.BooleanField(_("rejected"), default=False)
     flag_reason = models.CharField(_("reason of the flag"), max_length=300, blank=True)
     warnings_reason = models.CharField(_("reason to pass the warnings"), max_length=300, blank=True)
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, db_index=False,
                                     related_name="+", verbose_name=_("declared by"))
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, db_index=False,
                                     related_name="+", verbose_name=_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, db_index=False,
                                       related_name="+", verbose_name=_("registered by"))
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
 
     version = models.PositiveIntegerField(_("version"), default=1)
     supersedes = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="superseded_by",
                                       verbose_name=_("supersedes"))
-    is_current = models.BooleanField(_("current version"), default=True, db_index=True)
+    is_current = models.BooleanField(_("current version"), default=True)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
 
     scope_fields = ("area",)
