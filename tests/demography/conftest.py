@@ -112,6 +112,35 @@ def load_synthetic(result) -> None:
         _bulk_load(result)
 
 
+@pytest.fixture
+def register(seed_areas):
+    """Village A: a woman born 1980-03-10 and her son born 2005-06-01 (a birth of 2005), a man
+    born 1930-02-29 who died 2005-09-01, a moved-out man, a merged duplicate record.
+    Village B: a woman born 2000-12-31 (registered in village C).  Village C: a man born 1900-01-01."""
+    from renkou.registry.models import Event, Person
+
+    D = dt.date
+
+    def person(name, sex, born, area, **kw):
+        return Person.objects.create(name=name, sex=sex, birth_date=born, resident_area_id=area,
+                                     registered_area_id=kw.pop("registered", area), entry_date=born, **kw)
+
+    mother = person("母", 2, D(1980, 3, 10), VILLAGE_A)
+    son = person("子", 1, D(2005, 6, 1), VILLAGE_A, mother=mother)
+    old = person("老", 1, D(1932, 2, 29), VILLAGE_A, status="dead", death_date=D(2005, 9, 1),
+                 exit_date=D(2005, 9, 1))
+    person("迁", 1, D(1970, 1, 1), VILLAGE_A, status="moved_out", exit_date=D(2005, 3, 1))
+    person("重", 2, D(1980, 3, 10), VILLAGE_A, record_state="merged")
+    person("女", 2, D(2000, 12, 31), VILLAGE_B, registered=VILLAGE_C)
+    person("寿", 1, D(1900, 1, 1), VILLAGE_C)
+    Event.objects.create(kind="birth", event_date=D(2005, 6, 1), area_id=VILLAGE_A, subject=son, mother=mother)
+    Event.objects.create(kind="death", event_date=D(2005, 9, 1), area_id=VILLAGE_A, subject=old)
+    # neither counts: a superseded version and a rejected declaration
+    Event.objects.create(kind="death", event_date=D(2005, 8, 1), area_id=VILLAGE_A, subject=old, is_current=False)
+    Event.objects.create(kind="birth", event_date=D(2005, 7, 1), area_id=VILLAGE_A, subject=son, mother=mother,
+                         flag_rejected=True)
+
+
 @pytest.fixture(scope="module")
 def synthetic_county(django_db_setup, django_db_blocker):
     """Xifeng (息烽县) with 20 000 persons, seed 2024, loaded; yields a function that runs a

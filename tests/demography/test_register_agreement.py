@@ -136,3 +136,20 @@ def test_crude_birth_rate_of_the_last_year_is_the_preset_target(synthetic_county
     assert inp.exposures.sum() == pytest.approx(mean)
     cbr = float(rates.crude_birth_rate(inp.births, mean))
     assert cbr == pytest.approx(params.cbr_target_permille, abs=0.1)
+
+
+def test_command_line_on_the_county_gives_the_same_life_table_and_projects_from_the_register(pooled, capsys):
+    import json
+
+    from renkou.demography.cli import main
+
+    params, inp = pooled
+    assert main(["lifetable", "--area", "520122", "--period", "2001-2005", "--abridged", "--sex", "female",
+                 "--format", "json"]) == 0
+    [table] = json.loads(capsys.readouterr().out)
+    assert table["ex"][0] == pytest.approx(e0_with_se(inp.deaths_by_age_sex[1], inp.exposures[1], "female")[0])
+    assert main(["project", "--area", "520122", "--period", "2001-2005", "--years", "10", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["years"][0] == 2006 and doc["total"][0][0] == 20_000
+    # constant fertility of ≈1.34 and no migration: the county shrinks slowly
+    assert 18_000 < doc["total"][0][-1] < 20_000

@@ -1,10 +1,11 @@
 """Command line for the demography library: ``rates``, ``lifetable``, ``project`` on CSV tables.
 
-Will be reached as ``renkou demography …``; also runs alone as
+Reached as ``renkou demography …``; also runs alone as
 ``python -m renkou.demography.cli …``.  Each sub-command reads its CSV tables
-(:mod:`renkou.demography.tables`), then calls one function that takes arrays —
-:func:`compute_rates`, :func:`compute_life_tables`, :func:`run_projection` — so
-that the register layer can feed the same functions from an area code instead.
+(:mod:`renkou.demography.tables`) — or, with ``--area CODE --period P``, the
+register through :mod:`renkou.demography.register_feed` (Django is set up only
+then) — and calls one function that takes arrays: :func:`compute_rates`,
+:func:`compute_life_tables`, :func:`run_projection`.
 Output is JSON or CSV on stdout or in ``--out``.  Usage: ``docs/demography.md``.
 """
 
@@ -36,6 +37,8 @@ from .tables import (
 )
 
 SEX_NAMES = ("male", "female")
+BASES = ("resident", "registered", "inflow", "outflow")  # as renkou.indicators.register.BASES
+DEFAULT_START_YEAR = 2025
 
 
 # --------------------------------------------------------------------------- array functions
@@ -159,6 +162,68 @@ def run_projection(
     return proj, path
 
 
+def grouped_death_rates(deaths: np.ndarray, exposures: np.ndarray, open_age: int = 85) -> np.ndarray:
+    """Single-year death rates ``(..., 101)`` that are defined at every age, for small areas.
+
+    Rates are taken over the abridged groups 0, 1–4, 5–9, …, ``open_age``+ and given to every
+    single age of the group (the open group's rate to all ages above it).  Where a group has no
+    person-years, or the open group has no deaths, the open age is lowered by 5 years until the
+    rates close (and a ``ValueError`` if even 40+ does not).
+    """
+    d = np.asarray(deaths, dtype=float)
+    k = np.asarray(exposures, dtype=float)
+    for top in range(open_age, 35, -5):
+        ages = abridged_ages(top)
+        dg = np.add.reduceat(d, ages, axis=-1)
+        kg = np.add.reduceat(k, ages, axis=-1)
+        if (kg > 0).all() and (dg[..., -1] > 0).all():
+            widths = np.diff(np.append(ages, d.shape[-1]))
+            return np.repeat(dg / kg, widths, axis=-1)
+    raise ValueError("too few deaths or person-years for a life table: pool years (e.g. 2001-2005) "
+                     "or a larger area")
+
+
+def fertility_from_register(births_by_mother_age: np.ndarray, women_years: np.ndarray) -> np.ndarray:
+    """ASFR by single age ``(101,)`` = births to women aged x ÷ woman-years at x (15–49; 0 elsewhere)."""
+    b = np.asarray(births_by_mother_age, dtype=float)
+    b = b.sum(axis=0) if b.ndim == 2 else b
+    f = np.zeros(b.shape[-1])
+    w = np.asarray(women_years, dtype=float)
+    fertile = slice(15, 50)
+    np.divide(b[fertile], w[fertile], out=f[fertile], where=w[fertile] > 0)
+    return f
+
+
+# --------------------------------------------------------------------------- register input
+def _setup_django() -> None:
+    """Make the register readable from a plain ``python -m`` run (a management command already did)."""
+    import os
+
+    from django.apps import apps
+
+    if not apps.ready:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkou.settings")
+        django.setup()
+
+
+def _register_inputs(args: argparse.Namespace):
+    """:class:`~renkou.demography.register_feed.DemographicInputs` of ``--area`` over ``--period``."""
+    if not args.period:
+        raise ValueError("--area needs --period (e.g. 2005, 2005SY, 2001-2005)")
+    _setup_django()
+    from .register_feed import inputs_for_area
+
+    return inputs_for_area(args.area, args.period, args.basis)
+
+
+def _need_csv(args: argparse.Namespace, *names: str) -> None:
+    missing = [f"--{n.replace('_', '-')}" for n in names if getattr(args, n) is None]
+    if missing:
+        raise ValueError(f"give {' and '.join(missing)} (CSV), or --area CODE --period P (the register)")
+
+
 # --------------------------------------------------------------------------- CSV plumbing
 def _align(table: AgeTable, areas: list[str], what: str, values: np.ndarray | None = None) -> np.ndarray:
     """Rows of ``table`` (or of ``values`` laid out like it) in the order of ``areas``;
@@ -185,7 +250,20 @@ def _area_labels(areas: list[str]) -> list[str]:
     return [a or "all" for a in areas]
 
 
+def _rates_from_register(args: argparse.Namespace) -> tuple[Any, None]:
+    """Annual rates of the period: mean population = person-years ÷ years, counts per year."""
+    inp = _register_inputs(args)
+    per_year = 1.0 / inp.years
+    result = compute_rates((inp.exposures * per_year)[None], births_by_sex=(inp.births_by_mother_age * per_year)[None],
+                           deaths=(inp.deaths_by_age_sex * per_year)[None], confidence=args.confidence)[0]
+    return [{"area": inp.code, "name": inp.name, "period": inp.period.code, "basis": inp.basis,
+             "years": inp.years, **result, "unclassified": inp.unclassified}], None
+
+
 def _cmd_rates(args: argparse.Namespace) -> tuple[Any, None]:
+    if args.area:
+        return _rates_from_register(args)
+    _need_csv(args, "population")
     pop_table = read_age_sex_table(args.population)
     areas = pop_table.areas
     population = _aligned_single_year(pop_table, areas, "population")
@@ -210,7 +288,23 @@ def _cmd_rates(args: argparse.Namespace) -> tuple[Any, None]:
     return [{"area": a, **r} for a, r in zip(_area_labels(areas), results, strict=True)], None
 
 
+def _lifetable_from_register(args: argparse.Namespace) -> tuple[dict[str, LifeTable], list[str]]:
+    inp = _register_inputs(args)
+    d, k = inp.deaths_by_age_sex[None], inp.exposures[None]
+    if args.abridged:
+        tables = {s: abridged_life_table(d[:, i] if i < 2 else d.sum(axis=1), k[:, i] if i < 2 else k.sum(axis=1),
+                                         open_age=args.open_age, sex=s, a0_rule=args.a0_rule)
+                  for i, s in enumerate(("male", "female", "both"))}
+    else:
+        tables = compute_life_tables(d, k, np.arange(d.shape[-1]), a0_rule=args.a0_rule)
+    return tables, [inp.code]
+
+
 def _cmd_lifetable(args: argparse.Namespace) -> tuple[Any, tuple[Sequence[str], list[list[str]]]]:
+    if args.area:
+        tables, labels = _lifetable_from_register(args)
+        return _life_table_output(args, tables, labels)
+    _need_csv(args, "deaths", "population")
     d_table = read_age_sex_table(args.deaths)
     k_table = read_age_sex_table(args.population)
     areas = k_table.areas
@@ -232,8 +326,12 @@ def _cmd_lifetable(args: argparse.Namespace) -> tuple[Any, tuple[Sequence[str], 
         d = _aligned_single_year(d_table, areas, "deaths", n)
         k = _aligned_single_year(k_table, areas, "population", n)
         tables = compute_life_tables(d, k, np.arange(n), a0_rule=args.a0_rule)
+    return _life_table_output(args, tables, _area_labels(areas))
+
+
+def _life_table_output(args: argparse.Namespace, tables: dict[str, LifeTable], labels: list[str]
+                       ) -> tuple[Any, tuple[Sequence[str], list[list[str]]]]:
     sexes = [args.sex] if args.sex else list(tables)
-    labels = _area_labels(areas)
     rows = [row for s in sexes for row in life_table_rows(tables[s], [f"{a}/{s}" for a in labels])]
     doc = [{"area": a, "sex": s, "ages": tables[s].ages,
             **{c: getattr(tables[s], c)[i] for c in LifeTable.COLUMNS}}
@@ -241,19 +339,40 @@ def _cmd_lifetable(args: argparse.Namespace) -> tuple[Any, tuple[Sequence[str], 
     return doc, (LIFE_TABLE_HEADER, rows)
 
 
+def _projection_inputs_from_register(args: argparse.Namespace
+                                     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]:
+    """Population at the end of the period, its ASFR and (grouped) death rates; the projection
+    starts on 1 January after the period."""
+    inp = _register_inputs(args)
+    asfr = fertility_from_register(inp.births_by_mother_age, inp.women_exposure)
+    if not asfr.any():
+        raise ValueError(f"no births in {inp.period.code} in area {inp.code}: no fertility schedule to project with")
+    mx = grouped_death_rates(inp.deaths_by_age_sex, inp.exposures)
+    return [inp.code], inp.population_end[None], asfr[None], mx[None], inp.period.end.year + 1
+
+
 def _cmd_project(args: argparse.Namespace) -> tuple[Any, tuple[Sequence[str], Any]]:
-    pop_table = read_age_sex_table(args.population)
-    areas = pop_table.areas
-    population = _aligned_single_year(pop_table, areas, "population")
-    asfr = _aligned_single_year(read_age_table(args.asfr), areas, "asfr")
-    if args.mx:
-        mx = _aligned_single_year(read_age_sex_table(args.mx), areas, "mx")
-    else:
-        deaths = _aligned_single_year(read_age_sex_table(args.deaths), areas, "deaths")
-        mx = death_rates(deaths, population)
     migration = None
-    if args.migration:
-        migration = _aligned_single_year(read_age_sex_table(args.migration), areas, "migration")
+    if args.area:
+        areas, population, asfr, mx, start_year = _projection_inputs_from_register(args)
+        args.start_year = start_year if args.start_year is None else args.start_year
+    else:
+        _need_csv(args, "population", "asfr")
+        if args.mx is None and args.deaths is None:
+            raise ValueError("give --mx or --deaths (CSV), or --area CODE --period P (the register)")
+        pop_table = read_age_sex_table(args.population)
+        areas = pop_table.areas
+        population = _aligned_single_year(pop_table, areas, "population")
+        asfr = _aligned_single_year(read_age_table(args.asfr), areas, "asfr")
+        if args.mx:
+            mx = _aligned_single_year(read_age_sex_table(args.mx), areas, "mx")
+        else:
+            deaths = _aligned_single_year(read_age_sex_table(args.deaths), areas, "deaths")
+            mx = death_rates(deaths, population)
+        if args.migration:
+            migration = _aligned_single_year(read_age_sex_table(args.migration), areas, "migration")
+        if args.start_year is None:
+            args.start_year = DEFAULT_START_YEAR
     years_to_target = None if args.target_year is None else args.target_year - args.start_year
     proj, path = run_projection(
         population, asfr=asfr, mx=mx, n_years=args.years, scenario=args.scenario,
@@ -284,8 +403,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=("json", "csv"), default=default_format)
         p.add_argument("--out", type=Path, help="write here instead of standard output")
 
+    def register(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("from the register (instead of CSV tables)")
+        g.add_argument("--area", help="area code, e.g. 520122 or 520122100000")
+        g.add_argument("--period", help="2005, 2005SY, 2005Q3, 20050101-20050630 or 2001-2005 (pooled years)")
+        g.add_argument("--basis", choices=BASES, default="resident",
+                       help="population basis: resident 常住 (default), registered 户籍, inflow, outflow")
+
     p = sub.add_parser("rates", help="fertility, crude rates, SRB, dependency ratios, median age (JSON)")
-    p.add_argument("--population", required=True, help="mid-year population: age,male,female")
+    register(p)
+    p.add_argument("--population", help="mid-year population: age,male,female")
     p.add_argument("--births", help="births by age of mother: age,births or age,male,female (sex of child)")
     p.add_argument("--deaths", help="deaths: age,male,female")
     p.add_argument("--parity", help="women by children ever born: parity,women")
@@ -294,8 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
 
     p = sub.add_parser("lifetable", help="life tables by sex (CSV or JSON)")
-    p.add_argument("--deaths", required=True, help="deaths: age,male,female")
-    p.add_argument("--population", required=True, help="mid-year population (exposure): age,male,female")
+    register(p)
+    p.add_argument("--deaths", help="deaths: age,male,female")
+    p.add_argument("--population", help="mid-year population (exposure): age,male,female")
     p.add_argument("--sex", choices=("male", "female", "both"))
     p.add_argument("--abridged", action="store_true", help="0, 1–4, 5–9, …, open age+")
     p.add_argument("--open-age", type=int, default=85)
@@ -303,14 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, "csv")
 
     p = sub.add_parser("project", help="cohort-component projection (CSV or JSON)")
-    p.add_argument("--population", required=True, help="population on 1 January: age,male,female (0…100+)")
-    p.add_argument("--asfr", required=True, help="age-specific fertility rates: age,asfr (15…49)")
-    mort = p.add_mutually_exclusive_group(required=True)
+    register(p)
+    p.add_argument("--population", help="population on 1 January: age,male,female (0…100+)")
+    p.add_argument("--asfr", help="age-specific fertility rates: age,asfr (15…49)")
+    mort = p.add_mutually_exclusive_group()
     mort.add_argument("--mx", help="death rates: age,male,female")
     mort.add_argument("--deaths", help="deaths of the last year: age,male,female (rates = deaths / population)")
     p.add_argument("--migration", help="net migrants per year: age,male,female")
     p.add_argument("--years", type=int, default=50)
-    p.add_argument("--start-year", type=int, default=2025)
+    p.add_argument("--start-year", type=int,
+                   help=f"first year (default: the year after --period, else {DEFAULT_START_YEAR})")
     p.add_argument("--scenario", choices=SCENARIOS, default="constant")
     p.add_argument("--tfr", type=float, help="base TFR (default: the sum of the ASFR)")
     p.add_argument("--target-tfr", type=float)
