@@ -24,8 +24,16 @@ themes:
     items:
       - {code: A1, name_zh: 服务质量, name_en: service quality, points: 10,
          source: {inspection: quality}, rule: {type: band, lo: 80}}
+  - code: B
+    name_zh: 报表
+    name_en: reports
+    items:
       - {code: A2, name_zh: 报表, name_en: reports, points: 10, target: 100,
          source: {inspection: reports}, rule: {type: deduction_per_unit, per_unit: 0.5}}
+  - code: C
+    name_zh: 核查
+    name_en: checks
+    items:
       - {code: V1, name_zh: 弄虚作假, name_en: falsification, points: 0,
          source: {inspection: falsified}, rule: {type: veto}}
 peer_groups:

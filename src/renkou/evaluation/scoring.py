@@ -145,3 +145,42 @@ def theme_shares(items: Sequence[ScoredItem]) -> dict[str, Decimal]:
         avail[s.theme_code] = avail.get(s.theme_code, Decimal(0)) + s.item.points
         got[s.theme_code] = got.get(s.theme_code, Decimal(0)) + (s.score.points or Decimal(0))
     return {t: (got[t] / avail[t] if avail[t] else Decimal(0)) for t in avail}
+
+
+def describe_rule(rule, lang: str = "zh") -> str:
+    """The standard an item is scored by, in one line, for contracts and scorecards (评分标准)."""
+    from .rules import fmt
+
+    zh = lang.startswith("zh")
+    d = rule.to_dict()
+    t = d["type"]
+    if t == "band":
+        lo = "-∞" if d["lo"] is None else fmt(d["lo"])
+        hi = "+∞" if d["hi"] is None else fmt(d["hi"])
+        return f"{lo} ≤ 值 ≤ {hi} 得满分，否则 0 分" if zh else f"full points when {lo} ≤ value ≤ {hi}, else 0"
+    if t == "linear":
+        better = d["direction"] == "higher_better"
+        if zh:
+            return f"{fmt(d['lower'])} 至 {fmt(d['upper'])} 之间线性计分（{'越高越好' if better else '越低越好'}）"
+        return f"linear between {fmt(d['lower'])} and {fmt(d['upper'])} ({'higher' if better else 'lower'} is better)"
+    if t == "deduction_per_unit":
+        return (f"每差目标 {fmt(d['unit'])} 扣 {fmt(d['per_unit'])} 分，扣完为止" if zh else
+                f"{fmt(d['per_unit'])} off per {fmt(d['unit'])} short of the target, down to 0")
+    if t == "deduction_per_event":
+        return (f"每发现 1 件扣 {fmt(d['per_event'])} 分" if zh else f"{fmt(d['per_event'])} off per event found")
+    if t == "ratio_to_target":
+        return (f"分值 × 完成值 ÷ 目标（上限 {fmt(d['cap'])}）" if zh else
+                f"points × value ÷ target (cap {fmt(d['cap'])})")
+    if t == "efficacy":
+        return (f"功效系数法，满意值 {fmt(d['satisfactory'])}，不允许值 {fmt(d['unacceptable'])}" if zh else
+                f"efficacy coefficient, satisfactory {fmt(d['satisfactory'])}, unacceptable {fmt(d['unacceptable'])}")
+    if t == "level_progress":
+        lv, pg = describe_rule(rule.level, lang), describe_rule(rule.progress, lang)
+        return (f"水平 {fmt(d['level_weight'])}（{lv}）+ 进步 {fmt(d['progress_weight'])}（{pg}）" if zh else
+                f"level {fmt(d['level_weight'])} ({lv}) + progress {fmt(d['progress_weight'])} ({pg})")
+    if t == "bonus":
+        return (f"每项加 {fmt(d['per_unit'])} 分，不计入总分" if zh else f"+{fmt(d['per_unit'])} each, outside the total")
+    if t == "veto":
+        return (f"值 {d['op']} {fmt(d['threshold'])} 时一票否决" if zh else
+                f"one-vote veto when value {d['op']} {fmt(d['threshold'])}")
+    return str(d)

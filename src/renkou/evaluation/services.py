@@ -792,10 +792,11 @@ def compare_methods(run: Run, ahp_matrix: list[list[float]] | None = None) -> di
     from . import methods
 
     units, themes, rows = theme_matrix(run)
-    totals = {u.unit_id: float(u.total) for u in UnitResult.objects.filter(run=run)}
-    scores: dict[str, dict[str, float]] = {"points": {u: totals[u] for u in units}}
+    lines = {u.unit_id: u for u in UnitResult.objects.filter(run=run)}
+    # the scheme's own ranking (vetoed units last) is the reference: its score is minus the official rank
+    scores: dict[str, dict[str, float]] = {"points": {u: -float(lines[u].rank) for u in units}}
     out: dict[str, Any] = {"units": units, "themes": themes, "rows": rows, "weights": {}, "ahp_error": None,
-                           "ahp": None}
+                           "ahp": None, "totals": {u: float(lines[u].total) for u in units}}
     entropy = methods.entropy_weights(rows) if len(units) >= 2 else None
     if entropy is not None:
         out["weights"]["entropy"] = [float(w) for w in entropy]

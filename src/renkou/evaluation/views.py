@@ -1,0 +1,475 @@
+"""Pages of assessment (考核评估): schemes, targets and contracts, inspection scores, runs with their
+ranking, scorecards and explanations, methods side by side, appeals, sampled verification.
+
+Thin: every action is a service call; reading person records (drill-down, field sheets) goes
+through the scoping function and is audited.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from renkou.core import areacodes, audit
+from renkou.core.models import Area
+from renkou.core.roles import AGGREGATE_VIEW, ASSESSMENT_MANAGE
+from renkou.core.scoping import has_perm, require, scoped
+from renkou.web import charts
+
+from . import exports, forms, services, sources
+from .models import Appeal, AssessmentScheme, Run, SampledHousehold, UnitResult, VerificationSample
+from .scheme_format import SchemeError
+from .scoring import describe_rule
+
+PAGE = 50
+
+
+def _lang() -> str:
+    return "zh" if (get_language() or "zh-hans").startswith("zh") else "en"
+
+
+def _viewer(request) -> None:
+    require(request.user, AGGREGATE_VIEW)
+
+
+def _errors(request, exc: Exception) -> None:
+    if isinstance(exc, SchemeError):
+        for e in exc.errors:
+            messages.error(request, e)
+    elif isinstance(exc, ValidationError):
+        for e in exc.messages:
+            messages.error(request, e)
+    else:
+        messages.error(request, str(exc))
+
+
+@login_required
+def home(request):
+    _viewer(request)
+    form = forms.SchemeImportForm()
+    if request.method == "POST":
+        form = forms.SchemeImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            text, fmt = form.content()
+            try:
+                scheme = services.import_scheme(user=request.user, text=text, fmt=fmt,
+                                                replace=form.cleaned_data["replace"])
+                messages.success(request, _("The scheme was checked and stored."))
+                return redirect("evaluation:scheme", scheme.pk)
+            except (SchemeError, ValidationError, PermissionDenied) as exc:
+                _errors(request, exc)
+    page = Paginator(AssessmentScheme.objects.select_related("parent"), PAGE).get_page(request.GET.get("page"))
+    runs = Run.objects.select_related("scheme").order_by("-created_at")[:10]
+    return render(request, "evaluation/home.html", {"page": page, "form": form, "runs": runs,
+                                                    "can_manage": has_perm(request.user, ASSESSMENT_MANAGE)})
+
+
+@login_required
+def scheme_detail(request, pk: int):
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    parsed = scheme.parsed()
+    lang = _lang()
+    themes = [{"theme": t, "items": [{"item": i, "rule": describe_rule(i.rule, lang)} for i in t.items]}
+              for t in parsed.themes]
+    runs = Paginator(scheme.runs.all(), PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/scheme.html", {
+        "scheme": scheme, "parsed": parsed, "themes": themes, "runs": runs, "units": services.scheme_units(scheme),
+        "samples": scheme.samples.all()[:20], "sample_form": forms.SampleForm(initial={"period": scheme.period_code}),
+        "can_manage": has_perm(request.user, ASSESSMENT_MANAGE)})
+
+
+@login_required
+def scheme_edit(request, pk: int):
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    text = scheme.source_text
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            services.import_scheme(user=request.user, text=text, fmt=scheme.source_format, replace=True)
+            messages.success(request, _("The scheme was checked and stored."))
+            return redirect("evaluation:scheme", scheme.pk)
+        except (SchemeError, ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+    return render(request, "evaluation/scheme_edit.html", {"scheme": scheme, "text": text})
+
+
+@login_required
+def scheme_export(request, pk: int, fmt: str):
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    fmt = "json" if fmt == "json" else "yaml"
+    response = HttpResponse(services.export_scheme(scheme, fmt),
+                            content_type="application/json" if fmt == "json" else "application/yaml")
+    response["Content-Disposition"] = f'attachment; filename="{scheme.code}.{fmt}"'
+    return response
+
+
+@login_required
+def targets(request, pk: int):
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    items = services.target_items(scheme.parsed())
+    if request.method == "POST":
+        try:
+            if request.FILES.get("file"):
+                f = request.FILES["file"]
+                n = services.import_targets(user=request.user, scheme=scheme, data=f.read(), filename=f.name)
+                messages.success(request, _("%(n)d targets imported.") % {"n": n})
+            else:
+                for key, value in request.POST.items():
+                    if key.startswith("t-") and value.strip():
+                        _t, unit, item = key.split("-", 2)
+                        services.set_target(user=request.user, scheme=scheme, unit=unit, item_code=item, value=value)
+                messages.success(request, _("Targets saved."))
+            return redirect("evaluation:targets", scheme.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+    table = services.targets_table(scheme)
+    page = Paginator(table, PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/targets.html", {"scheme": scheme, "items": items, "page": page,
+                                                       "import_form": forms.TargetImportForm()})
+
+
+@login_required
+def contract(request, pk: int, unit: str):
+    """The responsibility contract (目标管理责任书) a township head signs, printable."""
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    area = get_object_or_404(Area, code=areacodes.full_code(unit))
+    row = next((r for r in services.targets_table(scheme) if r["unit"].code == area.code), None)
+    if row is None:
+        raise PermissionDenied
+    targets_by_item = {t["item"].code: t["value"] for t in row["targets"]}
+    lang = _lang()
+    lines = [{"theme": t, "item": i, "rule": describe_rule(i.rule, lang), "target": targets_by_item.get(i.code)}
+             for t in scheme.parsed().themes for i in t.items]
+    return render(request, "evaluation/contract.html", {"scheme": scheme, "unit": area, "lines": lines,
+                                                        "parent": scheme.parent})
+
+
+@login_required
+def inspections(request, pk: int):
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    sheets = sorted({i.source.ref for i in scheme.parsed().items if i.source.kind == "inspection"})
+    if request.method == "POST":
+        try:
+            for key, value in request.POST.items():
+                if key.startswith("s-") and value.strip():
+                    _s, unit, sheet = key.split("-", 2)
+                    prev = request.POST.get(f"p-{unit}-{sheet}", "")
+                    services.set_inspection_score(user=request.user, scheme=scheme, unit=unit, sheet=sheet,
+                                                  value=value, previous=prev or None)
+            messages.success(request, _("Inspection scores saved."))
+            return redirect("evaluation:inspections", scheme.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+    stored = {(s.unit_id, s.sheet): s for s in scheme.inspections.all()}
+    rows = [{"unit": u, "cells": [{"sheet": s, "score": stored.get((u.code, s))} for s in sheets]}
+            for u in services.scheme_units(scheme)]
+    page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/inspections.html", {"scheme": scheme, "sheets": sheets, "page": page})
+
+
+@login_required
+@require_POST
+def run_compute(request, pk: int):
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    try:
+        run = services.compute_run(user=request.user, scheme=scheme, period_code=request.POST.get("period") or None)
+    except (ValidationError, PermissionDenied, ValueError) as exc:
+        _errors(request, exc)
+        return redirect("evaluation:scheme", scheme.pk)
+    messages.success(request, _("Version %(v)d computed (draft).") % {"v": run.version})
+    return redirect("evaluation:run", run.pk)
+
+
+def _ranking_charts(run: Run, lines: list[UnitResult]) -> tuple[dict, dict]:
+    lang = _lang()
+    parsed = run.parsed_scheme()
+    bars = charts.bar([{"unit": u.unit_name, "points": float(u.total), "group": u.peer_group or "—"} for u in lines],
+                      x="unit", y="points", color="group", horizontal=True,
+                      title=_("Total points by unit"), y_title=_("points"))
+    _units, themes, rows = services.theme_matrix(run)
+    names = {u.unit_id: u.unit_name for u in lines}
+    theme_name = {t.code: (t.name_zh if lang == "zh" else t.name_en) for t in parsed.themes}
+    data = [{"unit": names[u], "theme": f"{t} {theme_name[t]}", "share": round(100 * v, 1)}
+            for u, row in zip(_units, rows, strict=True) for t, v in zip(themes, row, strict=True)]
+    by_theme = charts.bar(data, x="unit", y="share", color="theme", sort=None,
+                          title=_("Share of each theme's points obtained (%)"), y_title="%")
+    return bars, by_theme
+
+
+@login_required
+def run_detail(request, pk: int):
+    _viewer(request)
+    run = get_object_or_404(Run.objects.select_related("scheme", "previous"), pk=pk)
+    lines = services.ranking(run)
+    page = Paginator(lines, PAGE).get_page(request.GET.get("page"))
+    bars, by_theme = _ranking_charts(run, lines)
+    parsed = run.parsed_scheme()
+    appeal_form = forms.AppealForm(units=[(u.unit_id, u.unit_name) for u in lines],
+                                   items=[(i.code, f"{i.code} {i.name_zh}") for i in parsed.items])
+    yoy = services.year_over_year(run.scheme)
+    yoy_chart = charts.line(yoy, x="year", y="total", series="unit", title=_("Total points year over year"),
+                            y_title=_("points")) if len({r["year"] for r in yoy}) > 1 else None
+    diff = services.run_diff(run.previous, run) if run.previous_id else None
+    return render(request, "evaluation/run.html", {
+        "run": run, "page": page, "bars": bars, "by_theme": by_theme, "yoy": yoy_chart, "diff": diff,
+        "appeals": run.appeals.select_related("unit", "new_run"), "appeal_form": appeal_form,
+        "decision_form": forms.DecisionForm(), "verified": services.verify_run(run) if run.is_published else None,
+        "can_manage": has_perm(request.user, ASSESSMENT_MANAGE),
+        "is_latest": services.latest_published(run.scheme) == run})
+
+
+@login_required
+@require_POST
+def run_publish(request, pk: int):
+    run = get_object_or_404(Run, pk=pk)
+    try:
+        services.publish_run(user=request.user, run=run)
+        messages.success(request, _("Published; the results are frozen."))
+    except (PermissionError, PermissionDenied) as exc:
+        _errors(request, exc)
+    return redirect("evaluation:run", run.pk)
+
+
+@login_required
+@require_POST
+def run_delete(request, pk: int):
+    run = get_object_or_404(Run, pk=pk)
+    scheme_pk = run.scheme_id
+    try:
+        services.delete_run(user=request.user, run=run)
+        messages.success(request, _("Draft deleted."))
+    except (PermissionError, PermissionDenied) as exc:
+        _errors(request, exc)
+        return redirect("evaluation:run", pk)
+    return redirect("evaluation:scheme", scheme_pk)
+
+
+@login_required
+def run_xlsx(request, pk: int):
+    _viewer(request)
+    run = get_object_or_404(Run, pk=pk)
+    response = HttpResponse(exports.ranking_xlsx(run, _lang()),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{run.scheme.code}-v{run.version}.xlsx"'
+    audit.record("export", run, user=request.user, detail={"format": "xlsx"})
+    return response
+
+
+@login_required
+def scorecard(request, pk: int, unit: str):
+    """One unit's scorecard (考核计分表): every item's value, target, rule, points and why."""
+    _viewer(request)
+    run = get_object_or_404(Run.objects.select_related("scheme"), pk=pk)
+    try:
+        line, pairs = services.scorecard(run, unit)
+    except UnitResult.DoesNotExist:
+        raise PermissionDenied from None
+    lang = _lang()
+    themes = []
+    for t in run.parsed_scheme().themes:
+        rows = [{"item": item, "result": res, "rule": describe_rule(item.rule, lang),
+                 "source": json.dumps(res.source, ensure_ascii=False, indent=1, default=str),
+                 "drill": bool(res.source.get("drill"))}
+                for item, res in pairs if item.code in {i.code for i in t.items}]
+        themes.append({"theme": t, "rows": rows})
+    return render(request, "evaluation/scorecard.html", {"run": run, "line": line, "themes": themes})
+
+
+@login_required
+def drill(request, pk: int, unit: str, item: str):
+    """The register records behind an item's value, narrowed by the user's scope; the view is audited."""
+    _viewer(request)
+    run = get_object_or_404(Run, pk=pk)
+    line, pairs = services.scorecard(run, unit)
+    result = next((r for _i, r in pairs if r.item_code == item), None)
+    recipe = (result.source or {}).get("drill") if result else None
+    if not recipe:
+        raise PermissionDenied
+    if recipe["kind"] == "sample":
+        sample = get_object_or_404(VerificationSample, pk=recipe["sample"])
+        return redirect(f"{_url('evaluation:sample', sample.pk)}?unit={recipe['unit']}")
+    qs = scoped(request.user, sources.drill_queryset(recipe))
+    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    audit.record("view", run, user=request.user, area_code=line.unit_id,
+                 detail={"drill": recipe, "item": item, "rows": len(page.object_list)})
+    return render(request, "evaluation/drill.html", {"run": run, "line": line, "item": item, "page": page,
+                                                     "recipe": recipe, "result": result})
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+@login_required
+def methods(request, pk: int):
+    """Rankings by several methods side by side and how stable each unit's rank is."""
+    _viewer(request)
+    run = get_object_or_404(Run.objects.select_related("scheme"), pk=pk)
+    themes = [t.code for t in run.parsed_scheme().themes]
+    matrix_text = request.GET.get("ahp", "").strip()
+    matrix = None
+    error = None
+    if matrix_text:
+        try:
+            matrix = [[_fraction(x) for x in line.replace(",", " ").split()] for line in matrix_text.splitlines()
+                      if line.strip()]
+        except ValueError:
+            error = _("The matrix must hold numbers or fractions such as 1/3, one row per line.")
+    result = services.compare_methods(run, matrix)
+    if error:
+        result["ahp_error"] = error
+    names = dict(UnitResult.objects.filter(run=run).values_list("unit_id", "unit_name"))
+    methods_order = [m for m in ("points", "composite", "entropy", "topsis", "ahp") if m in result["scores"]]
+    stability = result["stability"]
+    rows = []
+    for u in sorted(result["units"], key=lambda u: stability.ranks["points"][u] if stability else 0):
+        rows.append({"unit": names[u], "code": u,
+                     "cells": [(result["totals"][u] if m == "points" else result["scores"][m][u],
+                                stability.ranks[m][u] if stability else None) for m in methods_order],
+                     "spread": stability.spread[u] if stability else None})
+    default = "\n".join(" ".join("1" for _t in themes) for _t in themes)
+    return render(request, "evaluation/methods.html", {
+        "run": run, "result": result, "rows": rows, "methods": methods_order, "themes": themes,
+        "weights": {m: result["weights"].get(m) for m in methods_order},
+        "matrix_text": matrix_text or default,
+        "tau": sorted(stability.kendall_tau.items()) if stability else []})
+
+
+def _fraction(text: str) -> float:
+    if "/" in text:
+        a, b = text.split("/", 1)
+        return float(a) / float(b)
+    return float(text)
+
+
+@login_required
+@require_POST
+def appeal_file(request, pk: int):
+    run = get_object_or_404(Run, pk=pk)
+    try:
+        services.file_appeal(user=request.user, run=run, unit=request.POST.get("unit", ""),
+                             item_code=request.POST.get("item_code", ""), reason=request.POST.get("reason", ""),
+                             claimed_value=request.POST.get("claimed_value") or None)
+        messages.success(request, _("Appeal filed."))
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    return redirect("evaluation:run", run.pk)
+
+
+@login_required
+@require_POST
+def appeal_decide(request, pk: int):
+    appeal = get_object_or_404(Appeal, pk=pk)
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose accept or reject."))
+        return redirect("evaluation:run", appeal.run_id)
+    try:
+        appeal = services.decide_appeal(user=request.user, appeal=appeal, accept=form.cleaned_data["accept"],
+                                        corrected_value=form.cleaned_data.get("corrected_value"),
+                                        decision=form.cleaned_data.get("decision") or "")
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+        return redirect("evaluation:run", appeal.run_id)
+    if appeal.new_run_id:
+        messages.success(request, _("Appeal accepted: a new version was computed. Review and publish it."))
+        return redirect("evaluation:run", appeal.new_run_id)
+    return redirect("evaluation:run", appeal.run_id)
+
+
+# ---------------------------------------------------------------------------------------
+# Sampled verification
+# ---------------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def sample_new(request, pk: int):
+    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    form = forms.SampleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the households per unit and a seed."))
+        return redirect("evaluation:scheme", scheme.pk)
+    try:
+        sample = services.draw_sample(user=request.user, scheme=scheme,
+                                      households_per_unit=form.cleaned_data["households_per_unit"],
+                                      seed=form.cleaned_data["seed"], period_code=form.cleaned_data["period"] or None)
+    except (ValidationError, PermissionDenied, ValueError) as exc:
+        _errors(request, exc)
+        return redirect("evaluation:scheme", scheme.pk)
+    return redirect("evaluation:sample", sample.pk)
+
+
+@login_required
+def sample_detail(request, pk: int):
+    _viewer(request)
+    sample = get_object_or_404(VerificationSample.objects.select_related("scheme"), pk=pk)
+    unit = request.GET.get("unit", "")
+    if request.method == "POST":
+        findings = {}
+        try:
+            for key in request.POST:
+                if key.startswith("b-"):
+                    hid = int(key[2:])
+                    births = request.POST.get(f"b-{hid}", "").strip()
+                    if births == "":
+                        continue
+                    findings[hid] = services.VisitFinding(
+                        births_found=int(births), missed_births=int(request.POST.get(f"m-{hid}") or 0),
+                        falsification_cases=int(request.POST.get(f"f-{hid}") or 0),
+                        note=request.POST.get(f"n-{hid}", "")[:300])
+            services.enter_visits(user=request.user, sample=sample, findings=findings)
+            messages.success(request, _("%(n)d visits saved.") % {"n": len(findings)})
+            return redirect(request.get_full_path())
+        except ValueError:
+            messages.error(request, _("Counts must be whole numbers."))
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+    names = {a.code: a.name for a in services.scheme_units(sample.scheme)}
+    estimates = [(names.get(v.unit, v.unit), v) for v in services.estimates_rows(sample)]
+    households = SampledHousehold.objects.filter(sample=sample).select_related("unit")
+    if unit:
+        households = households.filter(unit_id=areacodes.full_code(unit))
+    page = Paginator(households, PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/sample.html", {
+        "sample": sample, "estimates": estimates, "pooled": services.pooled_estimate(sample), "page": page,
+        "unit": unit, "units": sorted(names.items()), "query": f"unit={unit}" if unit else ""})
+
+
+@login_required
+def field_sheet(request, pk: int, unit: str):
+    """Printable field sheet (入户核查表) of one unit: the sampled households and who the register lists.
+
+    Person rows come through the scoping function, ID numbers masked; the print is audited.
+    """
+    _viewer(request)
+    from renkou.registry.models import Person
+
+    sample = get_object_or_404(VerificationSample.objects.select_related("scheme"), pk=pk)
+    code = areacodes.full_code(unit)
+    rows = list(SampledHousehold.objects.filter(sample=sample, unit_id=code).select_related("household"))
+    members: dict[int, list] = {}
+    for p in scoped(request.user, Person).filter(household_id__in=[h.household_id for h in rows], status="living"):
+        members.setdefault(p.household_id, []).append(p)
+    audit.record("view", sample, user=request.user, area_code=code,
+                 detail={"field_sheet": code, "households": len(rows)})
+    page = Paginator([{"h": h, "members": members.get(h.household_id, [])} for h in rows], PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "evaluation/field_sheet.html", {"sample": sample, "unit": Area.objects.get(code=code),
+                                                           "page": page})
