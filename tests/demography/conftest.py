@@ -125,14 +125,14 @@ def register(seed_areas):
         return Person.objects.create(name=name, sex=sex, birth_date=born, resident_area_id=area,
                                      registered_area_id=kw.pop("registered", area), entry_date=born, **kw)
 
-    mother = person("母", 2, D(1980, 3, 10), VILLAGE_A)
-    son = person("子", 1, D(2005, 6, 1), VILLAGE_A, mother=mother)
-    old = person("老", 1, D(1932, 2, 29), VILLAGE_A, status="dead", death_date=D(2005, 9, 1),
+    mother = person("测试母亲", 2, D(1980, 3, 10), VILLAGE_A)
+    son = person("测试儿子", 1, D(2005, 6, 1), VILLAGE_A, mother=mother)
+    old = person("测试老人", 1, D(1932, 2, 29), VILLAGE_A, status="dead", death_date=D(2005, 9, 1),
                  exit_date=D(2005, 9, 1))
-    person("迁", 1, D(1970, 1, 1), VILLAGE_A, status="moved_out", exit_date=D(2005, 3, 1))
-    person("重", 2, D(1980, 3, 10), VILLAGE_A, record_state="merged")
-    person("女", 2, D(2000, 12, 31), VILLAGE_B, registered=VILLAGE_C)
-    person("寿", 1, D(1900, 1, 1), VILLAGE_C)
+    person("测试迁出", 1, D(1970, 1, 1), VILLAGE_A, status="moved_out", exit_date=D(2005, 3, 1))
+    person("测试重复", 2, D(1980, 3, 10), VILLAGE_A, record_state="merged")
+    person("测试女孩", 2, D(2000, 12, 31), VILLAGE_B, registered=VILLAGE_C)
+    person("测试寿星", 1, D(1900, 1, 1), VILLAGE_C)
     Event.objects.create(kind="birth", event_date=D(2005, 6, 1), area_id=VILLAGE_A, subject=son, mother=mother)
     Event.objects.create(kind="death", event_date=D(2005, 9, 1), area_id=VILLAGE_A, subject=old)
     # neither counts: a superseded version and a rejected declaration

@@ -162,25 +162,32 @@ def run_projection(
     return proj, path
 
 
+def closing_open_age(deaths: np.ndarray, exposures: np.ndarray, open_age: int = 85) -> int:
+    """The highest open age (``open_age``, ``open_age`` − 5, …, 40) at which every abridged group has
+    person-years and the open group has deaths, so that a life table closes; ``ValueError`` if none."""
+    d = np.asarray(deaths, dtype=float)
+    k = np.asarray(exposures, dtype=float)
+    for top in range(open_age, 35, -5):
+        ages = abridged_ages(top)
+        if (np.add.reduceat(k, ages, axis=-1) > 0).all() and (np.add.reduceat(d, ages, axis=-1)[..., -1] > 0).all():
+            return top
+    raise ValueError("too few deaths or person-years for a life table: pool years (e.g. 2001-2005) "
+                     "or a larger area")
+
+
 def grouped_death_rates(deaths: np.ndarray, exposures: np.ndarray, open_age: int = 85) -> np.ndarray:
     """Single-year death rates ``(..., 101)`` that are defined at every age, for small areas.
 
     Rates are taken over the abridged groups 0, 1–4, 5–9, …, ``open_age``+ and given to every
     single age of the group (the open group's rate to all ages above it).  Where a group has no
-    person-years, or the open group has no deaths, the open age is lowered by 5 years until the
-    rates close (and a ``ValueError`` if even 40+ does not).
+    person-years, or the open group has no deaths, the open age is lowered by 5 years
+    (:func:`closing_open_age`).
     """
     d = np.asarray(deaths, dtype=float)
     k = np.asarray(exposures, dtype=float)
-    for top in range(open_age, 35, -5):
-        ages = abridged_ages(top)
-        dg = np.add.reduceat(d, ages, axis=-1)
-        kg = np.add.reduceat(k, ages, axis=-1)
-        if (kg > 0).all() and (dg[..., -1] > 0).all():
-            widths = np.diff(np.append(ages, d.shape[-1]))
-            return np.repeat(dg / kg, widths, axis=-1)
-    raise ValueError("too few deaths or person-years for a life table: pool years (e.g. 2001-2005) "
-                     "or a larger area")
+    ages = abridged_ages(closing_open_age(d, k, open_age))
+    widths = np.diff(np.append(ages, d.shape[-1]))
+    return np.repeat(np.add.reduceat(d, ages, axis=-1) / np.add.reduceat(k, ages, axis=-1), widths, axis=-1)
 
 
 def fertility_from_register(births_by_mother_age: np.ndarray, women_years: np.ndarray) -> np.ndarray:
@@ -192,6 +199,73 @@ def fertility_from_register(births_by_mother_age: np.ndarray, women_years: np.nd
     fertile = slice(15, 50)
     np.divide(b[fertile], w[fertile], out=f[fertile], where=w[fertile] > 0)
     return f
+
+
+PROFILE_SCENARIOS = ("low", "medium", "high", "constant", "replacement")
+
+
+def area_profile(
+    population: np.ndarray,
+    *,
+    births: np.ndarray,
+    deaths: np.ndarray,
+    exposures: np.ndarray,
+    pooled_births: np.ndarray,
+    pooled_deaths: np.ndarray,
+    pooled_exposures: np.ndarray,
+    start_year: int,
+    horizon: int = 30,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Everything the demography page of one area shows, from aggregated arrays ``(2, 101)``.
+
+    ``population``: at the end of the year; ``births`` (child's sex × mother's age), ``deaths``
+    and ``exposures`` of the year; the ``pooled_*`` arrays of several years (life table and
+    projection assumptions, steadier for small areas).  Projections start on 1 January of
+    ``start_year`` with the pooled fertility and mortality held constant, SRB 105, no migration;
+    ``medium`` is the constant path (no target given), ``low``/``high`` ∓ 0.5 children.
+    Parts that the data cannot support carry an ``error`` text instead of numbers.
+    """
+    pop = np.asarray(population, dtype=float)
+    year = compute_rates(exposures[None], births_by_sex=births[None], deaths=deaths[None], confidence=confidence)[0]
+    pooled = compute_rates(pooled_exposures[None], births_by_sex=pooled_births[None], deaths=pooled_deaths[None],
+                           confidence=confidence)[0]
+    dep = rates.dependency_ratios(pop)
+    out: dict[str, Any] = {
+        "population": pop, "total": float(pop.sum()), "male": float(pop[0].sum()), "female": float(pop[1].sum()),
+        "dependency_child": float(dep.child), "dependency_old_age": float(dep.old_age),
+        "dependency_total": float(dep.total), "ageing_index": float(rates.ageing_index(pop)),
+        "median_age": float(rates.median_age(pop)), "year": year, "pooled": pooled,
+    }
+    try:
+        top = closing_open_age(pooled_deaths, pooled_exposures)
+        out["life_tables"] = {s: abridged_life_table(pooled_deaths[i] if i < 2 else pooled_deaths.sum(axis=0),
+                                                     pooled_exposures[i] if i < 2 else pooled_exposures.sum(axis=0),
+                                                     open_age=top, sex=s)
+                              for i, s in enumerate(("male", "female", "both"))}
+        mx = grouped_death_rates(pooled_deaths, pooled_exposures)
+    except ValueError as err:
+        out["life_tables"], out["projection_error"] = None, str(err)
+        out["life_table_error"] = str(err)
+        return out
+    asfr = fertility_from_register(pooled_births, pooled_exposures[1])
+    if not asfr.any():
+        out["projection_error"] = "no births in the pooled years: no fertility schedule to project with"
+        return out
+    scenarios, paths = {}, {}
+    for name in PROFILE_SCENARIOS:
+        proj, path = run_projection(pop[None], asfr=asfr[None], mx=mx[None], n_years=horizon, scenario=name,
+                                    start_year=start_year)
+        scenarios[name], paths[name] = proj, path[:, 0]
+    out["projection_years"] = scenarios["medium"].years
+    out["scenario_totals"] = {n: p.totals()[:, 0] for n, p in scenarios.items()}
+    out["tfr_paths"] = paths
+    out["projected_pyramids"] = {k: scenarios["medium"].population[k, 0] for k in (10, 20) if k <= horizon}
+    momentum = population_momentum(pop[None], fertility=asfr, survival=survival_path(mx[None], 1)[0])
+    out["momentum"] = float(momentum.ratio[0])
+    out["replacement_tfr"] = float(momentum.replacement_tfr[0])
+    out["projection_tfr"] = float(asfr.sum())
+    return out
 
 
 # --------------------------------------------------------------------------- register input

@@ -192,3 +192,28 @@ def inputs_for_area(code: str, period: str | Period, basis: str = "resident") ->
         code=area.code, name=area.name, period=per, basis=basis, population_start=counts[0],
         population_end=counts[-1], births_by_mother_age=births, deaths_by_age_sex=deaths,
         exposures=exposures, years=float(sum(w for _, w in days)), unclassified=unclassified)
+
+
+def latest_year(prefix: str) -> int | None:
+    """Calendar year of the latest birth or death counted under ``prefix`` (the page's default year)."""
+    from django.db.models import Max
+
+    latest = register.live_events().filter(kind__in=("birth", "death"), area_id__startswith=prefix) \
+        .aggregate(last=Max("event_date"))["last"]
+    return latest.year if latest else None
+
+
+def profile_for_area(code: str, year: int, pooled_years: int = 5, basis: str = "resident") -> dict[str, Any]:
+    """The demography page's figures for area ``code`` and calendar ``year`` (:func:`cli.area_profile`):
+    the year's rates, the life table and projection assumptions pooled over ``pooled_years`` years
+    ending with ``year``, projections from the population at the end of ``year``."""
+    from .cli import area_profile
+
+    one = inputs_for_area(code, str(year), basis)
+    pooled = inputs_for_area(code, f"{year - pooled_years + 1}-{year}", basis) if pooled_years > 1 else one
+    profile = area_profile(one.population_end, births=one.births_by_mother_age, deaths=one.deaths_by_age_sex,
+                           exposures=one.exposures, pooled_births=pooled.births_by_mother_age,
+                           pooled_deaths=pooled.deaths_by_age_sex, pooled_exposures=pooled.exposures,
+                           start_year=year + 1)
+    profile["inputs"], profile["pooled_period"] = one, pooled.period
+    return profile

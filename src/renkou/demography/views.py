@@ -1,0 +1,157 @@
+"""Demography pages (人口学分析): choose an area and a year; one page per area with its age–sex
+pyramid now and projected, fertility and mortality schedules, scenarios and momentum.
+
+Thin: figures come from :func:`renkou.demography.register_feed.profile_for_area`; this module only
+checks access and turns the figures into charts and tables.  Everything shown is aggregated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from renkou.core import areacodes
+from renkou.core.models import Area
+from renkou.core.roles import AGGREGATE_VIEW
+from renkou.core.scoping import require, scoped_areas
+from renkou.web import charts
+
+from . import register_feed
+from .tables import to_jsonable
+
+GROUPS = [*range(0, 100, 5), 100]  # 0–4, …, 95–99, 100+
+SCENARIO_LABELS = {"low": "low 低方案", "medium": "medium 中方案", "high": "high 高方案",
+                   "constant": "constant 不变方案", "replacement": "replacement 更替水平"}
+
+
+def _group_labels() -> list[str]:
+    return [f"{a}–{a + 4}" for a in GROUPS[:-1]] + ["100+"]
+
+
+def _grouped(pop: np.ndarray) -> np.ndarray:
+    return np.add.reduceat(np.asarray(pop, dtype=float), GROUPS, axis=-1)
+
+
+@login_required
+def home(request):
+    """Areas in the user's scope (county and township level) with a year to choose."""
+    require(request.user, AGGREGATE_VIEW)
+    code = request.GET.get("area", "").strip()
+    year = request.GET.get("year", "").strip()
+    if code.isdigit():
+        target = reverse("demography:area", args=[code])
+        return redirect(target + (f"?year={year}" if year.isdigit() else ""))
+    areas = scoped_areas(request.user).filter(level__gte=3, level__lte=4).order_by("code")
+    page = Paginator(areas, 50).get_page(request.GET.get("page"))
+    return render(request, "demography/home.html", {"page": page})
+
+
+def _year(request, prefix: str) -> int:
+    text = request.GET.get("year", "").strip()
+    if text.isdigit() and 1900 < int(text) <= dt.date.today().year:
+        return int(text)
+    return register_feed.latest_year(prefix) or dt.date.today().year - 1
+
+
+@login_required
+def area(request, code: str):
+    """The demography page of one area and year (``?year=2005``)."""
+    require(request.user, AGGREGATE_VIEW)
+    found = Area.objects.filter(code=areacodes.full_code(code)).first() if code.isdigit() else None
+    if found is None or not scoped_areas(request.user).filter(code=found.code).exists():
+        raise Http404
+    year = _year(request, found.prefix)
+    profile = register_feed.profile_for_area(found.code, year)
+    context: dict[str, Any] = {"area": found, "year": year, "years": _year_choices(year),
+                               "pooled": profile["pooled_period"].label("en")}
+    context |= _structure(profile) | _fertility(profile) | _mortality(profile) | _projection(profile)
+    # numbers for the template: NaN (no births, no exposure) shows as empty, never as "nan"
+    context["p"] = {k: to_jsonable(v) if k in ("year", "pooled") else v for k, v in profile.items()}
+    return render(request, "demography/area.html", context)
+
+
+def _year_choices(year: int) -> list[int]:
+    return list(range(max(year - 10, 1950), min(year + 5, dt.date.today().year) + 1))
+
+
+def _structure(p: dict[str, Any]) -> dict[str, Any]:
+    g = _grouped(p["population"])
+    labels = _group_labels()
+    rows = [{"age": a, "male": int(m), "female": int(f), "total": int(m + f)}
+            for a, m, f in zip(labels, g[0], g[1], strict=True)]
+    return {"pyramid": charts.pyramid(labels, g[0], g[1], title=_("Population by age and sex (end of year)"),
+                                      unit=_("persons")),
+            "age_rows": rows}
+
+
+def _fertility(p: dict[str, Any]) -> dict[str, Any]:
+    year, pooled = p["year"], p["pooled"]
+    rows = []
+    for label, r in ((str(p["inputs"].period.code), year), (_("pooled"), pooled)):
+        rows += [{"age": 15 + i, "asfr": round(float(v), 5), "series": label}
+                 for i, v in enumerate(np.nan_to_num(r["asfr_15_49"]))]
+    asfr5 = [{"group": f"{15 + 5 * i}–{19 + 5 * i}", "year": _num(year["asfr_5y_15_49"][i], 1000),
+              "pooled": _num(pooled["asfr_5y_15_49"][i], 1000)} for i in range(7)]
+    chart = charts.line(rows, x="age", y="asfr", series="series", x_title=_("age of mother"),
+                        y_title=_("births per woman-year"), title=_("Age-specific fertility rates"),
+                        x_type="quantitative")
+    return {"asfr_chart": chart, "asfr5": asfr5}
+
+
+def _num(value: float, factor: float = 1.0) -> float | None:
+    v = float(value) * factor
+    return None if not np.isfinite(v) else v
+
+
+def _mortality(p: dict[str, Any]) -> dict[str, Any]:
+    tables = p.get("life_tables")
+    if not tables:
+        return {"qx_chart": None, "life_rows": []}
+    rows, qx = [], []
+    both = tables["both"]
+    for i, age in enumerate(both.ages):
+        open_group = i == len(both.ages) - 1
+        label = f"{int(age)}+" if open_group else f"{int(age)}–{int(age + both.widths[i] - 1)}" \
+            if both.widths[i] > 1 else str(int(age))
+        rows.append({"age": label, **{f"q_{s}": _num(tables[s].qx[i]) for s in ("male", "female", "both")},
+                     **{f"e_{s}": _num(tables[s].ex[i]) for s in ("male", "female", "both")},
+                     "l_both": _num(both.lx[i])})
+        if not open_group:
+            for s, name in (("male", _("male")), ("female", _("female"))):
+                if tables[s].qx[i] > 0:
+                    qx.append({"age": int(age), "qx": float(tables[s].qx[i]), "sex": name})
+    chart = charts.line(qx, x="age", y="qx", series="sex", x_title=_("age"), x_type="quantitative",
+                        y_title=_("probability of dying (log scale)"), title=_("Probability of dying by age"))
+    chart["encoding"]["y"]["scale"] = {"type": "log"}
+    return {"qx_chart": chart, "life_rows": rows, "e0": {s: _num(t.e0) for s, t in tables.items()}}
+
+
+def _projection(p: dict[str, Any]) -> dict[str, Any]:
+    if "scenario_totals" not in p:
+        return {"scenario_chart": None}
+    years = [int(y) for y in p["projection_years"]]
+    rows = [{"year": y, "population": round(float(v)), "scenario": SCENARIO_LABELS[name]}
+            for name, totals in p["scenario_totals"].items() for y, v in zip(years, totals, strict=True)]
+    chart = charts.line(rows, x="year", y="population", series="scenario", x_title=_("year"),
+                        y_title=_("total population"), title=_("Projected total population by scenario"),
+                        x_type="quantitative")
+    chart["mark"] = {"type": "line", "point": False}
+    table = [{"year": y, "values": [round(float(p["scenario_totals"][n][k])) for n in SCENARIO_LABELS]}
+             for k, y in enumerate(years) if k % 5 == 0]
+    labels = _group_labels()
+    pyramids = []
+    for step, pop in p["projected_pyramids"].items():
+        g = _grouped(pop)
+        pyramids.append(charts.pyramid(labels, g[0], g[1], unit=_("persons"),
+                                       title=_("Projected population %(year)d (medium scenario)")
+                                       % {"year": years[step]}))
+    return {"scenario_chart": chart, "scenario_rows": table, "scenario_names": list(SCENARIO_LABELS.values()),
+            "projected": pyramids}
