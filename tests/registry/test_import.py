@@ -81,7 +81,7 @@ def test_reimporting_the_same_files_changes_nothing(tmp_path, county, officers):
 
 
 def test_gbk_file_is_read(tmp_path, officers):
-    p = write(tmp_path, "hh.csv", "户编号,住址区划代码,户类别\nH9,%s,family\n" % VILLAGE_A, "gbk")
+    p = write(tmp_path, "hh.csv", f"户编号,住址区划代码,户类别\nH9,{VILLAGE_A},family\n", "gbk")
     r = import_file("households", p, user=officers["county"], today=TODAY)
     assert r.created == 1 and Household.objects.get(source_key="H9").area_id == VILLAGE_A
 

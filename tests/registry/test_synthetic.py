@@ -11,9 +11,7 @@ synth = pytest.importorskip("renkou.synth.generator")
 
 @pytest.fixture(scope="module")
 def county():
-    from renkou.synth.params import CountyParams
-
-    from renkou.synth.params import ImperfectionParams
+    from renkou.synth.params import CountyParams, ImperfectionParams
 
     # missing births are left out: with them the generator reuses person keys (reported upstream)
     p = CountyParams("520122", persons=1500, imperfections=ImperfectionParams(missing_births=0,
