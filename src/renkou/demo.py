@@ -179,3 +179,4 @@ def build(*, small: bool, seed: int, progress) -> DemoContext:
         for _name, step in STEPS:
             step(ctx, progress)
     return ctx
+import renkou.evaluation.demo  # noqa: E402,F401

@@ -25,7 +25,7 @@ from renkou.core import areacodes
 
 SCHEME_FILE = Path(__file__).resolve().parent / "schemes" / "township-2005.yaml"
 DEMO_COUNTY = "520122"
-HOUSEHOLDS_PER_UNIT = 40
+HOUSEHOLDS_PER_UNIT = 200
 
 
 def _date(x) -> dt.date | None:
@@ -192,7 +192,7 @@ def assess_demo_county(ctx, progress) -> None:
     found = visit_from_truth(user=user, sample=sample, result=result, falsified={vetoed: 1} if vetoed else None)
     bar(2, 6)
     run = services.compute_run(user=user, scheme=scheme)
-    services.publish_run(user=user, run=run)
+    run = services.publish_run(user=user, run=run)
     bar(3, 6)
     first = services.ranking(run)[0]
     loser = services.ranking(run)[len(units) // 2]

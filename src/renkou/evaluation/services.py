@@ -735,7 +735,7 @@ def verification_measure(sample: VerificationSample | None, est: UnitVerificatio
     e = est.under_reporting if measure == "under_reporting_rate" else est.error
     if e is None or e.rate is None:
         return None, {**base, "missing": "no births found in the visited households"}
-    return to_decimal(round(e.rate, 6)), {**base, "rate": e.rate, "ci95": [e.lower, e.upper], "method": e.method}
+    return to_decimal(round(float(e.rate), 4)), {**base, "rate": e.rate, "ci95": [e.lower, e.upper], "method": e.method}
 
 
 # ---------------------------------------------------------------------------------------

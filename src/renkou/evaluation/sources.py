@@ -161,6 +161,8 @@ def indicator_value(code: str, area_code: str, period_code: str) -> tuple[Decima
         return None, {"source": "indicator", "indicator": code, "area": area_code, "period": period_code,
                       "missing": "no value for this indicator (not derivable from the register)"}
     value, explanation = compute(_prefix(area_code), period)
+    if value is not None:  # rates are published to 2 decimals (‰, %, boys per 100 girls)
+        value = value.quantize(Decimal("0.01"))
     return value, {"source": "indicator (register)", "indicator": code, "area": area_code,
                    "period": period_code, **explanation}
 
