@@ -76,8 +76,8 @@ def test_rejected_event_cannot_be_verified_and_a_correction_is_a_new_version(off
 
 
 def test_warnings_pass_only_with_a_reason(officers, people):
-    # registered 60 days after the birth: a late report (warning)
-    e = declare_birth(officers, people, registration_date=BORN + dt.timedelta(days=60))
+    # registered 75 days after the birth: a late report (warning)
+    e = declare_birth(officers, people, registration_date=BORN + dt.timedelta(days=75))
     assert list(Finding.objects.filter(event=e).values_list("rule", "status")) == [("late_registration", "open")]
     with pytest.raises(services.CheckFailed) as exc:
         services.verify_event(user=officers["township"], event=e)

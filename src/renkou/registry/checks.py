@@ -24,7 +24,9 @@ FATHER_MIN_AGE = 12
 MIN_SIBLING_GAP_DAYS = 168  # 24 weeks: a live birth after a non-multiple birth cannot come earlier
 WARN_SIBLING_GAP_DAYS = 270  # ~9 months
 MARRIAGE_AGE = {1: 22, 2: 20}  # Civil Code art. 1047
-LEGAL_PERIOD_DAYS = {"birth": 30, "death": 30}
+# Days after which a registration is reported late (迟报). The household-registration rule for
+# births is one month; two months of grace are allowed before the register calls it late.
+LEGAL_PERIOD_DAYS = {"birth": 60, "death": 60}
 MAX_AGE = 120
 KNOWN_ETHNICITIES = {f"{i:02d}" for i in range(1, 57)} | {"97", "98"}
 MARRIED = {"20", "21", "22", "23"}
