@@ -153,3 +153,24 @@ def test_command_line_on_the_county_gives_the_same_life_table_and_projects_from_
     assert doc["years"][0] == 2006 and doc["total"][0][0] == 20_000
     # constant fertility of ≈1.34 and no migration: the county shrinks slowly
     assert 18_000 < doc["total"][0][-1] < 20_000
+
+
+def test_county_page_shows_register_figures_with_life_table_scenarios_and_momentum(pooled, make_user, client):
+    import re
+
+    from django.urls import reverse
+
+    from renkou.core.models import Area
+
+    params, inp = pooled
+    client.force_login(make_user("xian", "county_officer", capture=[Area.objects.get(code="520122000000")]))
+    html = client.get(reverse("demography:area", args=["520122"]), {"year": "2005"}).content.decode()
+    value = lambda name: re.search(rf'id="{name}">([^<]*)<', html).group(1).strip()  # noqa: E731
+    assert value("total") == "20000"
+    e0_male, e0_female = (float(v) for v in value("e0").split("/"))
+    assert e0_male == pytest.approx(e0_with_se(inp.deaths_by_age_sex[0], inp.exposures[0], "male")[0], abs=0.05)
+    assert e0_female > e0_male
+    assert 0.9 < float(value("momentum")) < 1.1  # an old-ish population below replacement: momentum ≈ 1
+    for scenario in ("low 低方案", "medium 中方案", "high 高方案", "constant 不变方案", "replacement 更替水平"):
+        assert scenario in html
+    assert html.count("<svg") == 6  # pyramid, +10, +20, fertility, mortality, scenarios

@@ -40,6 +40,21 @@ def _grouped(pop: np.ndarray) -> np.ndarray:
     return np.add.reduceat(np.asarray(pop, dtype=float), GROUPS, axis=-1)
 
 
+def _pyramid(pop: np.ndarray, title: str) -> dict:
+    """Pyramid of 5-year groups: every group labelled, men blue on the left, women red on the right."""
+    g = _grouped(pop)
+    spec = charts.pyramid(_group_labels(), g[0], g[1], title=title, unit=_("persons"))
+    spec["encoding"]["y"]["axis"] = {}
+    colour = spec["encoding"]["color"]["scale"]
+    colour["domain"] = [row["sex"] for row in spec["data"]["values"][:2]]  # male first, as drawn
+    return spec
+
+
+def _year_axis(spec: dict) -> dict:
+    spec["encoding"]["x"]["axis"] = {"format": "d"}
+    return spec
+
+
 @login_required
 def home(request):
     """Areas in the user's scope (county and township level) with a year to choose."""
@@ -84,12 +99,9 @@ def _year_choices(year: int) -> list[int]:
 
 def _structure(p: dict[str, Any]) -> dict[str, Any]:
     g = _grouped(p["population"])
-    labels = _group_labels()
     rows = [{"age": a, "male": int(m), "female": int(f), "total": int(m + f)}
-            for a, m, f in zip(labels, g[0], g[1], strict=True)]
-    return {"pyramid": charts.pyramid(labels, g[0], g[1], title=_("Population by age and sex (end of year)"),
-                                      unit=_("persons")),
-            "age_rows": rows}
+            for a, m, f in zip(_group_labels(), g[0], g[1], strict=True)]
+    return {"pyramid": _pyramid(p["population"], _("Population by age and sex (end of year)")), "age_rows": rows}
 
 
 def _fertility(p: dict[str, Any]) -> dict[str, Any]:
@@ -140,18 +152,13 @@ def _projection(p: dict[str, Any]) -> dict[str, Any]:
     years = [int(y) for y in p["projection_years"]]
     rows = [{"year": y, "population": round(float(v)), "scenario": SCENARIO_LABELS[name]}
             for name, totals in p["scenario_totals"].items() for y, v in zip(years, totals, strict=True)]
-    chart = charts.line(rows, x="year", y="population", series="scenario", x_title=_("year"),
-                        y_title=_("total population"), title=_("Projected total population by scenario"),
-                        x_type="quantitative")
+    chart = _year_axis(charts.line(rows, x="year", y="population", series="scenario", x_title=_("year"),
+                                   y_title=_("total population"), x_type="quantitative",
+                                   title=_("Projected total population by scenario")))
     chart["mark"] = {"type": "line", "point": False}
     table = [{"year": y, "values": [round(float(p["scenario_totals"][n][k])) for n in SCENARIO_LABELS]}
              for k, y in enumerate(years) if k % 5 == 0]
-    labels = _group_labels()
-    pyramids = []
-    for step, pop in p["projected_pyramids"].items():
-        g = _grouped(pop)
-        pyramids.append(charts.pyramid(labels, g[0], g[1], unit=_("persons"),
-                                       title=_("Projected population %(year)d (medium scenario)")
-                                       % {"year": years[step]}))
+    pyramids = [_pyramid(pop, _("Projected population %(year)d (medium scenario)") % {"year": years[step]})
+                for step, pop in p["projected_pyramids"].items()]
     return {"scenario_chart": chart, "scenario_rows": table, "scenario_names": list(SCENARIO_LABELS.values()),
             "projected": pyramids}
