@@ -16,3 +16,25 @@ def chart(spec):
         return ""
     # The SVG comes from our own chart definitions; labels are XML-escaped by the renderer.
     return mark_safe(f'<figure class="chart">{render_svg(spec)}</figure>')  # noqa: S308
+
+
+def _lang() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or "zh-hans"
+
+
+@register.filter
+def ethnicity(code):
+    """GB 3304 ethnicity name of a code: ``{{ person.ethnicity|ethnicity }}`` → 藏族 / Tibetan."""
+    from renkou.core.codes import ETHNICITY, label
+
+    return label(ETHNICITY, code, _lang())
+
+
+@register.filter
+def masked(number):
+    """Identity number masked for lists: 110105********002X."""
+    from renkou.core.idnumber import mask
+
+    return mask(number)
