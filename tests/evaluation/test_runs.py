@@ -84,3 +84,9 @@ def test_only_assessment_managers_compute(small_scheme, make_user, seed_areas):
     township = make_user("xiang", "township_officer", capture=[seed_areas["520122100000"]])
     with pytest.raises(PermissionDenied):
         services.compute_run(user=township, scheme=small_scheme)
+
+
+@pytest.mark.django_db
+def test_a_unit_alone_in_its_peer_group_is_not_its_last_place(scored_run):
+    alone = _line(scored_run, "520122200000")  # the only 乡 of the county
+    assert alone.group_rank == 1 and alone.warnings == []
