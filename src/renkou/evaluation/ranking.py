@@ -210,8 +210,10 @@ def rank_units(
             scope = members.get(groups[u], []) if (w.scope == "group" and u in groups) else list(norm)
             if (
                 (w.below_points is not None and t.points < w.below_points)
-                # among the last N only when there are more than N to compare (a unit alone is not "last")
-                or (0 < w.last_places < len(scope) and below_count(u, scope) < w.last_places)
+                # among the last N only when there are more than N to compare (a unit alone is not "last"),
+                # except a vetoed unit, which ranks after every other by rule
+                or (w.last_places > 0 and (len(scope) > w.last_places or is_vetoed[u])
+                    and below_count(u, scope) < w.last_places)
                 or (w.on_veto and is_vetoed[u])
             ):
                 fired.append(w)
