@@ -67,7 +67,7 @@ def hand_world(world):
     ):
         DataValue.objects.create(element=el[code], area_id=area, period=period, value=value, disaggregation=dis)
     services.compute(COUNTY, "2005", level=4)
-    services.compute(COUNTY, "2005SY", level=4)
+    services.compute(COUNTY, "2005SY", level=3)
     return w
 
 

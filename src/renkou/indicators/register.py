@@ -357,6 +357,40 @@ def persons_served(prefix: str | Iterable[str], start: dt.date, end: dt.date, se
     return out
 
 
+def population_rows(prefixes: str | Iterable[str], on: dt.date, *, with_methods: bool = False) -> list[tuple]:
+    """Population at ``on`` in one GROUP BY query, for every basis at once.
+
+    Rows: (registered cell or None, resident cell or None, registered outside the register, outflow,
+    married, method user, sex, age, n), cells being 12-digit village codes inside ``prefixes`` (None
+    when the area lies outside them).
+    """
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from renkou.registry.models import MARRIED_CODES
+
+    Person, _e, _s = _models()
+    inside_reg = _prefix_q("registered_area_id", prefixes)
+    inside_res = _prefix_q("resident_area_id", prefixes)
+    qs = present_on(Person.objects.filter(inside_reg | inside_res, sex__in=(1, 2)), on)
+
+    def flag(q: Q):
+        return ExpressionWrapper(q, output_field=BooleanField())
+
+    qs = qs.annotate(
+        _reg=Case(When(inside_reg, then=Substr("registered_area_id", 1, VILLAGE_DIGITS)), default=Value(None)),
+        _res=Case(When(inside_res, then=Substr("resident_area_id", 1, VILLAGE_DIGITS)), default=Value(None)),
+        _outside=flag(Q(registered_area_id__isnull=True)),
+        _out=flag(Q(migrant_status="outflow")),
+        _married=flag(Q(marital_status__in=MARRIED_CODES)),
+        _methods=flag(contraceptive_users_q(on)) if with_methods else Value(False),
+        _age=_age_expression("birth_date", on),
+    )
+    keys = ["_reg", "_res", "_outside", "_out", "_married", "_methods", "sex", "_age"]
+    return [(r["_reg"], r["_res"], bool(r["_outside"]), bool(r["_out"]), bool(r["_married"]), bool(r["_methods"]), r["sex"],
+             min(max(r["_age"], 0), AGES - 1), r["n"])
+            for r in qs.values(*keys).annotate(n=Count("id")).order_by()]
+
+
 # --------------------------------------------------------------------------- cubes
 def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> dict[str, dict[str, np.ndarray]]:
     """Register cubes (:mod:`renkou.indicators.cube`) of every village cell under ``prefixes`` for [start, end].
@@ -365,7 +399,6 @@ def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
     method users) and one query per event kind; the result maps a 12-digit cell code to its cube.
     Cells with no record at all are absent.
     """
-    from renkou.registry.models import MARRIED_CODES
 
     from . import cube as cb
 
@@ -378,18 +411,28 @@ def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
         return c
 
     dates = {"start": start - dt.timedelta(days=1), "end": end}
-    for basis in cb.POP_BASES:
-        for on, day in dates.items():
-            for code, arr in population_cells(prefixes, day, basis, by_area=True).items():
-                cell(code)[f"pop.{basis}.{on}"] += arr
-    married = Q(sex=2, marital_status__in=MARRIED_CODES)
-    for basis in cb.EVENT_BASES:
-        for on, day in dates.items():
-            for code, arr in population_cells(prefixes, day, basis, extra=married, by_area=True).items():
-                cell(code)[f"married.{basis}.{on}"] += arr[1]
-        for code, arr in population_cells(prefixes, end, basis, extra=contraceptive_users_q(end),
-                                          by_area=True).items():
-            cell(code)[f"contra.{basis}"] += arr[1]
+    for on, day in dates.items():
+        for row in population_rows(prefixes, day, with_methods=(on == "end")):
+            reg_cell, res_cell, outside, outflow, married, methods, sex, age, n = row
+            female_married = sex == 2 and married
+            if reg_cell is not None:
+                c = cell(reg_cell)
+                c[f"pop.registered.{on}"][sex - 1, age] += n
+                if outflow:
+                    c[f"pop.outflow.{on}"][sex - 1, age] += n
+                if female_married:
+                    c[f"married.registered.{on}"][age] += n
+                    if methods:
+                        c["contra.registered"][age] += n
+            if res_cell is not None and not outflow:
+                c = cell(res_cell)
+                c[f"pop.resident.{on}"][sex - 1, age] += n
+                if outside:
+                    c[f"pop.inflow.{on}"][sex - 1, age] += n
+                if female_married:
+                    c[f"married.resident.{on}"][age] += n
+                    if methods:
+                        c["contra.resident"][age] += n
     b = birth_rows(prefixes, start, end, "all")
     for basis in cb.EVENT_BASES:
         sel = b["registered"] if basis == "registered" else np.ones(len(b["sex"]), dtype=bool)

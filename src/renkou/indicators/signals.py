@@ -9,11 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_save
+
+_TRACKED = ("registered_area_id", "resident_area_id", "birth_date", "death_date", "area_id", "subject_id",
+            "event_date", "registration_date", "person_id", "date", "period")
+
+
+def remember_before(sender, instance, **kwargs) -> None:
+    """Keep the stored values of the fields that place a record in areas and time (before the save)."""
+    if instance._state.adding or instance.pk is None:
+        instance._indicators_before = {}
+        return
+    names = [n for n in _TRACKED if hasattr(instance, n)]
+    loaded = getattr(instance, "_audit_loaded", None)
+    if loaded is not None and all(n in loaded for n in names):
+        instance._indicators_before = {n: loaded[n] for n in names}
+        return
+    row = type(instance)._base_manager.filter(pk=instance.pk).values(*names).first()
+    instance._indicators_before = row or {}
 
 
 def _loaded(instance, name: str):
-    return (getattr(instance, "_audit_loaded", None) or {}).get(name)
+    return (getattr(instance, "_indicators_before", None) or {}).get(name)
 
 
 def _values(instance, *names: str) -> list:
@@ -54,7 +72,8 @@ def on_person(sender, instance, **kwargs) -> None:
     if kwargs.get("signal") is not post_delete:
         from renkou.registry.models import Event
 
-        areas += list(Event.objects.filter(subject_id=instance.pk).values_list("area_id", flat=True).distinct())
+        areas += list(Event.objects.filter(Q(subject_id=instance.pk) | Q(mother_id=instance.pk))
+                      .values_list("area_id", flat=True).distinct())
     mark_dirty(areas, [_as_date(v) for v in _values(instance, "birth_date", "death_date")])
 
 
@@ -111,6 +130,7 @@ def connect() -> None:
 
     for model, handler in ((Person, on_person), (Event, on_event), (ServiceRecord, on_service),
                            (DataValue, on_data_value)):
+        pre_save.connect(remember_before, sender=model, dispatch_uid=f"indicators-before-{model.__name__}")
         h = _guarded(handler)
         _HANDLERS.append(h)  # keep a strong reference: signals hold weak ones
         post_save.connect(h, sender=model, dispatch_uid=f"indicators-dirty-save-{model.__name__}")
