@@ -41,12 +41,22 @@ def _row(t: Table, i: int) -> dict[str, Any]:
 
 
 def _with_id_check(prefix17: str, taken: set[str]) -> str:
-    number = prefix17 + ric.calc_check_digit(prefix17 + "0")
-    if number in taken:  # move to the unused upper half of the sequence range
-        seq = int(prefix17[14:17]) + 500
+    """A valid number on ``prefix17``'s date and sex, moved along the sequence (same parity) until unused."""
+    seq = int(prefix17[14:17])
+    for _ in range(500):
         number = prefix17[:14] + f"{seq:03d}"
         number += ric.calc_check_digit(number + "0")
-    return number
+        if number not in taken:
+            return number
+        seq = (seq + 2) % 1000
+    raise ValueError(f"no free sequence number on {prefix17[:14]}")
+
+
+def _next_serial(keys: np.ndarray, marker: str) -> int:
+    """One past the largest serial of keys like ``542526P0001234`` (rows may have been dropped before)."""
+    if len(keys) == 0:
+        return 0
+    return max(int(str(k).rsplit(marker, 1)[1]) for k in keys.tolist()) + 1
 
 
 def apply_imperfections(r: SynthResult, p: CountyParams, rng: np.random.Generator,
@@ -85,7 +95,8 @@ def apply_imperfections(r: SynthResult, p: CountyParams, rng: np.random.Generato
     present_reg = (P["status"] == "present") & (P["registration"] == "registered")
 
     # duplicates: a second registration of a present adult, in another household
-    n = len(P["person_key"])
+    n = _next_serial(P["person_key"], "P")
+    next_event = _next_serial(E["record_id"], "E")
     adult = present_reg & (P["birth_date"] <= ref - np.timedelta64(16 * 366, "D"))
     src = np.sort(rng.choice(np.flatnonzero(adult), size=n_dup, replace=False)) if n_dup else np.empty(0, int)
     taken = set(P["id_number"].tolist())
@@ -122,7 +133,7 @@ def apply_imperfections(r: SynthResult, p: CountyParams, rng: np.random.Generato
         entry = y0 + np.timedelta64(int(rng.integers(0, 330)), "D")
         dup["entry_date"][j] = entry
         r.households["size"][host[j]] += 1
-        rid = f"{p.county_code}E{len(E['record_id']) + j:08d}"
+        rid = f"{p.county_code}E{next_event + j:08d}"
         other = county
         while other == county:
             other = int(rng.integers(110101, 659004))
