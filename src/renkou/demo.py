@@ -180,3 +180,4 @@ def build(*, small: bool, seed: int, progress) -> DemoContext:
             step(ctx, progress)
     return ctx
 import renkou.evaluation.demo  # noqa: E402,F401
+import renkou.indicators.demo  # noqa: E402,F401
