@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from renkou.evaluation import services
-from renkou.evaluation.demo import load_register, true_births_by_household, visit_from_truth
+from renkou.evaluation.demo import true_births_by_household, visit_from_truth
 from renkou.evaluation.models import SampledHousehold
+from renkou.registry.loader import load_synthetic
 
 VERIFY_SCHEME = """
 code: verify-2005
@@ -46,7 +47,7 @@ def loaded(db, county, make_user):
 
     _ensure_upper_areas("520122")
     _save_area_tree(county.areas)
-    load_register(county)
+    load_synthetic(county)
     user = make_user("kaohe", "evaluator")
     scheme = services.import_scheme(user=user, text=VERIFY_SCHEME)
     return county, user, scheme

@@ -12,14 +12,12 @@ into the register when the register's own loader has not done so (it is also use
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
-from django.db import transaction
 
 from renkou.core import areacodes
 
@@ -32,74 +30,6 @@ def _date(x) -> dt.date | None:
     if isinstance(x, np.datetime64):
         return None if np.isnat(x) else dt.date.fromisoformat(str(x))
     return dt.date.fromisoformat(str(x)) if x not in ("", None) else None
-
-
-def load_register(result, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Bulk-load households, persons, birth and death events and contraceptive services of a
-    synthetic county (areas must exist). Returns the number of persons written."""
-    from renkou.registry.models import Event, Household, Person, ServiceRecord
-
-    H, P, E, S = result.households, result.persons, result.events, result.services
-    with transaction.atomic():
-        households = [Household(number=str(k), area_id=areacodes.full_code(str(a)), source_key=str(k),
-                                established=_date(e), dissolved=_date(d))
-                      for k, a, e, d in zip(H["household_key"], H["area_code"], H["established_date"],
-                                            H["dissolved_date"], strict=True)]
-        Household.objects.bulk_create(households, batch_size=2000)
-        hh = dict(Household.objects.filter(source_key__in=[str(k) for k in H["household_key"]])
-                  .values_list("source_key", "id"))
-        county = str(result.county_code)
-        persons = []
-        n = len(P["person_key"])
-        used: set[str] = set()
-        for i in range(n):
-            key = str(P["person_key"][i])
-            # the generator can give a duplicate registration the key of an existing person: keep both rows
-            key = key if key not in used else f"{key}#2"
-            used.add(key)
-            number = str(P["id_number"][i]) or None
-            # a duplicate registration may repeat an ID number, which the register keeps unique
-            number = number if number not in used else None
-            used.add(number or "")
-            area = areacodes.full_code(str(P["area_code"][i]))
-            status = {"present": "living", "deceased": "dead"}.get(str(P["status"][i]), "moved_out")
-            exit_date = _date(P["exit_date"][i])
-            persons.append(Person(
-                source_key=key, id_number=number,
-                id_state="synthetic", name=str(P["name"][i]), sex=int(P["sex"][i]),
-                birth_date=_date(P["birth_date"][i]), ethnicity=str(P["ethnicity"][i]),
-                marital_status=str(P["marital_status"][i]), resident_area_id=area,
-                registered_area_id=area if str(P["home_county_code"][i]) == county else None,
-                home_code=str(P["home_county_code"][i]), household_id=hh.get(str(P["household_key"][i])),
-                relation_to_head=str(P["relation_to_head"][i]), status=status,
-                death_date=exit_date if status == "dead" else None, entry_date=_date(P["entry_date"][i]),
-                exit_date=exit_date))
-            if progress and i % 5000 == 0:
-                progress(i, n)
-        Person.objects.bulk_create(persons, batch_size=2000)
-        pid = dict(Person.objects.filter(source_key__startswith=county).values_list("source_key", "id"))
-        keep = np.isin(E["kind"], ["birth", "death"])
-        events = []
-        for i in np.flatnonzero(keep):
-            events.append(Event(
-                source_key=str(E["record_id"][i]), kind=str(E["kind"][i]), event_date=_date(E["event_date"][i]),
-                registration_date=_date(E["registration_date"][i]) or _date(E["event_date"][i]),
-                area_id=areacodes.full_code(str(E["area_code"][i])), subject_id=pid[str(E["person_key"][i])],
-                mother_id=pid.get(str(E["mother_key"][i])), father_id=pid.get(str(E["father_key"][i])),
-                birth_order=int(E["birth_order"][i]) or None, plurality=int(E["plurality"][i]) or None,
-                delivery_place=str(E["delivery_place"][i]),
-                state="registered" if str(E["registration_state"][i]) == "registered" else "declared"))
-        Event.objects.bulk_create(events, batch_size=2000)
-        chosen = np.flatnonzero(S["service"] == "contraceptive_method")
-        ServiceRecord.objects.bulk_create([ServiceRecord(
-            source_key=str(S["record_id"][i]), person_id=pid[str(S["person_key"][i])], type="contraceptive_method",
-            date=_date(S["service_date"][i]), provider=str(S["provider"][i]), method=str(S["method"][i]),
-            area_id=areacodes.full_code(str(S["area_code"][i])), consent_noted=True,
-            consent_date=_date(S["consent_date"][i])) for i in chosen if str(S["person_key"][i]) in pid],
-            batch_size=2000)
-    if progress:
-        progress(n, n)
-    return n
 
 
 def true_births_by_household(result, period_start: dt.date, period_end: dt.date) -> dict[str, int]:
@@ -167,7 +97,9 @@ def assess_demo_county(ctx, progress) -> None:
         ctx.notes.append("assessment demo skipped: no superuser")
         return
     if not Household.objects.filter(area_id__startswith=county).exists():
-        load_register(result, progress=progress(f"载入户籍（考核） / loading the register of {county}"))
+        from renkou.registry.loader import load_synthetic
+
+        load_synthetic(result, progress=progress(f"载入户籍（考核） / loading the register of {county}"))
     bar = progress("考核评估 / assessment")
     bar(0, 6)
     scheme = services.import_scheme(user=user, text=demo_scheme_text(county), replace=True)
