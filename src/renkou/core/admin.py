@@ -24,6 +24,17 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 0) == 200:
+            # The admin's form shows the full record: a read of person-level data, audited like the pages.
+            obj = self.get_queryset(request).filter(pk=object_id).first()
+            if obj is not None:
+                from . import audit
+
+                audit.record("view", obj, user=request.user, detail={"via": "admin"})
+        return response
+
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
