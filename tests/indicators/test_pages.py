@@ -1,0 +1,110 @@
+"""Pages: the value table, the drill-down from a value to the births behind it (scoped, audited),
+report tables as XLSX, ADX/JSON export, data entry with approval."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from renkou.core.models import AuditEvent
+from renkou.indicators import services
+from renkou.indicators.models import Approval, DataElement, DataValue, IndicatorValue
+
+from .conftest import COUNTY, TOWNSHIP, VILLAGE_A, VILLAGE_C
+
+
+@pytest.fixture
+def computed(world, seed_areas, make_user):
+    w1 = world.person(sex=2, born="1980-05-01", marital="21", area=VILLAGE_A)
+    w2 = world.person(sex=2, born="1982-05-01", marital="21", area=VILLAGE_C)
+    for _ in range(3):
+        world.person(sex=1, born="1970-01-01", area=VILLAGE_A)
+    world.birth(w1, "2005-03-01", sex=1)
+    world.birth(w2, "2005-04-01", sex=2)
+    services.load_catalog()
+    el = DataElement.objects.get(code="people_reached")
+    DataValue.objects.create(element=el, area_id=TOWNSHIP, period="200503", value=120)
+    services.compute(COUNTY, "2005", level=4)
+    return {"county": make_user("xian", "county_officer", capture=[seed_areas[COUNTY]]),
+            "village": make_user("cun", "village_officer", capture=[seed_areas[VILLAGE_A]]),
+            "township": make_user("xiang", "township_officer", capture=[seed_areas[TOWNSHIP]])}
+
+
+def test_value_table_links_each_value_to_its_detail(client, computed):
+    client.force_login(computed["county"])
+    html = client.get("/indicators/?area=520122&period=2005&group=vital").content.decode()
+    cbr = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
+    # mean population (5 + 7) / 2 = 6, 2 births → 333.3‰
+    assert cbr.value == Decimal("333.3")
+    assert f'href="/indicators/value/{cbr.pk}/">333.3</a>' in html
+
+
+def test_drill_down_reaches_the_births_within_the_users_scope_and_is_audited(client, computed):
+    cbr = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
+    client.force_login(computed["county"])
+    page = client.get(f"/indicators/value/{cbr.pk}/").content.decode()
+    assert "R{births}" in page and "R{mean_population}" in page
+    births = client.get(f"/indicators/value/{cbr.pk}/records/0/").content.decode()
+    assert "<td>2005-03-01</td>" in births and "<td>2005-04-01</td>" in births  # both births
+    logged = AuditEvent.objects.filter(action="view", object_type="indicators.drilldown.events").get()
+    assert logged.detail["operand"] == "R{births}" and logged.actor == computed["county"]
+    client.force_login(computed["village"])  # the village officer's scope: only village A's birth
+    births = client.get(f"/indicators/value/{cbr.pk}/records/0/").content.decode()
+    assert "<td>2005-03-01</td>" in births and "2005-04-01" not in births
+
+
+def test_annual_report_xlsx_by_township_with_total(client, computed):
+    client.force_login(computed["county"])
+    resp = client.get("/indicators/report/?area=520122&period=2005&format=xlsx")
+    ws = load_workbook(io.BytesIO(resp.content)).active
+    rows = {ws.cell(r, 1).value: r for r in range(7, ws.max_row + 1)}
+    headers = [ws.cell(5, c).value for c in range(1, ws.max_column + 1)]
+    births = headers.index("出生人数") + 1
+    assert ws.cell(rows[TOWNSHIP], births).value == 1 and ws.cell(rows[COUNTY], births).value == 2
+    assert ws.cell(rows[COUNTY], 2).value == "合计 total"
+    assert ws._charts, "a native bar chart of the birth rate"
+    assert AuditEvent.objects.filter(action="export", object_type="indicators.report").exists()
+
+
+def test_adx_and_json_exports_carry_the_data_values(client, computed):
+    client.force_login(computed["county"])
+    adx = ET.fromstring(client.get("/indicators/export/?area=520122&period=2005").content)
+    ns = {"a": "urn:ihe:qrph:adx:2015"}
+    group = adx.find("a:group", ns)
+    assert group.get("orgUnit") == TOWNSHIP and group.get("period") == "2005-03-01/P1M"
+    assert group.find("a:dataValue", ns).attrib == {"dataElement": "people_reached", "value": "120"}
+    data = json.loads(client.get("/indicators/export/?area=520122&period=2005&format=json").content)
+    assert data["dataValues"][0] | {} == {"dataElement": "people_reached", "period": "200503", "orgUnit": TOWNSHIP,
+                                         "categoryOptionCombo": "default", "value": "120", "comment": None,
+                                         "followup": False}
+
+
+def test_entry_page_saves_and_an_approved_form_is_locked(client, computed, seed_areas):
+    client.force_login(computed["county"])
+    url = "/indicators/entry/"
+    base = {"dataset": "activity_monthly", "area": TOWNSHIP, "period": "200506"}
+    client.post(url, {**base, "action": "save", "v:trainings:": "3", "v:women_served:married": "5"})
+    assert DataValue.objects.get(element__code="trainings", period="200506").value == 3
+    client.post(url, {**base, "action": "complete"})
+    client.post(url, {**base, "action": "approve:3"})  # refused: the township has not approved
+    assert not Approval.objects.exists()
+    client.force_login(computed["township"])
+    client.post(url, {**base, "action": "approve:4"})
+    client.force_login(computed["county"])
+    client.post(url, {**base, "action": "approve:3"})
+    assert sorted(Approval.objects.values_list("level", flat=True)) == [3, 4]
+    client.post(url, {**base, "action": "save", "v:trainings:": "9"})
+    assert DataValue.objects.get(element__code="trainings", period="200506").value == 3
+    page = client.get(url, base).content.decode()
+    assert "locked" in page or "锁定" in page
+
+
+def test_home_panel_shows_the_headline_figures(client, computed):
+    client.force_login(computed["county"])
+    html = client.get("/").content.decode()
+    assert "333.3‰" in html
