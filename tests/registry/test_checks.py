@@ -120,7 +120,7 @@ def test_area_must_be_valid_at_the_event_date():
 def test_late_birth_registration_is_a_warning_counted_in_the_period_found():
     day = dt.date(2024, 1, 1)
     e = _birth(dt.date(1995, 1, 1), day)
-    late = EventFacts(**{**e.__dict__, "registration_date": dt.date(2024, 3, 1)})
+    late = EventFacts(**{**e.__dict__, "registration_date": dt.date(2024, 3, 15)})
     assert rules(checks.check_event(late, TODAY)) == {("late_registration", "warning")}
 
 

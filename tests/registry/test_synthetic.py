@@ -14,8 +14,8 @@ def county():
     from renkou.synth.params import CountyParams, ImperfectionParams
 
     # missing births are left out: with them the generator reuses person keys (reported upstream)
-    p = CountyParams("520122", persons=1500, imperfections=ImperfectionParams(missing_births=0,
-                                                                               duplicate_share=0.004))
+    p = CountyParams("520122", persons=1000, imperfections=ImperfectionParams(missing_births=0,
+                                                                               duplicate_share=0.006))
     return synth.generate(p, 7)
 
 

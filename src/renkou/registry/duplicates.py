@@ -76,18 +76,18 @@ def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
     """Score of two records (0 = not a probable duplicate) and the reasons, for the review page."""
     if a.pk == b.pk:
         return 0.0, []
+    gap = abs((a.birth_date - b.birth_date).days)
+    if gap > BIRTH_WINDOW_DAYS:
+        return 0.0, []
+    if a.sex in (1, 2) and b.sex in (1, 2) and a.sex != b.sex:
+        return 0.0, []
     similar_id = False
     if a.id_number and b.id_number and a.id_number != b.id_number:
         similar_id = similar_id_numbers(a.id_number, b.id_number)
         if not similar_id:
             return 0.0, []  # two unrelated numbers: two people (namesakes born the same week are not rare)
-    if a.sex in (1, 2) and b.sex in (1, 2) and a.sex != b.sex:
-        return 0.0, []
     shared = name_keys(a.name) & name_keys(b.name)
     if not shared:
-        return 0.0, []
-    gap = abs((a.birth_date - b.birth_date).days)
-    if gap > BIRTH_WINDOW_DAYS:
         return 0.0, []
     same_mother = a.mother_id is not None and a.mother_id == b.mother_id
     same_area = bool(a.area) and a.area == b.area
@@ -112,12 +112,16 @@ def match(a: Candidate, b: Candidate) -> tuple[float, list[str]]:
 def similar_id_numbers(x: str, y: str) -> bool:
     """Two numbers one clerk's slip apart: two adjacent digits swapped, or the same address and
     sequence code with another birth date (a birth date mis-recorded and the number rebuilt)."""
-    if len(x) != 18 or len(y) != 18:
+    if len(x) != 18 or len(y) != 18 or x[:6] != y[:6]:
         return False
-    diff = [i for i in range(17) if x[i] != y[i]]
-    if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]:
-        return True
-    return bool(diff) and x[:6] == y[:6] and x[14:17] == y[14:17] and all(6 <= i < 14 for i in diff)
+    i = 6
+    while i < 17 and x[i] == y[i]:
+        i += 1
+    if i >= 16:
+        return False
+    if x[i] == y[i + 1] and x[i + 1] == y[i] and x[i + 2:17] == y[i + 2:17]:
+        return True  # two adjacent digits swapped
+    return i < 14 and x[14:17] == y[14:17] and x[:6] == y[:6]  # same address and sequence, other date
 
 
 def _blocks(r: Candidate) -> list[tuple]:
