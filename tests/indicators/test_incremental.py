@@ -114,7 +114,7 @@ def base(world):
     return world
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(sequence=st.lists(ops, min_size=1, max_size=5))
 def test_incremental_update_equals_full_recompute(base, sequence):

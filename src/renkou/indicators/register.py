@@ -357,38 +357,83 @@ def persons_served(prefix: str | Iterable[str], start: dt.date, end: dt.date, se
     return out
 
 
+def _years_ago(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year - years, day=28)
+
+
 def population_rows(prefixes: str | Iterable[str], on: dt.date, *, with_methods: bool = False) -> list[tuple]:
     """Population at ``on`` in one GROUP BY query, for every basis at once.
 
     Rows: (registered cell or None, resident cell or None, registered outside the register, outflow,
     married, method user, sex, age, n), cells being 12-digit village codes inside ``prefixes`` (None
-    when the area lies outside them).
+    when the area lies outside them). The same presence rules as :func:`present_on`, written as one
+    statement of portable SQL (SQLite and PostgreSQL): the move and death events of each person are
+    aggregated once in a derived table joined to the persons, and the age is a CASE over birth dates.
     """
-    from django.db.models import BooleanField, ExpressionWrapper
+    from django.db import connection
 
     from renkou.registry.models import MARRIED_CODES
 
-    Person, _e, _s = _models()
-    inside_reg = _prefix_q("registered_area_id", prefixes)
-    inside_res = _prefix_q("resident_area_id", prefixes)
-    qs = present_on(Person.objects.filter(inside_reg | inside_res, sex__in=(1, 2)), on)
+    Person, Event, ServiceRecord = _models()
+    P, E, S = Person._meta.db_table, Event._meta.db_table, ServiceRecord._meta.db_table
+    prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
+    day = on.isoformat()
 
-    def flag(q: Q):
-        return ExpressionWrapper(q, output_field=BooleanField())
+    def inside(col: str) -> tuple[str, list]:
+        return ("(" + " OR ".join(f"SUBSTR({col}, 1, {len(p)}) = %s" for p in prefixes) + ")", list(prefixes))
 
-    qs = qs.annotate(
-        _reg=Case(When(inside_reg, then=Substr("registered_area_id", 1, VILLAGE_DIGITS)), default=Value(None)),
-        _res=Case(When(inside_res, then=Substr("resident_area_id", 1, VILLAGE_DIGITS)), default=Value(None)),
-        _outside=flag(Q(registered_area_id__isnull=True)),
-        _out=flag(Q(migrant_status="outflow")),
-        _married=flag(Q(marital_status__in=MARRIED_CODES)),
-        _methods=flag(contraceptive_users_q(on)) if with_methods else Value(False),
-        _age=_age_expression("birth_date", on),
-    )
-    keys = ["_reg", "_res", "_outside", "_out", "_married", "_methods", "sex", "_age"]
-    return [(r["_reg"], r["_res"], bool(r["_outside"]), bool(r["_out"]), bool(r["_married"]), bool(r["_methods"]), r["sex"],
-             min(max(r["_age"], 0), AGES - 1), r["n"])
-            for r in qs.values(*keys).annotate(n=Count("id")).order_by()]
+    reg_in, reg_p = inside("p.registered_area_id")
+    res_in, res_p = inside("p.resident_area_id")
+    age_sql = "CASE " + " ".join(f"WHEN p.birth_date > %s THEN {a}" for a in range(AGES - 1)) + f" ELSE {AGES - 1} END"
+    age_p = [_years_ago(on, a + 1).isoformat() for a in range(AGES - 1)]
+    married = ", ".join("%s" for _ in MARRIED_CODES)
+    kinds = ARRIVALS + DEPARTURES + ("death",)
+    arr = ", ".join(f"'{k}'" for k in ARRIVALS)
+    dep = ", ".join(f"'{k}'" for k in DEPARTURES)
+    params: list = []
+    select = (f"SELECT CASE WHEN {reg_in} THEN SUBSTR(p.registered_area_id, 1, {VILLAGE_DIGITS}) END, "
+              f"CASE WHEN {res_in} THEN SUBSTR(p.resident_area_id, 1, {VILLAGE_DIGITS}) END, "
+              "CASE WHEN p.registered_area_id IS NULL THEN 1 ELSE 0 END, "
+              "CASE WHEN p.migrant_status = 'outflow' THEN 1 ELSE 0 END, "
+              f"CASE WHEN p.marital_status IN ({married}) THEN 1 ELSE 0 END, ")
+    params += reg_p + res_p + sorted(MARRIED_CODES)
+    if with_methods:
+        select += "CASE WHEN u1.person_id IS NOT NULL OR u2.person_id IS NOT NULL THEN 1 ELSE 0 END, "
+    else:
+        select += "0, "
+    select += f"p.sex, {age_sql}, COUNT(*) "
+    params += age_p
+    moves = (f"LEFT JOIN (SELECT subject_id, MIN(CASE WHEN kind IN ({arr}) THEN event_date END) AS first_arr, "
+             f"MAX(CASE WHEN kind IN ({arr}) AND event_date <= %s THEN event_date END) AS last_arr, "
+             f"MAX(CASE WHEN kind IN ({dep}) AND event_date <= %s THEN event_date END) AS last_dep, "
+             f"MAX(CASE WHEN kind IN ({dep}) THEN 1 ELSE 0 END) AS any_dep, "
+             "MAX(CASE WHEN kind = 'death' AND event_date <= %s THEN 1 ELSE 0 END) AS died "
+             f"FROM {E} WHERE is_current = %s AND flag_rejected = %s AND kind IN ({', '.join('%s' for _ in kinds)}) "
+             "GROUP BY subject_id) m ON m.subject_id = p.id ")
+    params += [day, day, day, True, False, *kinds]
+    joins = moves
+    if with_methods:
+        users = (f"(SELECT DISTINCT person_id FROM {S} WHERE type = 'contraceptive_method' AND date <= %s "
+                 "AND date > %s)")
+        window = [day, (on - dt.timedelta(days=365)).isoformat()]
+        joins += f"LEFT JOIN {users} u1 ON u1.person_id = p.id LEFT JOIN {users} u2 ON u2.person_id = p.spouse_id "
+        params += window + window
+    # COALESCE keeps SQLite from walking the birth-date index row by row: a full scan is faster here
+    where = (f"WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) AND COALESCE(p.birth_date, p.birth_date) <= %s "
+             "AND p.record_state <> 'merged' AND (p.death_date IS NULL OR p.death_date > %s) "
+             "AND COALESCE(m.died, 0) = 0 AND (m.first_arr IS NULL OR m.last_arr IS NOT NULL) "
+             "AND (m.last_dep IS NULL OR m.last_arr > m.last_dep) "
+             "AND (COALESCE(m.any_dep, 0) = 1 OR p.status <> 'moved_out' OR p.exit_date > %s) ")
+    params += reg_p + res_p + [day, day, day]
+    sql = f"{select} FROM {P} p {joins}{where}GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return [(reg, res, bool(outside), bool(outflow), bool(mar), bool(meth), int(sex), int(age), int(n))
+            for reg, res, outside, outflow, mar, meth, sex, age, n in rows]
 
 
 # --------------------------------------------------------------------------- cubes
