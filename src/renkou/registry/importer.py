@@ -760,7 +760,8 @@ class Importer:
                 father=facts(by_pk.get(v["father_id"])), spouse=facts(by_pk.get(v["spouse_id"])),
                 birth_order=v["birth_order"], plurality=v["plurality"], mother_other_births=others,
                 subject_events=tuple((k, d) for k, d, line in subject_events[v["subject_id"]] if line != r.line))
-            found = checks.check_event(e, self.today, historical=v["state"] == "registered")
+            # the persons file is the register's state after all its events, declared ones included
+            found = checks.check_event(e, self.today, historical=True)
             for f in checks.blocking(found):
                 r.reject(f"[{f.rule}] {f.message} — {f.fix}")
             r.findings = checks.warnings(found)
