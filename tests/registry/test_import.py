@@ -193,3 +193,17 @@ def test_xlsx_import(tmp_path, officers):
     wb.save(p)
     r = import_file("households", p, user=officers["county"])
     assert r.created == 1 and Household.objects.get(source_key="HX").established == dt.date(2001, 2, 3)
+
+
+def test_confirming_a_legacy_number_closes_its_finding(county, officers):
+    from django.core.exceptions import PermissionDenied
+
+    from renkou.registry import services
+
+    old = Person.objects.get(source_key="P3")
+    with pytest.raises(PermissionDenied):
+        services.confirm_legacy_id(user=officers["township"], person=old, reason="核对旧身份证原件")
+    services.confirm_legacy_id(user=officers["county"], person=old, reason="核对旧身份证原件")
+    f = Finding.objects.get(person=old)
+    assert (f.status, f.decided_by, f.reason) == ("fixed", officers["county"], "核对旧身份证原件")
+    assert services.check_person_record(old, TODAY) == []

@@ -226,6 +226,20 @@ def update_person(*, user, person: Person, **changes) -> Person:
     return person
 
 
+def confirm_legacy_id(*, user, person: Person, reason: str) -> Person:
+    """Confirm a person's legacy ID number whose check character is wrong (core rule: authorised user,
+    reason, audited) and close the person's ``id_check_digit`` finding."""
+    from renkou.core.services import confirm_id_number
+
+    ensure_person_in_scope(user, person)
+    with transaction.atomic():
+        confirm_id_number(user=user, number=person.id_number or "", reason=reason)
+        for f in Finding.objects.filter(person=person, rule="id_check_digit", status=Finding.Status.OPEN):
+            f.status, f.reason, f.decided_by = Finding.Status.FIXED, reason.strip()[:300], user
+            f.save()
+    return person
+
+
 def view_person(user, pk: int) -> Person:
     """A full person record for display: scoped, and the read is audited (PIPL)."""
     require(user, PERSON_VIEW)
