@@ -382,8 +382,13 @@ def population_rows(prefixes: str | Iterable[str], on: dt.date, *, with_methods:
     prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
     day = on.isoformat()
 
+    by_length: dict[int, list[str]] = {}
+    for p in prefixes:
+        by_length.setdefault(len(p), []).append(p)
+
     def inside(col: str) -> tuple[str, list]:
-        return ("(" + " OR ".join(f"SUBSTR({col}, 1, {len(p)}) = %s" for p in prefixes) + ")", list(prefixes))
+        parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
+        return "(" + " OR ".join(parts) + ")", [p for ps in by_length.values() for p in ps]
 
     reg_in, reg_p = inside("p.registered_area_id")
     res_in, res_p = inside("p.resident_area_id")

@@ -1,0 +1,236 @@
+"""Benchmark of the indicators engine: full recompute and incremental update, beside DuckDB.
+
+Builds a synthetic county (the ``xifeng`` preset resized to ``--persons``; every township and
+village is an area of the run), loads it into a fresh database, then:
+
+1. **full**: ``services.compute`` of the whole catalog for the county, every township and every
+   village, for one year;
+2. **DuckDB**: the same register counts (registered population at the start and end by village ×
+   sex × age, births by village × sex, deaths by village × sex, with the same presence and
+   late-report rules) from the same rows exported to Parquet in this run, by one hand-written SQL
+   query per figure; the script checks that both give the same crude birth and death rates for
+   every area before it reports;
+3. **incremental**: 1,000 new birth events in the villages of one township, saved one by one
+   (the signals mark their cells dirty), then ``services.recompute_dirty``.
+
+Prints JSON. Usage: ``python bench/indicators/bench_indicators.py [--persons 100000] [--seed 7]``.
+Set ``RENKOU_DATABASE_URL`` to run on PostgreSQL (default: SQLite in a temporary ``RENKOU_HOME``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def setup(home: str) -> None:
+    os.environ.setdefault("RENKOU_HOME", home)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkou.settings")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build(persons: int, seed: int):
+    from django.db import transaction
+
+    from renkou import demo
+    from renkou.core.actor import acting_as
+    from renkou.registry.loader import load_synthetic
+    from renkou.synth.generator import generate
+    from renkou.synth.params import preset
+
+    county = "520122"
+    with acting_as(None, via="system"):
+        with transaction.atomic():
+            demo._ensure_upper_areas(county)
+        result = generate(preset("xifeng").with_changes(persons=persons), seed)
+        with transaction.atomic():
+            demo._save_area_tree(result.areas)
+        load_synthetic(result, find_duplicates=False)
+    return result
+
+
+DUCK_SQL = {
+    "population": """
+        WITH m AS (
+          SELECT subject_id,
+            MIN(CASE WHEN kind IN ('move_in','migrant_arrival') THEN event_date END) AS first_arr,
+            MAX(CASE WHEN kind IN ('move_in','migrant_arrival') AND event_date <= $t THEN event_date END) AS last_arr,
+            MAX(CASE WHEN kind IN ('move_out','migrant_departure') AND event_date <= $t THEN event_date END) AS last_dep,
+            MAX(CASE WHEN kind IN ('move_out','migrant_departure') THEN 1 ELSE 0 END) AS any_dep,
+            MAX(CASE WHEN kind = 'death' AND event_date <= $t THEN 1 ELSE 0 END) AS died
+          FROM events WHERE is_current AND NOT flag_rejected GROUP BY subject_id)
+        SELECT substr(p.registered_area_id, 1, 12) AS cell, p.sex, count(*) AS n
+        FROM persons p LEFT JOIN m ON m.subject_id = p.id
+        WHERE p.registered_area_id IS NOT NULL AND p.sex IN (1, 2) AND p.birth_date <= $t
+          AND p.record_state <> 'merged' AND (p.death_date IS NULL OR p.death_date > $t)
+          AND coalesce(m.died, 0) = 0 AND (m.first_arr IS NULL OR m.last_arr IS NOT NULL)
+          AND (m.last_dep IS NULL OR m.last_arr > m.last_dep)
+          AND (coalesce(m.any_dep, 0) = 1 OR p.status <> 'moved_out' OR p.exit_date > $t)
+        GROUP BY ALL""",
+    "vital": """
+        SELECT substr(e.area_id, 1, 12) AS cell, e.kind, p.sex, count(*) AS n
+        FROM events e JOIN persons p ON p.id = e.subject_id
+        WHERE e.is_current AND NOT e.flag_rejected AND e.kind IN ('birth', 'death')
+          AND p.registered_area_id IS NOT NULL AND p.sex IN (1, 2)
+          AND (CASE WHEN e.state = 'registered' AND date_diff('day', e.event_date, e.registration_date) > 365
+                    THEN e.registration_date ELSE e.event_date END) BETWEEN $s AND $e
+        GROUP BY ALL""",
+}
+
+
+def duckdb_rates(tmp: Path, start: dt.date, end: dt.date) -> tuple[dict[str, tuple[float, float]], dict]:
+    """Export persons and events to Parquet, then crude birth and death rates per area prefix with DuckDB."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from django.db import connection
+
+    from renkou.registry.models import Event, Person
+
+    t0 = time.perf_counter()
+    for name, model, cols in (
+        ("persons", Person, ["id", "sex", "birth_date", "death_date", "exit_date", "status", "record_state",
+                             "registered_area_id"]),
+        ("events", Event, ["id", "kind", "event_date", "registration_date", "state", "area_id", "subject_id",
+                           "is_current", "flag_rejected"]),
+    ):
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {', '.join(cols)} FROM {model._meta.db_table}")
+            rows = cur.fetchall()
+        table = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
+        for c in ("birth_date", "death_date", "exit_date", "event_date", "registration_date"):
+            if c in table.column_names:
+                table = table.set_column(table.column_names.index(c), c,
+                                         table[c].cast(pa.string()).cast(pa.date32()))
+        for c in ("is_current", "flag_rejected"):
+            if c in table.column_names:
+                table = table.set_column(table.column_names.index(c), c, table[c].cast(pa.bool_()))
+        pq.write_table(table, tmp / f"{name}.parquet")
+    export = time.perf_counter() - t0
+
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW persons AS SELECT * FROM '{tmp / 'persons.parquet'}'")
+    con.execute(f"CREATE VIEW events AS SELECT * FROM '{tmp / 'events.parquet'}'")
+    t0 = time.perf_counter()
+    before = con.execute(DUCK_SQL["population"], {"t": start - dt.timedelta(days=1)}).fetchall()
+    after = con.execute(DUCK_SQL["population"], {"t": end}).fetchall()
+    vital = con.execute(DUCK_SQL["vital"], {"s": start, "e": end}).fetchall()
+    query = time.perf_counter() - t0
+    return _rates_by_prefix(before, after, vital), {"export_s": round(export, 3), "query_s": round(query, 3)}
+
+
+def _rates_by_prefix(before, after, vital) -> dict[str, tuple[float, float]]:
+    pop: dict[str, float] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for rows in (before, after):
+        for cell, _sex, n in rows:
+            for p in _prefixes(cell):
+                pop[p] = pop.get(p, 0) + n / 2
+    for cell, kind, _sex, n in vital:
+        for p in _prefixes(cell):
+            counts[(p, kind)] = counts.get((p, kind), 0) + n
+    out = {}
+    for p, mean in pop.items():
+        if mean:
+            out[p] = (round(counts.get((p, "birth"), 0) / mean * 1000, 1), round(counts.get((p, "death"), 0) / mean
+                                                                                   * 1000, 1))
+    return out
+
+
+def _prefixes(cell: str) -> list[str]:
+    return [cell[:6], cell[:9], cell[:12]]
+
+
+def incremental(n_events: int, seed: int) -> dict:
+    import numpy as np
+
+    from renkou.core.models import Area
+    from renkou.indicators import services
+    from renkou.indicators.models import DirtyCell
+    from renkou.registry.models import Event, Person
+
+    rng = np.random.default_rng(seed)
+    town = Area.objects.filter(code__startswith="520122", level=4).order_by("code").first()
+    mothers = list(Person.objects.filter(resident_area__startswith=town.prefix, sex=2, status="living",
+                                         birth_date__gte=dt.date(1970, 1, 1), birth_date__lte=dt.date(1985, 1, 1))
+                   .order_by("pk")[:n_events])
+    t0 = time.perf_counter()
+    for i in range(n_events):
+        mother = mothers[i % len(mothers)]
+        day = dt.date(2005, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
+        child = Person.objects.create(name="新生儿", sex=int(rng.integers(1, 3)), birth_date=day,
+                                      registered_area_id=mother.resident_area_id,
+                                      resident_area_id=mother.resident_area_id, mother=mother)
+        Event.objects.create(kind="birth", event_date=day, registration_date=day + dt.timedelta(days=10),
+                             area_id=mother.resident_area_id, subject=child, mother=mother, birth_order=2,
+                             state="registered")
+    writes = time.perf_counter() - t0
+    cells = DirtyCell.objects.count()
+    t0 = time.perf_counter()
+    stored = services.recompute_dirty()
+    elapsed = time.perf_counter() - t0
+    return {"events": n_events, "township": town.code, "dirty_cells": cells, "values_stored": stored,
+            "writes_s": round(writes, 2), "recompute_dirty_s": round(elapsed, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--period", default="2005")
+    ap.add_argument("--events", type=int, default=1000)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as home:
+        setup(home)
+        from django.db import connection
+
+        from renkou.core.models import Area
+        from renkou.core.periods import Period
+        from renkou.indicators import services
+        from renkou.indicators.models import IndicatorValue
+        from renkou.registry.models import Event, Person
+
+        t0 = time.perf_counter()
+        build(args.persons, args.seed)
+        load_s = time.perf_counter() - t0
+        services.load_catalog()
+        period = Period.parse(args.period)
+        t0 = time.perf_counter()
+        stored = services.compute("520122", period.code, level=Area.Level.VILLAGE)
+        full_s = time.perf_counter() - t0
+        duck, duck_t = duckdb_rates(Path(home), period.start, period.end)
+        ours = {}
+        for v in IndicatorValue.objects.filter(period=period.code, indicator__code__in=("cbr", "cdr")) \
+                .select_related("indicator", "area"):
+            ours.setdefault(v.area.prefix, {})[v.indicator.code] = None if v.value is None else float(v.value)
+        mismatches = [p for p, (cbr, cdr) in duck.items()
+                      if p in ours and (ours[p].get("cbr"), ours[p].get("cdr")) != (cbr, cdr)]
+        if mismatches:
+            print(json.dumps({"error": "DuckDB and the engine disagree", "areas": mismatches[:10]}))
+            return 1
+        inc = incremental(args.events, args.seed)
+        out = {
+            "benchmark": "indicators", "database": connection.vendor, "persons": Person.objects.count(),
+            "events": Event.objects.count(), "areas": len(ours), "period": period.code,
+            "indicators_stored": stored, "load_s": round(load_s, 1), "full_recompute_s": round(full_s, 2),
+            "duckdb": duck_t, "ratio_full_to_duckdb_query": round(full_s / duck_t["query_s"], 1),
+            "areas_compared_with_duckdb": len(duck), "incremental": inc,
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
