@@ -387,8 +387,13 @@ def population_rows(prefixes: str | Iterable[str], on: dt.date, *, with_methods:
         by_length.setdefault(len(p), []).append(p)
 
     def inside(col: str) -> tuple[str, list]:
+        # Codes are digit strings of 12 or 15 characters: "starts with p" is the range p … p999…9, which
+        # lets the database use the area index; the SUBSTR test keeps the meaning exact.
+        ranges = " OR ".join(f"({col} >= %s AND {col} <= %s)" for _p in prefixes)
         parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
-        return "(" + " OR ".join(parts) + ")", [p for ps in by_length.values() for p in ps]
+        params = [x for p in prefixes for x in (p, p.ljust(15, "9"))]
+        return (f"(({ranges}) AND ({' OR '.join(parts)}))",
+                params + [p for ps in by_length.values() for p in ps])
 
     reg_in, reg_p = inside("p.registered_area_id")
     res_in, res_p = inside("p.resident_area_id")
