@@ -73,8 +73,9 @@ def _q_for(fields: Iterable[str], prefixes: list[str]) -> Q:
     q = Q(pk__in=[])
     for field in fields:
         for p in prefixes:
-            # Areas are keyed by code, so ``<fk>__startswith`` compares the local column (no join).
-            q |= Q(**{f"{field}__startswith": p})
+            # Areas are keyed by code: ``<fk>__pk__startswith`` targets the foreign key's own column, so
+            # Django trims the join and the filter is a prefix test on the local indexed column.
+            q |= Q(**{f"{field}__pk__startswith": p})
     return q
 
 

@@ -371,19 +371,3 @@ class DuplicateCandidate(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.person_a_id} ~ {self.person_b_id} ({self.score:.2f})"
-
-
-def _allow_prefix_lookups() -> None:
-    """Let ``<area fk>__startswith`` compare the local code column, as the core's ``scoped()`` expects.
-
-    Django has no ``startswith`` lookup on foreign keys; areas are keyed by their code, so the lookup
-    on the local ``*_id`` column is exactly the subtree test. Registered on these fields only.
-    """
-    from django.db.models.lookups import StartsWith
-
-    for model in (Household, Person, Event, ServiceRecord, Finding, DuplicateCandidate):
-        for name in model.scope_fields:
-            model._meta.get_field(name).register_lookup(StartsWith)
-
-
-_allow_prefix_lookups()
