@@ -39,7 +39,7 @@ def load_activity(county: str, activity) -> int:
         for col in ACTIVITY_COLUMNS:
             rows.append(DataValue(element=elements[col], area_id=area, period=str(activity["period"][i]),
                                   value=int(activity[col][i])))
-    DataValue.objects.filter(area__startswith=county, element__in=list(elements.values())).delete()
+    DataValue.objects.filter(area__pk__startswith=county, element__in=list(elements.values())).delete()
     DataValue.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
 
@@ -70,7 +70,7 @@ def load_self_governance(county: str, year: str = "2005", seed: int = 2005) -> t
         extra = min(left, by_town[t] - charter[t])
         charter[t], left = charter[t] + extra, left - extra
     el = {e.code: e for e in DataElement.objects.filter(code__in=("villages_with_charter", "villages_total"))}
-    DataValue.objects.filter(area__startswith=county, period=year, element__in=list(el.values())).delete()
+    DataValue.objects.filter(area__pk__startswith=county, period=year, element__in=list(el.values())).delete()
     DataValue.objects.bulk_create(
         [DataValue(element=el["villages_total"], area_id=t, period=year, value=Decimal(by_town[t])) for t in towns]
         + [DataValue(element=el["villages_with_charter"], area_id=t, period=year, value=Decimal(charter[t]))

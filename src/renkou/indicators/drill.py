@@ -62,7 +62,7 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
     prefix = value.area.prefix
     params = dict(ref.params)
     if ref.kind == "element":
-        qs = DataValue.objects.filter(area__startswith=prefix, element__code=ref.code).select_related("element", "area")
+        qs = DataValue.objects.filter(area__pk__startswith=prefix, element__code=ref.code).select_related("element", "area")
         if ref.disaggregation:
             qs = qs.filter(disaggregation=ref.disaggregation)
         inside = [p for p in qs.values_list("period", flat=True).distinct() if _inside(period, p)]
@@ -103,7 +103,7 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
         ids = register.counted_event_ids(code.removesuffix("_count"), prefix, period.start, period.end)
         return "events", scoped(user, Event).filter(pk__in=ids).select_related("subject", "area")
     if code == "persons_served":
-        qs = scoped(user, ServiceRecord).filter(area__startswith=prefix, date__gte=period.start, date__lte=period.end)
+        qs = scoped(user, ServiceRecord).filter(area__pk__startswith=prefix, date__gte=period.start, date__lte=period.end)
         if "type" in params:
             qs = qs.filter(type=params["type"])
         return "services", qs.select_related("person", "area")

@@ -32,7 +32,7 @@ def values(area_code: str, period_code: str, dataset: str | None = None) -> list
     """Stored data values of the area's subtree in periods inside ``period_code`` (optionally one form)."""
     area = Area.objects.get(code=areacodes.full_code(area_code))
     period = Period.parse(period_code)
-    qs = DataValue.objects.filter(area__startswith=area.prefix).select_related("element")
+    qs = DataValue.objects.filter(area__pk__startswith=area.prefix).select_related("element")
     if dataset:
         qs = qs.filter(element__datasets__code=dataset)
     codes = [c for c in qs.values_list("period", flat=True).distinct() if _inside(period, c)]

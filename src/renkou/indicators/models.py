@@ -284,13 +284,3 @@ class DirtyCell(models.Model):
     def __str__(self) -> str:
         return f"{self.cell} since {self.since}"
 
-
-def _allow_prefix_lookups() -> None:
-    """``area__startswith`` compares the local code column (the subtree test), as in the register."""
-    from django.db.models.lookups import StartsWith
-
-    for model in (DataValue, Completion, Approval, RegisterValue, IndicatorValue):
-        model._meta.get_field("area").register_lookup(StartsWith)
-
-
-_allow_prefix_lookups()

@@ -108,7 +108,7 @@ def _prefix_q(field: str, prefix: str | Iterable[str]) -> Q:
     prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
     q = Q(pk__in=[])
     for p in prefixes:
-        q |= Q(**{f"{field.removesuffix('_id')}__startswith": p})
+        q |= Q(**{f"{field.removesuffix('_id')}__pk__startswith": p})
     return q
 
 

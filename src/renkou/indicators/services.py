@@ -157,7 +157,7 @@ def _element_sums(prefix: str, period: Period, prefixes: Iterable[str]
                   ) -> dict[str, dict[tuple[str, str | None], float]]:
     """Aggregate data values in the subtree of each wanted prefix, over the periods inside ``period``."""
     wanted = set(prefixes)
-    codes = set(DataValue.objects.filter(area__startswith=prefix).values_list("period", flat=True).distinct())
+    codes = set(DataValue.objects.filter(area__pk__startswith=prefix).values_list("period", flat=True).distinct())
     inside = []
     for code in codes:
         try:
@@ -166,7 +166,7 @@ def _element_sums(prefix: str, period: Period, prefixes: Iterable[str]
         except ValueError:
             continue
     out: dict[str, dict[tuple[str, str | None], float]] = {p: defaultdict(float) for p in wanted}
-    rows = (DataValue.objects.filter(area__startswith=prefix, period__in=inside)
+    rows = (DataValue.objects.filter(area__pk__startswith=prefix, period__in=inside)
             .values_list("element__code", "disaggregation", "area_id", "value"))
     for element, dis, area, value in rows:
         level = areacodes.level_of(area)
