@@ -198,7 +198,7 @@ def latest_year(prefix: str) -> int | None:
     """Calendar year of the latest birth or death counted under ``prefix`` (the page's default year)."""
     from django.db.models import Max
 
-    latest = register.live_events().filter(kind__in=("birth", "death"), area_id__startswith=prefix) \
+    latest = register.live_events().filter(kind__in=("birth", "death"), area__pk__startswith=prefix) \
         .aggregate(last=Max("event_date"))["last"]
     return latest.year if latest else None
 
