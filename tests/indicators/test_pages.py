@@ -108,3 +108,11 @@ def test_home_panel_shows_the_headline_figures(client, computed):
     client.force_login(computed["county"])
     html = client.get("/").content.decode()
     assert "333.3‰" in html
+
+
+def test_api_gives_values_with_numerator_and_denominator(client, computed):
+    client.force_login(computed["village"])  # a village officer may read the county's aggregate figures
+    rows = client.get("/api/indicators/values", {"area": "520122", "period": "2005", "indicator": "cbr"}).json()
+    assert rows == [{"code": "cbr", "name": "出生率", "area": COUNTY, "area_name": "息烽县", "period": "2005",
+                     "value": 333.3, "unit": "‰", "numerator": 2.0, "denominator": 6.0}]
+    assert client.get("/api/indicators/values", {"area": "130982", "period": "2005"}).status_code == 403
