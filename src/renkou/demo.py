@@ -179,5 +179,6 @@ def build(*, small: bool, seed: int, progress) -> DemoContext:
         for _name, step in STEPS:
             step(ctx, progress)
     return ctx
-import renkou.evaluation.demo  # noqa: E402,F401
+# Order matters: assessment scores come from computed indicator values.
 import renkou.indicators.demo  # noqa: E402,F401
+import renkou.evaluation.demo  # noqa: E402,F401
