@@ -111,3 +111,12 @@ def test_users_page_only_for_county_officers_and_grants_stay_inside_their_county
                            "capture_areas": "130982001000"})
     assert r.status_code == 200 and not User.objects.filter(username="spy").exists()
     assert "管辖范围以外" in r.content.decode()
+
+
+def test_auditor_and_evaluator_see_their_areas_but_no_persons(client, people):
+    from renkou.core.scoping import assigned_prefixes
+
+    assert assigned_prefixes(people["auditor"]) == ["520122"]
+    assert area_prefixes(people["auditor"]) == []  # person-level data: nothing
+    r = _login(client, people["auditor"]).get("/areas/520122100000/")
+    assert r.status_code == 200 and "永靖镇" in r.content.decode()

@@ -105,12 +105,29 @@ def ensure_can_view(user, area_codes: Iterable[str]) -> None:
         raise PermissionDenied("该记录不在您的查看范围内 / this record is outside your view areas")
 
 
+def assigned_prefixes(user, action: str = VIEW) -> list[str] | None:
+    """Prefixes of the areas assigned to the user, whatever the role may do with persons there.
+
+    Areas and aggregate figures are not person-level data: an auditor or an evaluator assigned to a
+    county sees its area pages, indicators and demography, never its persons (see :func:`scoped`).
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    areas = list(user.capture_areas.all())
+    if action == VIEW:
+        areas += list(user.view_areas.all())
+    prefixes = sorted({a.prefix for a in areas})
+    return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+
+
 def scoped_areas(user, qs: QuerySet | None = None, action: str = VIEW) -> QuerySet:
-    """Areas (and their subtrees) the user may see: for pickers and area pages."""
+    """Areas (and their subtrees) the user is assigned to: for pickers, area pages and aggregates."""
     from .models import Area
 
     qs = Area.objects.all() if qs is None else qs
-    prefixes = area_prefixes(user, action)
+    prefixes = assigned_prefixes(user, action)
     if prefixes is None:
         return qs
     if not prefixes:

@@ -7,3 +7,10 @@ class WebConfig(AppConfig):
     name = "renkou.web"
     label = "web"
     verbose_name = "Web"
+
+    def ready(self) -> None:
+        from .dashboard import PANELS
+        from .seed_panel import seed_panel
+
+        if seed_panel not in PANELS:
+            PANELS.insert(0, seed_panel)

@@ -19,7 +19,7 @@ from renkou.core import areacodes, idnumber, services
 from renkou.core.audit_query import filtered_events
 from renkou.core.models import Area, AuditEvent, User
 from renkou.core.roles import AUDIT_VIEW, ID_CONFIRM, ROLE_LABELS, USER_MANAGE, Role
-from renkou.core.scoping import area_prefixes, has_perm, require, scoped_areas
+from renkou.core.scoping import area_prefixes, assigned_prefixes, has_perm, require, scoped_areas
 
 from . import forms
 from .dashboard import overview
@@ -38,7 +38,7 @@ def home(request):
 
 @login_required
 def areas(request):
-    prefixes = area_prefixes(request.user)
+    prefixes = assigned_prefixes(request.user)
     if prefixes is None:
         roots = Area.objects.filter(level=1)
     else:
