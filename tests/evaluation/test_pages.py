@@ -24,7 +24,10 @@ def published(scored_run, evaluator):
 
 @pytest.mark.django_db
 def test_ranking_page_lists_units_in_rank_order_with_grades_and_hash(client_in, published):
-    html = client_in.get(f"/evaluation/runs/{published.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    from django.conf import settings
+
+    client_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch; the browser's is not used
+    html = client_in.get(f"/evaluation/runs/{published.pk}/").content.decode()
     assert published.content_hash in html and "matches the stored results" in html
     assert html.index("小寨坝镇") < html.index("温泉镇") < html.index("永靖镇") < html.index("九庄镇")
     assert "<svg" in html  # ranking bars and themes chart rendered on the server
@@ -100,3 +103,26 @@ def test_scheme_import_page_lists_every_problem(client_in, seed_areas):
     bad = SMALL_SCHEME.replace("lo: 80}", "lo: 80, hi: 70}").replace("per_unit: 0.5", "per_unit: -1")
     html = client_in.post("/evaluation/", {"text": bad}, follow=True).content.decode()
     assert "lo (80) &gt; hi (70)" in html and "per_unit (-1) must be &gt; 0" in html
+
+
+@pytest.mark.django_db
+def test_scorecard_links_an_indicator_item_to_the_indicators_value_page(client_in, evaluator):
+    import yaml
+
+    from renkou.indicators import services as indicators
+    from renkou.indicators.models import IndicatorValue
+
+    from .conftest import SMALL_SCHEME, enter_scores
+
+    indicators.load_catalog()
+    data = yaml.safe_load(SMALL_SCHEME)
+    data["total_points"] = 25
+    data["themes"][0]["items"].append({"code": "H1", "name_zh": "住院分娩率", "name_en": "hospital delivery", "points": 5,
+                                       "source": {"indicator": "hospital_delivery_rate"},
+                                       "rule": {"type": "band", "lo": 90}})
+    scheme = services.import_scheme(user=evaluator, text=yaml.safe_dump(data, allow_unicode=True))
+    enter_scores(scheme, evaluator)
+    run = services.compute_run(user=evaluator, scheme=scheme)
+    value = IndicatorValue.objects.get(indicator__code="hospital_delivery_rate", area_id="520122101000", period="2005")
+    html = client_in.get(f"/evaluation/runs/{run.pk}/units/520122101/").content.decode()
+    assert f'href="/indicators/value/{value.pk}/"' in html
