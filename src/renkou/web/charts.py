@@ -81,16 +81,20 @@ def pyramid(ages: Sequence[str], male: Sequence[float], female: Sequence[float],
         rows.append({"age": str(age), "sex": female_label, "value": float(female[i]), "abs": float(female[i]),
                      "i": i})
     spec = _base(title, height=max(240, 7 * len(ages)))
+    single_years = all(str(a).isdigit() for a in ages) and len(ages) > 30
+    # Single years: label every fifth age; age groups ("0–4"): label each group.
+    label_expr = "toNumber(datum.value) % 5 == 0 ? datum.value : ''" if single_years else "datum.value"
     spec.update({
         "data": {"values": rows},
         "mark": {"type": "bar", "height": {"band": 0.9}},
         "encoding": {
             "y": {"field": "age", "type": "ordinal", "sort": {"field": "i", "order": "descending"}, "title": "",
-                  "axis": {"labelExpr": "toNumber(datum.value) % 5 == 0 ? datum.value : ''"}},
+                  "axis": {"labelExpr": label_expr}},
             "x": {"field": "value", "type": "quantitative", "title": unit,
                   "axis": {"labelExpr": "abs(datum.value)"}},
             "color": {"field": "sex", "type": "nominal", "title": "",
-                      "scale": {"range": [PALETTE[1], PALETTE[0]]}},
+                      # men blue on the left, women red on the right, whatever the labels' alphabetical order
+                      "scale": {"domain": [male_label, female_label], "range": [PALETTE[1], PALETTE[0]]}},
             "tooltip": [{"field": "age"}, {"field": "sex"}, {"field": "abs", "title": unit or "n"}],
         },
     })
