@@ -38,6 +38,7 @@ SEED_FIGURES = {
 class DemoContext:
     small: bool
     seed: int
+    full: bool = False  # every period of every module, not only those the demo shows
     results: dict[str, object] = field(default_factory=dict)  # county code → SynthResult
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)  # user, password, role, areas
     notes: list[str] = field(default_factory=list)
@@ -173,12 +174,15 @@ def create_accounts(ctx: DemoContext, progress) -> None:
 STEPS.extend([("counties", build_counties), ("accounts", create_accounts)])
 
 
-def build(*, small: bool, seed: int, progress) -> DemoContext:
-    ctx = DemoContext(small=small, seed=seed)
+def build(*, small: bool, seed: int, progress, full: bool = False) -> DemoContext:
+    ctx = DemoContext(small=small, seed=seed, full=full)
     with acting_as(None, via="system"):
         for _name, step in STEPS:
             step(ctx, progress)
     return ctx
-# Order matters: assessment scores come from computed indicator values.
+# Each module's step registers itself on import. Order matters: assessment scores come from computed
+# indicator values.
+# isort: off
 import renkou.indicators.demo  # noqa: E402,F401
 import renkou.evaluation.demo  # noqa: E402,F401
+# isort: on

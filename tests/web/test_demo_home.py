@@ -17,7 +17,7 @@ def test_demo_of_gaize_shows_the_handbook_total_on_the_home_page(client, monkeyp
     monkeypatch.setattr(demo, "COUNTIES", [("gaize", "542526", True)])
     import renkou.indicators.demo as indicators_demo
 
-    monkeypatch.setattr(indicators_demo, "PERIODS", ("2005",))
+    monkeypatch.setattr(indicators_demo, "DEMO_PERIODS", {"542526": ("2005",)})
     ctx = demo.build(small=True, seed=2005, progress=lambda label: (lambda done, total: None))
     roles = {role for _u, _p, role, _a in ctx.credentials}
     assert {"county_officer", "loan_officer", "superuser"} <= roles

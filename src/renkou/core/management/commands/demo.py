@@ -21,6 +21,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--small", action="store_true", help="only the two smaller counties (quick look)")
         parser.add_argument("--seed", type=int, default=2005)
+        parser.add_argument("--full", action="store_true",
+                            help="compute every period of 2001–2005 for every county (slow)")
         parser.add_argument("--rebuild", action="store_true", help="build even if a demo is already there")
         parser.add_argument("--no-serve", action="store_true")
         parser.add_argument("--host", default="127.0.0.1")
@@ -39,7 +41,7 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             with progress_board() as progress:
-                ctx = demo.build(small=o["small"], seed=o["seed"], progress=progress)
+                ctx = demo.build(small=o["small"], seed=o["seed"], progress=progress, full=o["full"])
             self.stdout.write(f"演示数据构建完成，用时 {time.monotonic() - started:.0f} 秒 / demo built")
         self._print_accounts(ctx)
         if not o["no_serve"]:
