@@ -38,3 +38,14 @@ def masked(number):
     from renkou.core.idnumber import mask
 
     return mask(number)
+
+
+@register.simple_tag
+def term(chinese: str):
+    """The Chinese term users know, beside an English label: shown only when the page is not in Chinese
+    (in Chinese the translated label already is the term)."""
+    from django.utils.html import format_html
+
+    if _lang().startswith("zh"):
+        return ""
+    return format_html(' <small class="term" lang="zh-Hans">{}</small>', chinese)
