@@ -36,7 +36,7 @@ class Area(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, db_index=True)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name=_("parent"))
+                               verbose_name=_("parent area"))
     urban_rural = models.CharField(_("urban–rural class"), max_length=3, blank=True,
                                    choices=[(k, v[0]) for k, v in areacodes.URBAN_RURAL.items()])
     valid_from = models.DateField(_("valid from"), null=True, blank=True)

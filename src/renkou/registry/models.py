@@ -131,7 +131,7 @@ class Person(AuditedModel):
 
     id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True, unique=True)
     id_state = models.CharField(_("ID number state"), max_length=24, blank=True)
-    name = models.CharField(_("name"), max_length=60, db_index=True)
+    name = models.CharField(_("full name"), max_length=60, db_index=True)
     name_pinyin = models.CharField(_("pinyin"), max_length=120, blank=True)
     sex = models.PositiveSmallIntegerField(_("sex"), choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))

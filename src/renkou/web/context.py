@@ -12,7 +12,7 @@ from renkou.core.scoping import has_perm
 NAV: list[tuple[str, object, str | None]] = [
     ("home", _("Overview"), None),
     ("areas", _("Areas"), None),
-    ("registry:search", _("Register"), PERSON_VIEW),
+    ("registry:search", _("Population register"), PERSON_VIEW),
     ("indicators:home", _("Indicators"), None),
     ("evaluation:home", _("Assessment"), None),
     ("demography:home", _("Demography"), None),
