@@ -139,7 +139,7 @@ def test_duplicate_item_codes(raw):
 
 
 def test_veto_cannot_rest_on_an_indicator(raw):
-    item(raw, "V1")["source"] = {"indicator": "crude_birth_rate"}
+    item(raw, "V1")["source"] = {"indicator": "cbr"}
     assert any("not on an indicator value" in e for e in errors_of(raw))
 
 

@@ -60,7 +60,7 @@ def _true_rates(county, sample):
     missing = true_births_by_household(county, dt.date(2005, 1, 1), dt.date(2005, 12, 31))
     per_unit = {}
     for unit in services.scheme_units(sample.scheme):
-        ids = list(Household.objects.filter(area_id__startswith=unit.prefix).values_list("id", flat=True))
+        ids = list(Household.objects.filter(area__pk__startswith=unit.prefix).values_list("id", flat=True))
         keys = set(Household.objects.filter(id__in=ids).values_list("source_key", flat=True))
         registered = sum(b for b, _d in services._registered_counts(ids, services.Period.parse("2005")).values())
         missed = sum(n for k, n in missing.items() if k in keys)

@@ -69,8 +69,10 @@ def visit_from_truth(*, user, sample, result, falsified: dict[str, int] | None =
 
 
 def demo_scheme_text(county: str) -> str:
-    """The 2005 township scheme for ``county``. Village self-governance coverage is not in the register
-    yet, so the demo takes it from an inspection score (with last year's value for progress)."""
+    """The 2005 township scheme for ``county``. Item B3 (village self-governance coverage) scores level
+    and progress over last year, but the indicators demo step loads the charter form for the calendar
+    year 2005 only — no previous year, and not the statistical year 2005SY the scheme assesses — so the
+    demo keeps B3 as an inspection score (this year's and last year's value entered by the county)."""
     data: dict[str, Any] = yaml.safe_load(SCHEME_FILE.read_text(encoding="utf-8"))
     data["units"]["parent"] = county
     if county != DEMO_COUNTY:
@@ -96,7 +98,7 @@ def assess_demo_county(ctx, progress) -> None:
     if user is None:
         ctx.notes.append("assessment demo skipped: no superuser")
         return
-    if not Household.objects.filter(area_id__startswith=county).exists():
+    if not Household.objects.filter(area__pk__startswith=county).exists():
         from renkou.registry.loader import load_synthetic
 
         load_synthetic(result, progress=progress(f"载入户籍（考核） / loading the register of {county}"))

@@ -580,7 +580,7 @@ def draw_sample(*, user, scheme: AssessmentScheme, households_per_unit: int, see
     strata_sizes: dict[str, dict[str, int]] = {}
     rows = []
     for unit in scheme_units(scheme):
-        frame = list(Household.objects.filter(area_id__startswith=unit.prefix)
+        frame = list(Household.objects.filter(area__pk__startswith=unit.prefix)
                      .exclude(dissolved__lt=period.start).values_list("id", "number", "area_id"))
         by_number = {number: (pk, area) for pk, number, area in frame}
         sizes: dict[str, int] = {}

@@ -1,180 +1,73 @@
 """Where the values of assessment items come from (考核数据来源).
 
 :func:`indicator_value` is the one door to indicator values: every item sourced from an indicator
-goes through it, so a change of the indicator engine touches this function only.
-
-Until the indicator engine (``renkou.indicators``) offers computed values, the indicators a
-township scheme needs are counted here from the register (个案库) for an area's subtree and a
-period — aggregates only, never a mark against a person. Each value comes with an explanation
-dict: the formula, numerator, denominator and a ``drill`` recipe naming the records behind it
-(:func:`drill_queryset` rebuilds them for the drill-down page, through the scoping function).
+goes through it. The values are those of the indicators engine (:mod:`renkou.indicators`, 指标计算)
+— the stored :class:`~renkou.indicators.models.IndicatorValue` of a catalog indicator, area and
+period — so an assessment scores exactly the figure the bureau publishes, with its provenance
+(numerator, denominator, operand values and their hash, definition version) and the engine's
+value page, which drills down to the records behind each operand.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from renkou.core import areacodes
-from renkou.core.periods import Period
 
 Explanation = dict[str, Any]
-# Registration within this many days of the event counts as timely (及时登记) for the completeness item.
-TIMELY_REGISTRATION_DAYS = 60
-FACILITY_DELIVERY = ("hospital", "health_centre")
-MARRIED = ("20", "21", "22", "23")
 
 
-def _prefix(area_code: str) -> str:
-    return areacodes.prefix(area_code, areacodes.level_of(area_code))
+def _stored(indicator, area_code: str, period_code: str):
+    from renkou.indicators.models import IndicatorValue
+
+    return IndicatorValue.objects.filter(indicator=indicator, area_id=area_code, period=period_code).first()
 
 
-def _births(prefix: str, period: Period) -> QuerySet:
-    from renkou.registry.models import Event
+def _compute(area_code: str, period_code: str) -> None:
+    """Have the engine compute the area (down to its own level only) for the period."""
+    from renkou.core.models import Area
+    from renkou.indicators import services
 
-    return Event.objects.filter(kind=Event.Kind.BIRTH, is_current=True, flag_rejected=False,
-                                area_id__startswith=prefix, event_date__gte=period.start,
-                                event_date__lte=period.end)
-
-
-def _deaths(prefix: str, period: Period) -> QuerySet:
-    from renkou.registry.models import Event
-
-    return Event.objects.filter(kind=Event.Kind.DEATH, is_current=True, flag_rejected=False,
-                                area_id__startswith=prefix, event_date__gte=period.start,
-                                event_date__lte=period.end)
+    level = Area.objects.filter(code=area_code).values_list("level", flat=True).first()
+    if level is not None:
+        services.compute(area_code, period_code, level=level)
 
 
-def _residents_on(prefix: str, day: dt.date) -> QuerySet:
-    """Persons living in the subtree at the end of ``day`` (常住人口 from the register)."""
-    from renkou.registry.models import Person
-
-    return (Person.objects.filter(resident_area_id__startswith=prefix, birth_date__lte=day)
-            .exclude(record_state=Person.Record.MERGED)
-            .exclude(death_date__lte=day).exclude(exit_date__lte=day)
-            .filter(Q(entry_date__isnull=True) | Q(entry_date__lte=day)))
-
-
-def mean_population(prefix: str, period: Period) -> tuple[Decimal, int, int]:
-    """(start + end) ÷ 2 (平均人口), start = residents at the end of the day before the period."""
-    start = _residents_on(prefix, period.start - dt.timedelta(days=1)).count()
-    end = _residents_on(prefix, period.end).count()
-    return Decimal(start + end) / 2, start, end
-
-
-def _ratio(num: int | Decimal, den: int | Decimal, factor: int) -> Decimal | None:
-    if not den:
-        return None
-    return Decimal(num) * factor / Decimal(den)
-
-
-def _drill(kind: str, prefix: str, period: Period, **extra: Any) -> dict[str, Any]:
-    return {"kind": kind, "prefix": prefix, "start": period.start.isoformat(), "end": period.end.isoformat(),
-            **extra}
-
-
-def _rate_per_mille(events: str) -> Callable[[str, Period], tuple[Decimal | None, Explanation]]:
-    def compute(prefix: str, period: Period) -> tuple[Decimal | None, Explanation]:
-        births = _births(prefix, period).count()
-        deaths = _deaths(prefix, period).count() if events != "births" else 0
-        mean, start, end = mean_population(prefix, period)
-        numerator = births if events == "births" else births - deaths
-        formula = {"births": "births ÷ mean population × 1000 (出生数 ÷ 平均人口 × 1000)",
-                   "increase": "(births − deaths) ÷ mean population × 1000 ((出生数 − 死亡数) ÷ 平均人口 × 1000)"}
-        return _ratio(numerator, mean, 1000), {
-            "formula": formula[events], "numerator": numerator, "denominator": str(mean),
-            "births": births, "deaths": deaths, "population_start": start, "population_end": end,
-            "drill": _drill("births", prefix, period),
-        }
-    return compute
-
-
-def _sex_ratio_at_birth(prefix: str, period: Period) -> tuple[Decimal | None, Explanation]:
-    births = _births(prefix, period)
-    boys = births.filter(subject__sex=1).count()
-    girls = births.filter(subject__sex=2).count()
-    return _ratio(boys, girls, 100), {"formula": "male births ÷ female births × 100 (男婴数 ÷ 女婴数 × 100)",
-                                      "numerator": boys, "denominator": girls,
-                                      "drill": _drill("births", prefix, period)}
-
-
-def _hospital_delivery_rate(prefix: str, period: Period) -> tuple[Decimal | None, Explanation]:
-    births = _births(prefix, period)
-    total = births.count()
-    facility = births.filter(delivery_place__in=FACILITY_DELIVERY).count()
-    return _ratio(facility, total, 100), {
-        "formula": "births in a health facility ÷ births × 100 (住院分娩数 ÷ 出生数 × 100)",
-        "numerator": facility, "denominator": total, "drill": _drill("births", prefix, period)}
-
-
-def _contraceptive_prevalence(prefix: str, period: Period) -> tuple[Decimal | None, Explanation]:
-    """Married women 15–49 who chose a method (voluntary service received) ÷ married women 15–49."""
-    from renkou.registry.models import ServiceRecord
-
-    end = period.end
-    oldest, youngest = dt.date(end.year - 50, end.month, 1), dt.date(end.year - 15, end.month, 1)
-    women = _residents_on(prefix, end).filter(sex=2, marital_status__in=MARRIED, birth_date__gt=oldest,
-                                              birth_date__lte=youngest)
-    chose = ServiceRecord.objects.filter(type=ServiceRecord.Type.CONTRACEPTION, date__gte=period.start,
-                                         date__lte=end, person__in=women).values("person").distinct().count()
-    total = women.count()
-    return _ratio(chose, total, 100), {
-        "formula": "married women 15–49 who chose a method in the period (voluntary) ÷ married women 15–49 × 100 "
-                   "(自愿选择避孕方法的已婚育龄妇女 ÷ 已婚育龄妇女 × 100)",
-        "numerator": chose, "denominator": total, "note": "service coverage, never a quota on people"}
-
-
-def _registration_completeness(prefix: str, period: Period) -> tuple[Decimal | None, Explanation]:
-    rows = list(_births(prefix, period).values_list("event_date", "registration_date"))
-    timely = sum(1 for event, reg in rows if reg is not None and (reg - event).days <= TIMELY_REGISTRATION_DAYS)
-    return _ratio(timely, len(rows), 100), {
-        "formula": f"births registered within {TIMELY_REGISTRATION_DAYS} days ÷ births in the register × 100 "
-                   f"(出生后 {TIMELY_REGISTRATION_DAYS} 天内登记数 ÷ 登记出生数 × 100)",
-        "numerator": timely, "denominator": len(rows),
-        "note": "births missing from the register are found by sampled verification (item source verification)",
-        "drill": _drill("births", prefix, period)}
-
-
-REGISTER_INDICATORS: dict[str, Callable[[str, Period], tuple[Decimal | None, Explanation]]] = {
-    "crude_birth_rate": _rate_per_mille("births"),
-    "natural_increase_rate": _rate_per_mille("increase"),
-    "sex_ratio_at_birth": _sex_ratio_at_birth,
-    "hospital_delivery_rate": _hospital_delivery_rate,
-    "contraceptive_prevalence": _contraceptive_prevalence,
-    "registration_completeness": _registration_completeness,
-}
+def _number(x: float | None) -> int | float | None:
+    """Operand values read as whole numbers when they are (2 births, not 2.0)."""
+    return int(x) if x is not None and float(x).is_integer() else x
 
 
 def indicator_value(code: str, area_code: str, period_code: str) -> tuple[Decimal | None, Explanation]:
-    """Value of indicator ``code`` for the area's subtree in the period, and how it was obtained.
+    """Value of catalog indicator ``code`` for the area and period, and where it comes from.
 
-    Returns ``(None, explanation)`` when the value cannot be computed (unknown indicator, a zero
-    denominator); the scheme then marks the item missing, never 0.
+    Reads the stored value; when none is stored, the engine computes the area for the period once
+    (:func:`renkou.indicators.services.compute`) and the value is read again. Returns
+    ``(None, explanation)`` when there is no value (an indicator not in the catalog, a missing
+    operand, a zero denominator): the scheme then marks the item missing, never 0.
     """
-    period = Period.parse(period_code)
-    compute = REGISTER_INDICATORS.get(code)
-    if compute is None:
-        return None, {"source": "indicator", "indicator": code, "area": area_code, "period": period_code,
-                      "missing": "no value for this indicator (not derivable from the register)"}
-    value, explanation = compute(_prefix(area_code), period)
-    if value is not None:  # rates are published to 2 decimals (‰, %, boys per 100 girls)
-        value = value.quantize(Decimal("0.01"))
-    return value, {"source": "indicator (register)", "indicator": code, "area": area_code,
-                   "period": period_code, **explanation}
+    from renkou.indicators.models import Indicator
 
-
-def drill_queryset(drill: dict[str, Any]) -> QuerySet:
-    """The register rows behind a value, from the ``drill`` recipe of an explanation.
-
-    The caller narrows the result with :func:`renkou.core.scoping.scoped` before showing it.
-    """
-    period = Period.range(dt.date.fromisoformat(drill["start"]), dt.date.fromisoformat(drill["end"]))
-    if drill["kind"] == "births":
-        return _births(drill["prefix"], period).select_related("subject", "area").order_by("event_date", "id")
-    if drill["kind"] == "deaths":
-        return _deaths(drill["prefix"], period).select_related("subject", "area").order_by("event_date", "id")
-    raise ValueError(f"unknown drill-down {drill['kind']!r}")
+    area = areacodes.full_code(area_code)
+    base: Explanation = {"source": "indicator", "indicator": code, "area": area, "period": period_code}
+    indicator = Indicator.objects.filter(code=code).first()
+    if indicator is None:
+        return None, {**base, "missing": "not an indicator of the catalog (指标目录中没有此指标)"}
+    stored = _stored(indicator, area, period_code)
+    if stored is None:
+        _compute(area, period_code)
+        stored = _stored(indicator, area, period_code)
+    base.update({"name_zh": indicator.name_zh, "name_en": indicator.name_en, "unit": indicator.unit})
+    if stored is None:
+        return None, {**base, "missing": "no value computed for this area and period (未计算)"}
+    explanation = {**base, "numerator": _number(stored.numerator), "denominator": _number(stored.denominator),
+                   "inputs": {k: _number(v) for k, v in stored.inputs.items()}, "inputs_hash": stored.inputs_hash,
+                   "definition_version": stored.definition_version, "indicator_value": stored.pk,
+                   "url": reverse("indicators:value", args=[stored.pk])}
+    if stored.value is None or not stored.denominator:
+        return None, {**explanation, "missing": "no value: an operand is missing or the denominator is 0 "
+                                                "(数据缺失或分母为 0)"}
+    return stored.value.quantize(Decimal(1).scaleb(-indicator.decimals)), explanation

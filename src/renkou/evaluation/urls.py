@@ -23,7 +23,6 @@ urlpatterns = [
     path("runs/<int:pk>/methods/", views.methods, name="methods"),
     path("runs/<int:pk>/appeal/", views.appeal_file, name="appeal"),
     path("runs/<int:pk>/units/<str:unit>/", views.scorecard, name="scorecard"),
-    path("runs/<int:pk>/units/<str:unit>/<str:item>/records/", views.drill, name="drill"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal-decide"),
     path("samples/<int:pk>/", views.sample_detail, name="sample"),
     path("samples/<int:pk>/sheet/<str:unit>/", views.field_sheet, name="field-sheet"),

@@ -1,8 +1,9 @@
 """Pages of assessment (考核评估): schemes, targets and contracts, inspection scores, runs with their
 ranking, scorecards and explanations, methods side by side, appeals, sampled verification.
 
-Thin: every action is a service call; reading person records (drill-down, field sheets) goes
-through the scoping function and is audited.
+Thin: every action is a service call; reading person records (field sheets) goes through the
+scoping function and is audited. An indicator item drills down on the indicators engine's value
+page (``indicators:value``), not here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from renkou.core.roles import AGGREGATE_VIEW, ASSESSMENT_MANAGE
 from renkou.core.scoping import has_perm, require, scoped
 from renkou.web import charts
 
-from . import exports, forms, services, sources
+from . import exports, forms, services
 from .models import Appeal, AssessmentScheme, Run, SampledHousehold, UnitResult, VerificationSample
 from .scheme_format import SchemeError
 from .scoring import describe_rule
@@ -284,31 +285,21 @@ def scorecard(request, pk: int, unit: str):
     for t in run.parsed_scheme().themes:
         rows = [{"item": item, "result": res, "rule": describe_rule(item.rule, lang),
                  "source": json.dumps(res.source, ensure_ascii=False, indent=1, default=str),
-                 "drill": bool(res.source.get("drill"))}
+                 "records": _records_link(res.source or {})}
                 for item, res in pairs if item.code in {i.code for i in t.items}]
         themes.append({"theme": t, "rows": rows})
     return render(request, "evaluation/scorecard.html", {"run": run, "line": line, "themes": themes})
 
 
-@login_required
-def drill(request, pk: int, unit: str, item: str):
-    """The register records behind an item's value, narrowed by the user's scope; the view is audited."""
-    _viewer(request)
-    run = get_object_or_404(Run, pk=pk)
-    line, pairs = services.scorecard(run, unit)
-    result = next((r for _i, r in pairs if r.item_code == item), None)
-    recipe = (result.source or {}).get("drill") if result else None
-    if not recipe:
-        raise PermissionDenied
-    if recipe["kind"] == "sample":
-        sample = get_object_or_404(VerificationSample, pk=recipe["sample"])
-        return redirect(f"{_url('evaluation:sample', sample.pk)}?unit={recipe['unit']}")
-    qs = scoped(request.user, sources.drill_queryset(recipe))
-    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
-    audit.record("view", run, user=request.user, area_code=line.unit_id,
-                 detail={"drill": recipe, "item": item, "rows": len(page.object_list)})
-    return render(request, "evaluation/drill.html", {"run": run, "line": line, "item": item, "page": page,
-                                                     "recipe": recipe, "result": result})
+def _records_link(source: dict) -> str | None:
+    """Where an item's value drills down to its records: the indicators engine's value page for an
+    indicator (one drill-down implementation, scoped and audited there), the sample for verification."""
+    if source.get("url"):
+        return source["url"]
+    recipe = source.get("drill") or {}
+    if recipe.get("kind") == "sample":
+        return f"{_url('evaluation:sample', recipe['sample'])}?unit={recipe['unit']}"
+    return None
 
 
 def _url(name, *args):
