@@ -134,7 +134,7 @@ def export(*, user, kind: str, path: str | Path, area_code: str | None = None, u
         prefix = Area.objects.get(code=area_code).prefix
         q = Q(pk__in=[])
         for f in model.scope_fields:
-            q |= Q(**{f"{f}__startswith": prefix})
+            q |= Q(**{f"{f}__pk__startswith": prefix})
         qs = qs.filter(q)
     if model is Person:
         qs = qs.exclude(record_state=Person.Record.MERGED)

@@ -599,7 +599,7 @@ class Importer:
         in_file = {r.obj.pk for r in rows if r.obj is not None and r.obj.pk}
         for p in prefixes:
             for pk, name, born, sex, mother, reg, res, n in Person.objects.filter(
-                    resident_area__startswith=p, birth_date__range=(lo, hi)).exclude(
+                    resident_area__pk__startswith=p, birth_date__range=(lo, hi)).exclude(
                     record_state=Person.Record.MERGED).values_list(
                     "pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "resident_area_id",
                     "id_number"):

@@ -542,7 +542,7 @@ def batch_check(*, user, area_code: str, today: dt.date | None = None) -> dict[s
             found = checks.check_person(person_facts(p, confirmed=p.id_number in confirmed), today)
             counts["persons"] += 1
             _count(counts, _store_findings(found, area_id=p.audit_area(), person=p))
-        events = scoped(user, Event, CAPTURE).filter(area__startswith=area.prefix, is_current=True) \
+        events = scoped(user, Event, CAPTURE).filter(area__pk__startswith=area.prefix, is_current=True) \
             .select_related("area", "subject", "mother", "father", "spouse")
         for e in events.iterator(chunk_size=2000):
             counts["events"] += 1
@@ -560,7 +560,7 @@ def _count(counts: dict[str, int], rows: list[Finding]) -> None:
 
 def in_area(prefix: str) -> Q:
     """Persons registered or living under an area code prefix (narrows an already scoped queryset)."""
-    return Q(registered_area__startswith=prefix) | Q(resident_area__startswith=prefix)
+    return Q(registered_area__pk__startswith=prefix) | Q(resident_area__pk__startswith=prefix)
 
 
 def scan_duplicates(*, user, area_code: str) -> int:
