@@ -78,7 +78,8 @@ def problem(code: str, level: int | None = None) -> str | None:
 
 
 def township_kind(code: str) -> str:
-    """Kind of a township-level unit from digits 7–9: 001–099 subdistrict, 100–199 town, 200–399 township."""
+    """Kind of a township-level unit from digits 7–9: 001–099 subdistrict (街道), 100–199 town (镇),
+    200–399 township (乡), 400–599 farms and similar (农场等), else other."""
     n = int(code[6:9])
     if 1 <= n <= 99:
         return "subdistrict"
@@ -86,6 +87,8 @@ def township_kind(code: str) -> str:
         return "town"
     if 200 <= n <= 399:
         return "township"
+    if 400 <= n <= 599:
+        return "farm"
     return "other"
 
 
@@ -96,4 +99,5 @@ def village_kind(code: str) -> str:
 
 
 TOWNSHIP_KIND_LABELS = {"subdistrict": ("街道", "subdistrict"), "town": ("镇", "town"),
-                        "township": ("乡", "township"), "other": ("其他", "other")}
+                        "township": ("乡", "township"), "farm": ("农场等", "farm or similar"),
+                        "other": ("其他", "other")}

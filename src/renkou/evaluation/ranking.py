@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
+from renkou.core.areacodes import township_kind
 from renkou.evaluation.rules import ItemScore, round_points, to_decimal
 
 K = TypeVar("K", bound=Hashable)
@@ -234,13 +235,4 @@ def township_peer_group(code: str) -> str:
     """
     if len(code) < 9 or not code[6:9].isdigit():
         raise ValueError(f"不是乡级统计代码：{code!r} / not a township-level statistical code: {code!r}")
-    n = int(code[6:9])
-    if 1 <= n <= 99:
-        return "subdistrict"
-    if 100 <= n <= 199:
-        return "town"
-    if 200 <= n <= 399:
-        return "township"
-    if 400 <= n <= 599:
-        return "farm"
-    return "other"
+    return township_kind(code)
