@@ -69,3 +69,4 @@ def pytest_configure(config):
     # Transactional tests (live server, browser) flush every table, which the audit log's database
     # guard refuses; the guard is installed by the tests that check it.
     settings.RENKOU_AUDIT_DB_GUARD = False
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
