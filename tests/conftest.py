@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ DIVISIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "divisions
 SEED_COUNTIES = ("542526", "540102", "520122", "130982")
 
 
-def write_nbs_subset(target: Path, counties=SEED_COUNTIES) -> Path:
-    """Copy the rows of the real NBS files that the given counties need into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
+@functools.lru_cache(maxsize=8)
+def _nbs_subset(counties: tuple[str, ...]) -> dict[str, tuple[list[str], list[dict]]]:
+    """The rows of the real NBS files that the given counties need, read once per test run."""
     provinces = {c[:2] for c in counties}
     cities = {c[:4] for c in counties}
     keep = {
@@ -22,13 +23,22 @@ def write_nbs_subset(target: Path, counties=SEED_COUNTIES) -> Path:
         "areas.csv": lambda r: r["code"] in counties,
         "streets.csv": lambda r: r["areaCode"] in counties,
     }
+    out = {}
     for name, pred in keep.items():
-        with open(DIVISIONS / name, encoding="utf-8") as src, open(target / name, "w", encoding="utf-8",
-                                                                     newline="") as dst:
+        with open(DIVISIONS / name, encoding="utf-8") as src:
             reader = csv.DictReader(src)
-            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+            out[name] = (list(reader.fieldnames or []), [r for r in reader if pred(r)])
+    return out
+
+
+def write_nbs_subset(target: Path, counties=SEED_COUNTIES) -> Path:
+    """Copy the rows of the real NBS files that the given counties need into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name, (fields, rows) in _nbs_subset(tuple(counties)).items():
+        with open(target / name, "w", encoding="utf-8", newline="") as dst:
+            writer = csv.DictWriter(dst, fieldnames=fields)
             writer.writeheader()
-            writer.writerows(r for r in reader if pred(r))
+            writer.writerows(rows)
     return target
 
 
