@@ -45,6 +45,7 @@ def test_kill_9_during_import_leaves_the_database_unchanged(tmp_path):
     marker = tmp_path / "writing"
     env = {**os.environ, "RENKOU_HOME": str(home)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("RENKOU_DATABASE_URL", None)  # the child works on its own SQLite file, inspected below
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(marker)], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -328,7 +328,7 @@ def declare_event(*, user, child: dict | None = None, **fields) -> Event:
 
 
 def _locked(event: Event) -> Event:
-    return Event.objects.select_for_update().select_related("area", "subject", "mother", "father", "spouse") \
+    return Event.objects.select_for_update(of=("self",)).select_related("area", "subject", "mother", "father", "spouse") \
         .get(pk=event.pk)
 
 
