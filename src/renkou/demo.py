@@ -124,23 +124,40 @@ def _registry_loader():
 
 
 DEMO_ACCOUNTS = [
-    # username, role, full name, capture areas (codes), view areas
-    ("county", "county_officer", "息烽县卫健局 人口家庭科", ["520122"], []),
-    ("township", "township_officer", "永靖镇 计生办", ["520122100"], []),
-    ("village", "village_officer", "永靖镇 村级专干", ["<first-village:520122100>"], []),
-    ("evaluator", "evaluator", "息烽县 考核组", [], ["520122"]),
+    # username, role, post, capture areas, view areas. "<county>", "<township>" and "<village>" are the
+    # demo's home county (Xifeng when built, else the first county built), its first town and that
+    # town's first village, so that --small has an account of every role too.
+    ("county", "county_officer", "卫健局 人口家庭科", ["<county>"], []),
+    ("township", "township_officer", "计生办", ["<township>"], []),
+    ("village", "village_officer", "村级专干", ["<village>"], []),
+    ("evaluator", "evaluator", "考核组", [], ["<county>"]),
     ("loans", "loan_officer", "城关区 幸福工程办公室", [], ["540102"]),
-    ("auditor", "auditor", "息烽县 审计员", [], ["520122"]),
+    ("auditor", "auditor", "审计员", [], ["<county>"]),
     ("renqiu", "county_officer", "任丘市 流动人口服务", ["130982"], []),
     ("gaize", "county_officer", "改则县 计生办", ["542526"], []),
-    ("peer", "machine_peer", "省级交换节点", ["520122"], []),
+    ("peer", "machine_peer", "省级交换节点", ["<county>"], []),
 ]
 
 
+def _home_county() -> Area | None:
+    for code in ("520122",) + tuple(c for _n, c, _s in COUNTIES):
+        area = Area.objects.filter(code=areacodes.full_code(code)).first()
+        if area is not None and area.children.exists():
+            return area
+    return None
+
+
 def _resolve(code: str) -> str | None:
-    if code.startswith("<first-village:"):
-        township = code.split(":")[1].rstrip(">")
-        village = Area.objects.filter(parent_id=areacodes.full_code(township), level=5).order_by("code").first()
+    home = _home_county()
+    if code == "<county>":
+        return home.code if home else None
+    if code in ("<township>", "<village>"):
+        if home is None:
+            return None
+        town = Area.objects.filter(parent=home, level=4).order_by("code").first()
+        if town is None or code == "<township>":
+            return town.code if town else None
+        village = Area.objects.filter(parent=town, level=5).order_by("code").first()
         return village.code if village else None
     full = areacodes.full_code(code)
     return full if Area.objects.filter(code=full).exists() else None
@@ -154,6 +171,8 @@ def create_accounts(ctx: DemoContext, progress) -> None:
             continue  # county not built (--small)
         password = secrets.token_urlsafe(9)
         user = User.objects.filter(username=username).first()
+        if "<" in "".join(capture + view):
+            full_name = f"{Area.objects.get(code=(cap + vis)[0]).name} {full_name}"
         if user is None:
             services.create_user(by=None, username=username, password=password, role=role, full_name=full_name,
                                  capture_areas=cap, view_areas=vis, check_password=False)

@@ -19,10 +19,13 @@ def test_demo_of_gaize_shows_the_handbook_total_on_the_home_page(client, monkeyp
 
     monkeypatch.setattr(indicators_demo, "DEMO_PERIODS", {"542526": ("2005",)})
     ctx = demo.build(small=True, seed=2005, progress=lambda label: (lambda done, total: None))
-    accounts = {user: role for user, _p, role, _a in ctx.credentials}
-    # Accounts whose areas were built: Gaize's county officer and the administrator (the others belong
-    # to counties not built here).
-    assert accounts == {"gaize": "county_officer", "admin": "superuser"}
+    accounts = {user: (role, areas) for user, _p, role, areas in ctx.credentials}
+    # Every role has an account, in the county that was built (the home county falls back to Gaize).
+    assert {role for role, _a in accounts.values()} == {
+        "county_officer", "township_officer", "village_officer", "evaluator", "auditor", "machine_peer",
+        "superuser"}
+    assert accounts["village"][1].startswith("542526") and len(accounts["village"][1]) == 12
+    assert "loans" not in accounts and "renqiu" not in accounts  # their counties were not built
 
     client.force_login(User.objects.get(username="gaize"))
     page = client.get("/").content.decode()
