@@ -11,10 +11,6 @@ from django.utils import timezone
 from .models import ApiToken, LoginFailure
 
 
-class LoginThrottled(Exception):
-    pass
-
-
 def is_throttled(username: str, address: str | None) -> bool:
     """Too many failures for this username or this address in the window (both are counted)."""
     since = timezone.now() - dt.timedelta(seconds=settings.RENKOU_LOGIN_WINDOW_SECONDS)
