@@ -321,8 +321,11 @@ class Finding(AuditedModel):
     event = models.ForeignKey(Event, models.CASCADE, null=True, blank=True, related_name="findings")
     rule = models.CharField(_("rule"), max_length=40, db_index=True)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    # ``message``/``fix`` hold the Chinese text, ``message_en``/``fix_en`` the English one
     message = models.CharField(_("message"), max_length=400)
     fix = models.CharField(_("how to fix"), max_length=300, blank=True)
+    message_en = models.CharField(_("message (English)"), max_length=400, blank=True)
+    fix_en = models.CharField(_("how to fix (English)"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN,
                               db_index=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
@@ -339,6 +342,48 @@ class Finding(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.message[:60]}"
+
+    @classmethod
+    def from_check(cls, f, **kw) -> Finding:
+        """An unsaved row for the :class:`renkou.registry.checks.Finding` ``f``, in both languages;
+        ``kw`` gives the area and the person or event (``area_id=…, person=…``)."""
+        return cls(rule=f.rule, severity=f.severity, message=f.zh[:400], fix=f.fix_zh[:300],
+                   message_en=f.en[:400], fix_en=f.fix_en[:300], **kw)
+
+    def _texts(self) -> tuple[str, str, str, str]:
+        """(message zh, message en, fix zh, fix en); rows written before the split kept "zh / en" in one."""
+        msg, fix, msg_en, fix_en = self.message, self.fix, self.message_en, self.fix_en
+        if not msg_en and " / " in msg:
+            msg, msg_en = msg.split(" / ", 1)
+        if not fix_en and " / " in fix:
+            fix, fix_en = fix.split(" / ", 1)
+        return msg, msg_en, fix, fix_en
+
+    @staticmethod
+    def _english() -> bool:
+        from django.utils.translation import get_language
+
+        return (get_language() or "").lower().startswith("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self._texts()[0]
+
+    @property
+    def fix_zh(self) -> str:
+        return self._texts()[2]
+
+    @property
+    def message_text(self) -> str:
+        """The message in the active language (English text missing: the Chinese one)."""
+        msg, msg_en, _fix, _fix_en = self._texts()
+        return (msg_en or msg) if self._english() else msg
+
+    @property
+    def fix_text(self) -> str:
+        """How to fix, in the active language."""
+        _msg, _msg_en, fix, fix_en = self._texts()
+        return (fix_en or fix) if self._english() else fix
 
 
 class DuplicateCandidate(AuditedModel):

@@ -99,8 +99,8 @@ def _store_findings(found: list[checks.Finding], *, area_id: str, person: Person
     target = {"event": event} if event is not None else {"person": person}
     Finding.objects.filter(status=Finding.Status.OPEN, **target).delete()
     passed = set(Finding.objects.filter(status=Finding.Status.PASSED, **target).values_list("rule", flat=True))
-    rows = [Finding(area_id=area_id, rule=f.rule, severity=f.severity, message=f.message[:400], fix=f.fix[:300],
-                    **target) for f in found if not (f.severity == checks.WARNING and f.rule in passed)]
+    rows = [Finding.from_check(f, area_id=area_id, **target)
+            for f in found if not (f.severity == checks.WARNING and f.rule in passed)]
     for r in rows:
         r.save()
     return rows
