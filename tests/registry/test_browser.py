@@ -44,8 +44,8 @@ def test_birth_declared_by_village_officer_verified_and_registered_by_county(liv
         page.fill("#id_event_date", born.isoformat())
         page.fill("#id_registration_date", dt.date.today().isoformat())
         page.select_option("#id_area", VILLAGE_A)
-        page.select_option("#id_mother", str(people["mother"].pk))
-        page.select_option("#id_father", str(people["father"].pk))
+        page.fill("#id_mother", people["mother"].id_number)  # by ID number: no list of every person
+        page.fill("#id_father", f"#{people['father'].pk}")  # or by record key
         page.fill("#id_birth_order", "1")
         page.select_option("#id_delivery_place", "hospital")
         page.click("#birth-form button")

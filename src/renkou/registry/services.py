@@ -291,9 +291,16 @@ def _transition(event: Event, step: str, user, **detail) -> None:
     audit.record("transition", event, user=user, detail={"step": step, "state": event.state, **detail})
 
 
-def declare_event(*, user, child: dict | None = None, **fields) -> Event:
+NEWCOMER_KINDS = (Event.Kind.MOVE_IN, Event.Kind.MIGRANT_ARRIVAL)
+
+
+def declare_event(*, user, child: dict | None = None, newcomer: dict | None = None, **fields) -> Event:
     """Declare an event (申报). For a birth, ``child`` holds the new child's details (name, sex, …);
     the child is created as a provisional record that becomes active when the birth is registered.
+    For a move in or a migrant arrival of a person not yet in the register, ``newcomer`` holds their
+    details (name, sex, birth date, ID number …) in the same way: a provisional record living in the
+    event's area, its place of household registration ``from_code``. The person of any other event
+    must be in the user's capture areas.
 
     Errors of the logic checks refuse the declaration; warnings are stored in the check queue and
     must be passed with a reason before verification.
@@ -312,6 +319,15 @@ def declare_event(*, user, child: dict | None = None, **fields) -> Event:
             if mother is not None and mother.household_id and "household" not in child:
                 child["household"] = mother.household
             fields["subject"] = _new_person(user, provisional=True, **child)
+        elif fields.get("kind") in NEWCOMER_KINDS and newcomer is not None and fields.get("subject") is None:
+            newcomer = {"registered_area": None, "home_code": (fields.get("from_code") or "")[:15],
+                        "resident_area": area_id, **newcomer}
+            fields["subject"] = _new_person(user, provisional=True, **newcomer)
+        elif fields.get("subject") is not None:
+            subject = fields["subject"]
+            if not hasattr(subject, "_meta"):
+                subject = fields["subject"] = Person.objects.get(pk=subject)
+            ensure_person_in_scope(user, subject)
         if fields.get("subject") is None:
             raise ValidationError({"subject": "请选择事件涉及的人员 / choose the person of the event"})
         event = Event(declared_by=user if getattr(user, "is_authenticated", False) else None,
@@ -394,7 +410,7 @@ def apply_event(event: Event) -> None:
     """Bring the persons of a registered event to their new current state."""
     s = event.subject
     kind = event.kind
-    if kind == Event.Kind.BIRTH:
+    if kind in (Event.Kind.BIRTH, *NEWCOMER_KINDS) and s.record_state == Person.Record.PROVISIONAL:
         s.record_state = Person.Record.ACTIVE
     elif kind == Event.Kind.DEATH:
         s.status, s.death_date = Person.Status.DEAD, event.event_date
@@ -506,7 +522,8 @@ def pass_finding(*, user, finding: Finding, reason: str) -> Finding:
 
 
 def record_service(*, user, person: Person, type: str, date: dt.date, provider: str, area=None,
-                   outcome: str = "", consent_noted: bool = False, source_key: str | None = None) -> ServiceRecord:
+                   outcome: str = "", consent_noted: bool = False, source_key: str | None = None,
+                   method: str = "") -> ServiceRecord:
     """Record a voluntary service received. Without the person's consent noted nothing is recorded."""
     require(user, PERSON_CAPTURE)
     area_id = getattr(area, "pk", area) or person.resident_area_id
@@ -521,14 +538,16 @@ def record_service(*, user, person: Person, type: str, date: dt.date, provider: 
     with transaction.atomic():
         return ServiceRecord.objects.create(person=person, type=type, date=date, provider=provider,
                                             area_id=area_id, outcome=outcome, consent_noted=True,
+                                            consent_date=timezone.localdate(), method=method or "",
                                             source_key=source_key)
 
 
 # ----------------------------------------------------------------------------------- batch checks
 
 
-def batch_check(*, user, area_code: str, today: dt.date | None = None) -> dict[str, int]:
-    """Run every logic check over the records of an area (批量逻辑校验) and refresh the check queue."""
+def batch_check(*, user, area_code: str, today: dt.date | None = None, progress=None) -> dict[str, int]:
+    """Run every logic check over the records of an area (批量逻辑校验) and refresh the check queue.
+    ``progress``: an optional ``callback(done, total)`` over persons and events."""
     require(user, PERSON_CAPTURE)
     ensure_can_capture(user, area_code)
     area = Area.objects.get(code=area_code)
@@ -538,16 +557,79 @@ def batch_check(*, user, area_code: str, today: dt.date | None = None) -> dict[s
         persons = scoped(user, Person, CAPTURE).filter(in_area(area.prefix)) \
             .exclude(record_state=Person.Record.MERGED)
         confirmed = confirmed_numbers(persons.values_list("id_number", flat=True))
+        events = scoped(user, Event, CAPTURE).filter(area__pk__startswith=area.prefix, is_current=True) \
+            .select_related("area", "subject", "mother", "father", "spouse")
+        total = persons.count() + events.count() if progress else 0
         for p in persons.iterator(chunk_size=2000):
             found = checks.check_person(person_facts(p, confirmed=p.id_number in confirmed), today)
             counts["persons"] += 1
             _count(counts, _store_findings(found, area_id=p.audit_area(), person=p))
-        events = scoped(user, Event, CAPTURE).filter(area__pk__startswith=area.prefix, is_current=True) \
-            .select_related("area", "subject", "mother", "father", "spouse")
+            if progress and counts["persons"] % 500 == 0:
+                progress(counts["persons"], total)
         for e in events.iterator(chunk_size=2000):
             counts["events"] += 1
             _count(counts, _store_findings(check_event_record(e, today), area_id=e.area_id, event=e))
+            if progress and counts["events"] % 500 == 0:
+                progress(counts["persons"] + counts["events"], total)
+        if progress:
+            progress(counts["persons"] + counts["events"], total)
     return counts
+
+
+# ------------------------------------------------------------------------------------ check report
+
+
+def open_findings(user, area_code: str):
+    """The open findings of an area (its whole subtree) that the user may see."""
+    prefix = Area.objects.get(code=area_code).prefix
+    return scoped(user, Finding).filter(status=Finding.Status.OPEN, area__pk__startswith=prefix)
+
+
+def finding_counts(findings) -> list[dict]:
+    """Counts of findings by rule and severity, errors first, then the most frequent rules."""
+    from django.db.models import Count
+
+    rows = list(findings.order_by().values("rule", "severity").annotate(n=Count("id")))
+    rows.sort(key=lambda r: (r["severity"] != "error", -r["n"], r["rule"]))
+    return rows
+
+
+FINDING_HEADER = ["规则 rule", "严重程度 severity", "区划 area", "记录 record", "姓名 name", "身份证号 ID number (masked)",
+                  "问题 finding (zh)", "finding (en)", "更正方法 how to fix (zh)", "how to fix (en)", "发现时间 found"]
+
+
+def finding_rows(findings):
+    """Rows of a findings report (both languages; ID numbers masked)."""
+    qs = findings.select_related("person", "event", "event__subject").order_by("severity", "rule", "pk")
+    for f in qs.iterator(chunk_size=2000):
+        person = f.person or (f.event.subject if f.event else None)
+        record = f"event #{f.event_id}" if f.event_id else (f"person #{f.person_id}" if f.person_id else "")
+        msg, msg_en, fix, fix_en = f._texts()
+        yield [f.rule, f.severity, f.area_id, record, person.name if person else "",
+               person.masked_id if person else "", msg, msg_en, fix, fix_en, timezone.localtime(f.created)]
+
+
+def write_findings_report(*, user, area_code: str, path) -> int:
+    """Write the open findings of an area to CSV or XLSX (formula-safe, ID numbers masked); it names
+    persons, so it needs the export permission and is audited like an export."""
+    from .exporter import write_rows
+
+    from renkou.core.roles import PERSON_EXPORT
+
+    require(user, PERSON_EXPORT)
+    findings = open_findings(user, area_code)
+    counted = []
+
+    def rows():
+        for r in finding_rows(findings):
+            counted.append(1)
+            yield [c.replace(tzinfo=None) if isinstance(c, dt.datetime) else c for c in r]
+
+    write_rows(path, FINDING_HEADER, rows())
+    audit.record("export", user=user, object_type="registry.finding", object_repr=str(path).rsplit("/", 1)[-1],
+                 area_code=area_code, detail={"rows": len(counted), "filter": {"kind": "findings", "area": area_code},
+                                              "masked": True})
+    return len(counted)
 
 
 def _count(counts: dict[str, int], rows: list[Finding]) -> None:
