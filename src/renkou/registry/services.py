@@ -72,7 +72,9 @@ def event_facts(e: Event) -> checks.EventFacts:
     if e.state == State.REGISTERED and e.kind == Event.Kind.DEATH and subject is not None:
         # seen as before its own registration, so the event does not contradict itself
         subject = checks.PersonFacts(**{**subject.__dict__, "status": "living", "death_date": None})
-    others = tuple(Event.objects.filter(subject_id=e.subject_id, is_current=True).exclude(pk=e.pk)
+    # a correction (not yet saved) is checked without the version it supersedes
+    others = tuple(Event.objects.filter(subject_id=e.subject_id, is_current=True)
+                   .exclude(pk__in=[pk for pk in (e.pk, e.supersedes_id) if pk])
                    .exclude(flag_rejected=True).values_list("kind", "event_date"))
     area = Area.objects.filter(pk=e.area_id).first()
     return checks.EventFacts(
@@ -410,7 +412,9 @@ def apply_event(event: Event) -> None:
     """Bring the persons of a registered event to their new current state."""
     s = event.subject
     kind = event.kind
-    if kind in (Event.Kind.BIRTH, *NEWCOMER_KINDS) and s.record_state == Person.Record.PROVISIONAL:
+    if kind in NEWCOMER_KINDS and s.record_state == Person.Record.PROVISIONAL:
+        s.record_state = Person.Record.ACTIVE  # a newcomer entered with the declaration
+    if kind == Event.Kind.BIRTH:
         s.record_state = Person.Record.ACTIVE
     elif kind == Event.Kind.DEATH:
         s.status, s.death_date = Person.Status.DEAD, event.event_date
