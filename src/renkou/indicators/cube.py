@@ -144,6 +144,13 @@ def validate(ref: Reference) -> None:
 
 def resolve(cube: Cube, ref: Reference) -> float | None:
     """Value of the register operand ``ref`` in ``cube``."""
+    value = resolve_many({name: arr[None] for name, arr in cube.items()}, ref)
+    return None if np.isnan(value[0]) else float(value[0])
+
+
+def resolve_many(stack: Cube, ref: Reference) -> np.ndarray:
+    """Values of the register operand ``ref`` for a stack of cubes (arrays with the cubes on the
+    first axis), as floats; NaN where there is no value (a TFR without women)."""
     params = dict(ref.params)
     _check(ref.code, params)
     code = ref.code
@@ -155,68 +162,126 @@ def resolve(cube: Cube, ref: Reference) -> float | None:
             raise ValueError(f"basis {basis!r}: expected one of {', '.join(bases)}")
     age = _age_slice(params.get("age"))
     sex = _sex_index(params.get("sex"))
-    if code in ("population", "mean_population"):
-        on = "mean" if code == "mean_population" else params.get("on", "end")
-        if on == "mean":
-            return (float(cube[f"pop.{basis}.start"][sex, age].sum()) + float(cube[f"pop.{basis}.end"][sex, age].sum())) / 2
-        if on not in ONS:
+    every = slice(None)
+
+    def total(arr: np.ndarray) -> np.ndarray:
+        return arr.reshape(arr.shape[0], -1).sum(axis=1).astype(float)
+
+    if code in ("population", "mean_population", "married_women", "mean_married_women"):
+        on = "mean" if code.startswith("mean_") else params.get("on", "end")
+        if on not in (*ONS, "mean"):
             raise ValueError(f"on {on!r}: expected start, end or mean")
-        return float(cube[f"pop.{basis}.{on}"][sex, age].sum())
-    if code in ("married_women", "mean_married_women"):
-        on = "mean" if code == "mean_married_women" else params.get("on", "end")
+        name = "pop" if code.endswith("population") else "married"
+        index = (every, sex, age) if name == "pop" else (every, age)
         if on == "mean":
-            return (float(cube[f"married.{basis}.start"][age].sum()) + float(cube[f"married.{basis}.end"][age].sum())) / 2
-        if on not in ONS:
-            raise ValueError(f"on {on!r}: expected start, end or mean")
-        return float(cube[f"married.{basis}.{on}"][age].sum())
+            return (total(stack[f"{name}.{basis}.start"][index]) + total(stack[f"{name}.{basis}.end"][index])) / 2
+        return total(stack[f"{name}.{basis}.{on}"][index])
     if code == "contraceptive_users":
-        return float(cube[f"contra.{basis}"][age].sum())
+        return total(stack[f"contra.{basis}"][every, age])
     if code == "births":
-        b = cube[f"births.{basis}"][sex]
+        b = stack[f"births.{basis}"][every, sex]
         order = params.get("order")
         if order is not None:
             if order not in ("0", "1", "2", "3"):
                 raise ValueError(f"order {order!r}: expected 1, 2, 3 (third and higher) or 0 (unknown)")
-            b = b[:, int(order): int(order) + 1]
+            b = b[:, :, int(order): int(order) + 1]
         place = params.get("place")
         if place is not None:
             if place not in PLACES:
                 raise ValueError(f"place {place!r}: expected one of {', '.join(PLACES)}")
             i = PLACES.index(place)
-            b = b[:, :, i: i + 1]
+            b = b[:, :, :, i: i + 1]
         mage = params.get("mother_age")
         if mage is not None:
             b = b[..., _age_slice(mage)]
-        return float(b.sum())
+        return total(b)
     if code in ("births_late", "births_timely"):
-        return float(cube[f"{code}.{basis}"][sex].sum())
+        return total(stack[f"{code}.{basis}"][every, sex])
     if code == "deaths":
-        return float(cube[f"deaths.{basis}"][sex, age].sum())
+        return total(stack[f"deaths.{basis}"][every, sex, age])
     if code == "tfr":
-        return tfr(cube, basis)
+        return tfr_many(stack, basis)
     if code == "persons_served":
         t = params.get("type")
         if t is None:
-            return float(cube["served"].sum())
+            return total(stack["served"])
         if t not in SERVICE_TYPES:
             raise ValueError(f"type {t!r}: expected one of {', '.join(SERVICE_TYPES)}")
-        return float(cube["served"][SERVICE_TYPES.index(t)])
+        return stack["served"][:, SERVICE_TYPES.index(t)].astype(float)
     kind = code.removesuffix("_count")
-    return float(cube["events"][EVENT_KINDS.index(kind)])
+    return stack["events"][:, EVENT_KINDS.index(kind)].astype(float)
 
 
 def asfr(cube: Cube, basis: str = "registered") -> np.ndarray:
     """Age-specific fertility rates 15–49 (per woman): births to mothers aged x ÷ mean women aged x."""
-    births_by_age = cube[f"births.{basis}"].sum(axis=(0, 1, 2))[15:50].astype(float)
-    women = (cube[f"pop.{'registered' if basis == 'registered' else 'resident'}.start"][1, 15:50]
-             + cube[f"pop.{'registered' if basis == 'registered' else 'resident'}.end"][1, 15:50]) / 2
+    return asfr_many({name: arr[None] for name, arr in cube.items()}, basis)[0]
+
+
+def asfr_many(stack: Cube, basis: str = "registered") -> np.ndarray:
+    """Age-specific fertility rates 15–49 of a stack of cubes: shape (cubes, 35)."""
+    births_by_age = stack[f"births.{basis}"].sum(axis=(1, 2, 3))[:, 15:50].astype(float)
+    women = (stack[f"pop.{basis}.start"][:, 1, 15:50] + stack[f"pop.{basis}.end"][:, 1, 15:50]) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(women > 0, births_by_age / np.where(women > 0, women, 1), 0.0)
 
 
 def tfr(cube: Cube, basis: str = "registered") -> float | None:
     """Total fertility rate (总和生育率) = Σ single-year ASFR 15–49; None without women of those ages."""
-    women = cube[f"pop.{basis}.end"][1, 15:50].sum() + cube[f"pop.{basis}.start"][1, 15:50].sum()
-    if women == 0:
-        return None
-    return float(asfr(cube, basis).sum())
+    value = tfr_many({name: arr[None] for name, arr in cube.items()}, basis)[0]
+    return None if np.isnan(value) else float(value)
+
+
+def tfr_many(stack: Cube, basis: str = "registered") -> np.ndarray:
+    """TFR of a stack of cubes; NaN where there are no women aged 15–49 at either end."""
+    women = stack[f"pop.{basis}.end"][:, 1, 15:50].sum(axis=1) + stack[f"pop.{basis}.start"][:, 1, 15:50].sum(axis=1)
+    return np.where(women == 0, np.nan, asfr_many(stack, basis).sum(axis=1))
+
+
+# --------------------------------------------------------------------------- stacks
+def stack_zeros(n: int) -> np.ndarray:
+    """``n`` empty cubes as one (n, SIZE) array (see :func:`views`)."""
+    return np.zeros((n, SIZE), dtype=np.int64)
+
+
+def views(flat: np.ndarray) -> Cube:
+    """Named views into an (n, SIZE) array of cubes: each name's array with the cubes first."""
+    out: Cube = {}
+    pos = 0
+    for name, shape in LAYOUT:
+        size = int(np.prod(shape))
+        out[name] = flat[:, pos: pos + size].reshape(flat.shape[0], *shape)
+        pos += size
+    return out
+
+
+def row(flat: np.ndarray, i: int) -> Cube:
+    """The i-th cube of an (n, SIZE) array, as a plain cube (copies)."""
+    return {name: arr[0].copy() for name, arr in views(flat[i: i + 1]).items()}
+
+
+def encode_row(values: np.ndarray) -> bytes:
+    """Encoded form of one cube given as a row of SIZE counts (same bytes as :func:`encode`)."""
+    return bytes([VERSION]) + zlib.compress(values.astype("<i4").tobytes(), 6)
+
+
+def decode_many(blobs: list[bytes]) -> np.ndarray:
+    """Stored cubes as one (n, SIZE) array."""
+    out = stack_zeros(len(blobs))
+    for i, blob in enumerate(blobs):
+        if not blob or blob[0] != VERSION:
+            raise ValueError("cube of another layout version: recompute it")
+        out[i] = np.frombuffer(zlib.decompress(blob[1:]), dtype="<i4")
+    return out
+
+
+def rollup(cells: list[str], flat: np.ndarray, prefixes: list[str]) -> np.ndarray:
+    """Cube of every prefix = sum of the cubes of the cells starting with it; ``cells`` sorted and of one
+    length, so each prefix is a contiguous run of rows. Returns (len(prefixes), SIZE)."""
+    keys = np.array(cells, dtype=f"U{max((len(c) for c in cells), default=1)}")
+    out = stack_zeros(len(prefixes))
+    for j, p in enumerate(prefixes):
+        lo = int(np.searchsorted(keys, p, side="left"))
+        hi = int(np.searchsorted(keys, p + "\U0010ffff", side="left"))
+        if hi > lo:
+            out[j] = flat[lo:hi].sum(axis=0)
+    return out

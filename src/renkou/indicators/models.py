@@ -10,8 +10,7 @@
   value with its numerator, denominator, the operand values it used and their hash, and the
   version of the definition — so every published figure can be traced and recomputed.
 * :class:`RegisterCube` keeps the register-derived counts of one village cell and period
-  (:mod:`renkou.indicators.cube`); :class:`RegisterValue` the operand values per area and period;
-  :class:`DirtyCell` the cells whose records changed since the last computation.
+  (:mod:`renkou.indicators.cube`); :class:`DirtyCell` the cells whose records changed since the last computation.
 """
 
 from __future__ import annotations
@@ -233,23 +232,6 @@ class ComputedScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.root_id} {self.period} (level {self.level})"
-
-
-class RegisterValue(models.Model):
-    """An operand value (e.g. ``R{births}``) of an area and period, as used by the stored indicator values."""
-
-    area = models.ForeignKey(Area, models.CASCADE, related_name="+")
-    period = models.CharField(max_length=20)
-    key = models.CharField(max_length=200)
-    value = models.FloatField(null=True)
-    computed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["area", "period", "key"], name="uniq_register_value")]
-        indexes = [models.Index(fields=["period", "area"])]
-
-    def __str__(self) -> str:
-        return f"{self.key} {self.area_id} {self.period} = {self.value}"
 
 
 class IndicatorValue(models.Model):

@@ -364,155 +364,253 @@ def _years_ago(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def population_rows(prefixes: str | Iterable[str], on: dt.date, *, with_methods: bool = False) -> list[tuple]:
-    """Population at ``on`` in one GROUP BY query, for every basis at once.
+def _inside_sql(prefixes: list[str], col: str) -> tuple[str, list]:
+    """SQL testing that the area code ``col`` starts with one of ``prefixes``.
 
-    Rows: (registered cell or None, resident cell or None, registered outside the register, outflow,
-    married, method user, sex, age, n), cells being 12-digit village codes inside ``prefixes`` (None
-    when the area lies outside them). The same presence rules as :func:`present_on`, written as one
-    statement of portable SQL (SQLite and PostgreSQL): the move and death events of each person are
-    aggregated once in a derived table joined to the persons, and the age is a CASE over birth dates.
+    Codes are digit strings of 12 or 15 characters: "starts with p" is the range p … p999…9, which
+    lets the database use the area index; the SUBSTR test keeps the meaning exact.
+    """
+    by_length: dict[int, list[str]] = {}
+    for p in prefixes:
+        by_length.setdefault(len(p), []).append(p)
+    ranges = " OR ".join(f"({col} >= %s AND {col} <= %s)" for _p in prefixes)
+    parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
+    params = [x for p in prefixes for x in (p, p.ljust(15, "9"))]
+    return f"(({ranges}) AND ({' OR '.join(parts)}))", params + [p for ps in by_length.values() for p in ps]
+
+
+def _day_sql(col: str) -> str:
+    """SQL for a date column as days since 1970-01-01 (an integer), NULL kept."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"({col} - DATE '1970-01-01')"
+    return f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
+
+
+NEVER = 10_000_000
+"""Day number standing for "no such date" (after every real date; its negative before every one)."""
+_OUTFLOW, _MARRIED, _MOVED_OUT, _OUTSIDE = 1, 2, 4, 8
+_ARRIVAL, _DEPARTURE, _DEATH = 1, 2, 3
+
+
+def person_frame(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
+    """The persons counted in populations under ``prefixes``, as NumPy columns (one scan, one fetch).
+
+    Columns: ``id`` (sorted); ``reg`` and ``res``, the 12-digit registered and resident cells as
+    integers when inside ``prefixes`` (else 0); ``sex`` (1 or 2: persons of unknown sex and merged
+    records are left out); ``birth``, ``death`` and ``exit`` as day numbers (:data:`NEVER` when
+    missing — ``-NEVER`` for a missing exit date, which the presence rule reads as "already gone");
+    ``flags`` (outflow migrant, married, marked moved out, registered outside the register);
+    ``spouse`` (0 when none). The move and death events of these persons come with
+    :func:`presence_events`.
     """
     from django.db import connection
 
     from renkou.registry.models import MARRIED_CODES
 
-    Person, Event, ServiceRecord = _models()
-    P, E, S = Person._meta.db_table, Event._meta.db_table, ServiceRecord._meta.db_table
+    Person, _e, _s = _models()
     prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
-    day = on.isoformat()
-
-    by_length: dict[int, list[str]] = {}
-    for p in prefixes:
-        by_length.setdefault(len(p), []).append(p)
-
-    def inside(col: str) -> tuple[str, list]:
-        # Codes are digit strings of 12 or 15 characters: "starts with p" is the range p … p999…9, which
-        # lets the database use the area index; the SUBSTR test keeps the meaning exact.
-        ranges = " OR ".join(f"({col} >= %s AND {col} <= %s)" for _p in prefixes)
-        parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
-        params = [x for p in prefixes for x in (p, p.ljust(15, "9"))]
-        return (f"(({ranges}) AND ({' OR '.join(parts)}))",
-                params + [p for ps in by_length.values() for p in ps])
-
-    reg_in, reg_p = inside("p.registered_area_id")
-    res_in, res_p = inside("p.resident_area_id")
-    age_sql = "CASE " + " ".join(f"WHEN p.birth_date > %s THEN {a}" for a in range(AGES - 1)) + f" ELSE {AGES - 1} END"
-    age_p = [_years_ago(on, a + 1).isoformat() for a in range(AGES - 1)]
+    reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
+    res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
     married = ", ".join("%s" for _ in MARRIED_CODES)
-    kinds = ARRIVALS + DEPARTURES + ("death",)
-    arr = ", ".join(f"'{k}'" for k in ARRIVALS)
-    dep = ", ".join(f"'{k}'" for k in DEPARTURES)
-    params: list = []
-    select = (f"SELECT CASE WHEN {reg_in} THEN SUBSTR(p.registered_area_id, 1, {VILLAGE_DIGITS}) END, "
-              f"CASE WHEN {res_in} THEN SUBSTR(p.resident_area_id, 1, {VILLAGE_DIGITS}) END, "
-              "CASE WHEN p.registered_area_id IS NULL THEN 1 ELSE 0 END, "
-              "CASE WHEN p.migrant_status = 'outflow' THEN 1 ELSE 0 END, "
-              f"CASE WHEN p.marital_status IN ({married}) THEN 1 ELSE 0 END, ")
-    params += reg_p + res_p + sorted(MARRIED_CODES)
-    if with_methods:
-        select += "CASE WHEN u1.person_id IS NOT NULL OR u2.person_id IS NOT NULL THEN 1 ELSE 0 END, "
-    else:
-        select += "0, "
-    select += f"p.sex, {age_sql}, COUNT(*) "
-    params += age_p
-    moves = (f"LEFT JOIN (SELECT subject_id, MIN(CASE WHEN kind IN ({arr}) THEN event_date END) AS first_arr, "
-             f"MAX(CASE WHEN kind IN ({arr}) AND event_date <= %s THEN event_date END) AS last_arr, "
-             f"MAX(CASE WHEN kind IN ({dep}) AND event_date <= %s THEN event_date END) AS last_dep, "
-             f"MAX(CASE WHEN kind IN ({dep}) THEN 1 ELSE 0 END) AS any_dep, "
-             "MAX(CASE WHEN kind = 'death' AND event_date <= %s THEN 1 ELSE 0 END) AS died "
-             f"FROM {E} WHERE is_current = %s AND flag_rejected = %s AND kind IN ({', '.join('%s' for _ in kinds)}) "
-             "GROUP BY subject_id) m ON m.subject_id = p.id ")
-    params += [day, day, day, True, False, *kinds]
-    joins = moves
-    if with_methods:
-        users = (f"(SELECT DISTINCT person_id FROM {S} WHERE type = 'contraceptive_method' AND date <= %s "
-                 "AND date > %s)")
-        window = [day, (on - dt.timedelta(days=365)).isoformat()]
-        joins += f"LEFT JOIN {users} u1 ON u1.person_id = p.id LEFT JOIN {users} u2 ON u2.person_id = p.spouse_id "
-        params += window + window
-    # COALESCE keeps SQLite from walking the birth-date index row by row: a full scan is faster here
-    where = (f"WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) AND COALESCE(p.birth_date, p.birth_date) <= %s "
-             "AND p.record_state <> 'merged' AND (p.death_date IS NULL OR p.death_date > %s) "
-             "AND COALESCE(m.died, 0) = 0 AND (m.first_arr IS NULL OR m.last_arr IS NOT NULL) "
-             "AND (m.last_dep IS NULL OR m.last_arr > m.last_dep) "
-             "AND (COALESCE(m.any_dep, 0) = 1 OR p.status <> 'moved_out' OR p.exit_date > %s) ")
-    params += reg_p + res_p + [day, day, day]
-    sql = f"{select} FROM {P} p {joins}{where}GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    cell = f"CAST(SUBSTR(%s, 1, {VILLAGE_DIGITS}) AS BIGINT)"
+    sql = (f"SELECT p.id, CASE WHEN {reg_in} THEN {cell % 'p.registered_area_id'} ELSE 0 END, "
+           f"CASE WHEN {res_in} THEN {cell % 'p.resident_area_id'} ELSE 0 END, p.sex, "
+           f"COALESCE({_day_sql('p.birth_date')}, {NEVER}), COALESCE({_day_sql('p.death_date')}, {NEVER}), "
+           f"COALESCE({_day_sql('p.exit_date')}, {-NEVER}), "
+           f"(CASE WHEN p.migrant_status = 'outflow' THEN {_OUTFLOW} ELSE 0 END) "
+           f"+ (CASE WHEN p.marital_status IN ({married}) THEN {_MARRIED} ELSE 0 END) "
+           f"+ (CASE WHEN p.status = 'moved_out' THEN {_MOVED_OUT} ELSE 0 END) "
+           f"+ (CASE WHEN p.registered_area_id IS NULL THEN {_OUTSIDE} ELSE 0 END), COALESCE(p.spouse_id, 0) "
+           f"FROM {Person._meta.db_table} p WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) "
+           "AND p.record_state <> 'merged'")
+    params = reg_p + res_p + sorted(MARRIED_CODES) + reg_p + res_p
+    names = ("id", "reg", "res", "sex", "birth", "death", "exit", "flags", "spouse")
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    return [(reg, res, bool(outside), bool(outflow), bool(mar), bool(meth), int(sex), int(age), int(n))
-            for reg, res, outside, outflow, mar, meth, sex, age, n in rows]
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), len(names))
+    data = data[np.argsort(data[:, 0], kind="stable")]
+    return {n: data[:, i] for i, n in enumerate(names)}
+
+
+def presence_events(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
+    """Live arrival, departure and death events of the persons of :func:`person_frame`:
+    ``subject``, ``kind`` (1 arrival, 2 departure, 3 death) and ``day``."""
+    from django.db import connection
+
+    Person, Event, _s = _models()
+    prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
+    reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
+    res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
+    arr = ", ".join(f"'{k}'" for k in ARRIVALS)
+    dep = ", ".join(f"'{k}'" for k in DEPARTURES)
+    sql = (f"SELECT e.subject_id, CASE WHEN e.kind IN ({arr}) THEN {_ARRIVAL} WHEN e.kind IN ({dep}) "
+           f"THEN {_DEPARTURE} ELSE {_DEATH} END, {_day_sql('e.event_date')} "
+           f"FROM {Event._meta.db_table} e WHERE e.is_current = %s AND e.flag_rejected = %s "
+           f"AND e.kind IN ({arr}, {dep}, 'death') AND e.subject_id IN "
+           f"(SELECT p.id FROM {Person._meta.db_table} p WHERE {reg_in} OR {res_in})")
+    with connection.cursor() as cur:
+        cur.execute(sql, [True, False, *reg_p, *res_p])
+        rows = cur.fetchall()
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), 3)
+    return {"subject": data[:, 0], "kind": data[:, 1], "day": data[:, 2]}
+
+
+def day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def present_mask(frame: dict[str, np.ndarray], events: dict[str, np.ndarray], on: dt.date) -> np.ndarray:
+    """Which persons of ``frame`` are alive and present at the end of day ``on`` — the rules of
+    :func:`present_on`, in NumPy."""
+    t = day_number(on)
+    n = len(frame["id"])
+    pos = np.clip(np.searchsorted(frame["id"], events["subject"]), 0, max(n - 1, 0))
+    known = (frame["id"][pos] == events["subject"]) if n else np.zeros(len(pos), dtype=bool)
+    kind, day = events["kind"], events["day"]
+    before = day <= t
+
+    def latest(mask: np.ndarray) -> np.ndarray:
+        out = np.full(n, -NEVER, dtype=np.int64)
+        np.maximum.at(out, pos[mask], day[mask])
+        return out
+
+    arrival, departure = known & (kind == _ARRIVAL), known & (kind == _DEPARTURE)
+    first_arrival = np.full(n, NEVER, dtype=np.int64)
+    np.minimum.at(first_arrival, pos[arrival], day[arrival])
+    last_arrival = latest(arrival & before)
+    last_departure = latest(departure & before)
+    any_departure = np.zeros(n, dtype=bool)
+    any_departure[pos[departure]] = True
+    died = np.zeros(n, dtype=bool)
+    died[pos[known & (kind == _DEATH) & before]] = True
+    moved_out = (frame["flags"] & _MOVED_OUT) != 0
+    return ((frame["birth"] <= t) & (frame["death"] > t) & ~died
+            & ((first_arrival == NEVER) | (last_arrival != -NEVER))
+            & ((last_departure == -NEVER) | (last_arrival > last_departure))
+            & (any_departure | ~moved_out | (frame["exit"] > t)))
+
+
+def contraceptive_user_ids(on: dt.date) -> np.ndarray:
+    """Persons with a voluntary contraceptive method recorded in the year up to ``on`` (sorted ids)."""
+    _p, _e, ServiceRecord = _models()
+    ids = (ServiceRecord.objects.filter(type="contraceptive_method", date__lte=on,
+                                        date__gt=on - dt.timedelta(days=365))
+           .values_list("person_id", flat=True).distinct())
+    return np.unique(np.fromiter(ids, dtype=np.int64))
+
+
+def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], *, methods_on: str | None = None
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Populations of every village cell under ``prefixes`` at each of ``dates`` ({label: day}).
+
+    Returns the cells (12-digit codes as integers, sorted) and arrays with the cells on the first
+    axis: ``pop.{basis}.{label}`` (cells, 2, 101) for the four bases, ``married.{basis}.{label}``
+    (cells, 101) for the registered and resident bases, and ``contra.{basis}`` (cells, 101) at
+    ``methods_on``. The same counting rules as :func:`present_on`; the persons and their events are
+    read once and every date is counted in NumPy.
+    """
+    frame = person_frame(prefixes)
+    events = presence_events(prefixes)
+    reg, res = frame["reg"], frame["res"]
+    outflow = (frame["flags"] & _OUTFLOW) != 0
+    outside = (frame["flags"] & _OUTSIDE) != 0
+    reg_in = reg != 0
+    res_in = (res != 0) & ~outflow
+    cells = np.unique(np.concatenate([reg[reg_in], res[res_in]]))
+    k = len(cells)
+    reg_i = np.searchsorted(cells, reg)
+    res_i = np.searchsorted(cells, res)
+    female_married = (frame["sex"] == 2) & ((frame["flags"] & _MARRIED) != 0)
+    births = frame["birth"].astype("datetime64[D]")
+    out: dict[str, np.ndarray] = {}
+
+    def by_sex_age(mask: np.ndarray, where: np.ndarray, age: np.ndarray) -> np.ndarray:
+        key = (where[mask] * 2 + (frame["sex"][mask] - 1)) * AGES + age[mask]
+        return np.bincount(key, minlength=k * 2 * AGES).reshape(k, 2, AGES)
+
+    def by_age(mask: np.ndarray, where: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return np.bincount(where[mask] * AGES + age[mask], minlength=k * AGES).reshape(k, AGES)
+
+    for label, on in dates.items():
+        here = present_mask(frame, events, on)
+        age = np.zeros(len(here), dtype=np.int64)
+        if here.any():
+            age[here] = ages_at(births[here], on)
+        r, s = here & reg_in, here & res_in
+        out[f"pop.registered.{label}"] = by_sex_age(r, reg_i, age)
+        out[f"pop.outflow.{label}"] = by_sex_age(r & outflow, reg_i, age)
+        out[f"pop.resident.{label}"] = by_sex_age(s, res_i, age)
+        out[f"pop.inflow.{label}"] = by_sex_age(s & outside, res_i, age)
+        out[f"married.registered.{label}"] = by_age(r & female_married, reg_i, age)
+        out[f"married.resident.{label}"] = by_age(s & female_married, res_i, age)
+        if label == methods_on:
+            users = contraceptive_user_ids(on)
+            method = np.isin(frame["id"], users) | np.isin(frame["spouse"], users)
+            out["contra.registered"] = by_age(r & female_married & method, reg_i, age)
+            out["contra.resident"] = by_age(s & female_married & method, res_i, age)
+    return cells, out
 
 
 # --------------------------------------------------------------------------- cubes
-def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> dict[str, dict[str, np.ndarray]]:
+def build_stack(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> tuple[list[str], np.ndarray]:
     """Register cubes (:mod:`renkou.indicators.cube`) of every village cell under ``prefixes`` for [start, end].
 
-    A few GROUP BY queries for the whole set of cells (populations by basis and date, married women,
-    method users) and one query per event kind; the result maps a 12-digit cell code to its cube.
-    Cells with no record at all are absent.
+    Returns the cells (12-digit codes, sorted) and their cubes as one (cells, SIZE) array. The
+    persons and their move and death events are read once (:func:`population_arrays`), events and
+    services with one query per kind; every count is made in NumPy.
     """
-
     from . import cube as cb
 
-    cubes: dict[str, dict[str, np.ndarray]] = {}
-
-    def cell(code: str) -> dict[str, np.ndarray]:
-        c = cubes.get(code)
-        if c is None:
-            c = cubes[code] = cb.empty()
-        return c
-
-    dates = {"start": start - dt.timedelta(days=1), "end": end}
-    for on, day in dates.items():
-        for row in population_rows(prefixes, day, with_methods=(on == "end")):
-            reg_cell, res_cell, outside, outflow, married, methods, sex, age, n = row
-            female_married = sex == 2 and married
-            if reg_cell is not None:
-                c = cell(reg_cell)
-                c[f"pop.registered.{on}"][sex - 1, age] += n
-                if outflow:
-                    c[f"pop.outflow.{on}"][sex - 1, age] += n
-                if female_married:
-                    c[f"married.registered.{on}"][age] += n
-                    if methods:
-                        c["contra.registered"][age] += n
-            if res_cell is not None and not outflow:
-                c = cell(res_cell)
-                c[f"pop.resident.{on}"][sex - 1, age] += n
-                if outside:
-                    c[f"pop.inflow.{on}"][sex - 1, age] += n
-                if female_married:
-                    c[f"married.resident.{on}"][age] += n
-                    if methods:
-                        c["contra.resident"][age] += n
+    pop_cells, pop = population_arrays(prefixes, {"start": start - dt.timedelta(days=1), "end": end},
+                                       methods_on="end")
     b = birth_rows(prefixes, start, end, "all")
+    d = death_rows(prefixes, start, end, "resident")
+    moves = event_counts_by_village(cb.EVENT_KINDS, prefixes, start, end)
+    served = persons_served(prefixes, start, end, by_area=True)
+
+    def ints(codes) -> np.ndarray:
+        return np.array([int(c) for c in codes], dtype=np.int64)
+
+    b_cell, d_cell = ints(b["village"]), ints(d["village"])
+    move_cells = ints(c for counts in moves.values() for c in counts)
+    served_cells = ints(served)  # type: ignore[arg-type]
+    cells = np.unique(np.concatenate([pop_cells, b_cell, d_cell, move_cells, served_cells]))
+    flat = cb.stack_zeros(len(cells))
+    stack = cb.views(flat)
+    at = np.searchsorted(cells, pop_cells)
+    for name, arr in pop.items():
+        stack[name][at] = arr
+    bi = np.searchsorted(cells, b_cell)
+    di = np.searchsorted(cells, d_cell)
+    mage = np.where(b["mother_age"] < 0, cb.UNKNOWN_AGE, b["mother_age"])
     for basis in cb.EVENT_BASES:
         sel = b["registered"] if basis == "registered" else np.ones(len(b["sex"]), dtype=bool)
-        mage = np.where(b["mother_age"] < 0, cb.UNKNOWN_AGE, b["mother_age"])
-        for i in np.flatnonzero(sel):
-            c = cell(str(b["village"][i]))
-            s = b["sex"][i] - 1
-            c[f"births.{basis}"][s, b["order"][i], b["place"][i], mage[i]] += 1
-            c[f"births_late.{basis}"][s] += int(b["late"][i])
-            c[f"births_timely.{basis}"][s] += int(b["timely"][i])
-    d = death_rows(prefixes, start, end, "resident")
-    for basis in cb.EVENT_BASES:
+        s = b["sex"][sel] - 1
+        np.add.at(stack[f"births.{basis}"], (bi[sel], s, b["order"][sel], b["place"][sel], mage[sel]), 1)
+        np.add.at(stack[f"births_late.{basis}"], (bi[sel], s), b["late"][sel].astype(np.int64))
+        np.add.at(stack[f"births_timely.{basis}"], (bi[sel], s), b["timely"][sel].astype(np.int64))
         sel = d["registered"] if basis == "registered" else np.ones(len(d["sex"]), dtype=bool)
-        for i in np.flatnonzero(sel):
-            cell(str(d["village"][i]))[f"deaths.{basis}"][d["sex"][i] - 1, d["age"][i]] += 1
-    for k, (kind, counts) in enumerate(event_counts_by_village(cb.EVENT_KINDS, prefixes, start, end).items()):
-        assert cb.EVENT_KINDS[k] == kind
-        for code, n in counts.items():
-            cell(code)["events"][k] += n
-    served = persons_served(prefixes, start, end, by_area=True)
+        np.add.at(stack[f"deaths.{basis}"], (di[sel], d["sex"][sel] - 1, d["age"][sel]), 1)
+    for k, kind in enumerate(cb.EVENT_KINDS):
+        for code, n in moves.get(kind, {}).items():
+            stack["events"][np.searchsorted(cells, int(code)), k] += n
     for code, by_type in served.items():  # type: ignore[union-attr]
+        i = np.searchsorted(cells, int(code))
         for t, n in by_type.items():
             if t in cb.SERVICE_TYPES:
-                cell(code)["served"][cb.SERVICE_TYPES.index(t)] += n
-    return cubes
+                stack["served"][i, cb.SERVICE_TYPES.index(t)] += n
+    return [f"{c:0{VILLAGE_DIGITS}d}" for c in cells], flat
+
+
+def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`build_stack` as a mapping of cell code to cube."""
+    from . import cube as cb
+
+    cells, flat = build_stack(prefixes, start, end)
+    return {c: cb.row(flat, i) for i, c in enumerate(cells)}
 
 
 def counted_event_ids(kind: str, prefix: str, start: dt.date, end: dt.date) -> list[int]:

@@ -33,7 +33,7 @@ from renkou.core.periods import Period
 
 from . import cube as cb
 from . import register
-from .expressions import ExpressionError, Reference, detect_cycles, evaluate, indicator_value, parse
+from .expressions import ExpressionError, Reference, detect_cycles, evaluate_many, indicator_value, parse
 from .models import (
     ComputedScope,
     Constant,
@@ -44,7 +44,6 @@ from .models import (
     Indicator,
     IndicatorValue,
     RegisterCube,
-    RegisterValue,
     ValidationRule,
 )
 
@@ -140,18 +139,6 @@ def scope_areas(root: Area, level: int) -> list[Area]:
                 .order_by("level", "code"))
 
 
-def _rollup(cubes: dict[str, cb.Cube], prefixes: Iterable[str]) -> dict[str, cb.Cube]:
-    """Cube of every wanted prefix = sum of the cell cubes under it (one pass over the cells)."""
-    wanted = set(prefixes)
-    out: dict[str, cb.Cube] = {p: cb.empty() for p in wanted}
-    for cell, c in cubes.items():
-        for p in {cell[:d] for d in (2, 4, 6, 9, 12)} & wanted:
-            target = out[p]
-            for name in target:
-                target[name] += c[name]
-    return out
-
-
 # --------------------------------------------------------------------------- aggregate operands
 def _element_sums(prefix: str, period: Period, prefixes: Iterable[str]
                   ) -> dict[str, dict[tuple[str, str | None], float]]:
@@ -205,40 +192,34 @@ def _ordered(indicators: list[Indicator]) -> list[tuple[Indicator, object, objec
     return [parsed[c] for c in done]
 
 
-def _evaluate_area(ordered, cube_: cb.Cube, elements: dict, constants: dict[str, float]
-                   ) -> tuple[dict[str, tuple], dict[str, float | None]]:
-    """Values of every indicator for one area and period: {code: (value, num, den, inputs)}, operand values."""
-    results: dict[str, tuple] = {}
-    operands: dict[str, float | None] = {}
-
-    def resolve(ref: Reference) -> float | None:
-        key = str(ref)
-        if key in operands and ref.kind != "indicator":
-            return operands[key]
-        if ref.kind == "register":
-            value = cb.resolve(cube_, ref)
-        elif ref.kind == "element":
-            value = elements.get((ref.code, ref.disaggregation))
-        elif ref.kind == "constant":
-            value = constants.get(ref.code)
-        elif ref.kind == "indicator":
-            r = results.get(ref.code)
-            value = None if r is None or r[0] is None else float(r[0])
-        else:
-            value = None
-        operands[key] = value
-        return value
-
-    for ind, num_expr, den_expr in ordered:
-        num = evaluate(num_expr, resolve)
-        den = evaluate(den_expr, resolve)
-        refs = sorted(str(r) for r in num_expr.references() | den_expr.references())
-        inputs = {r: operands.get(r) for r in refs}
-        results[ind.code] = (indicator_value(num, den, ind.indicator_type, ind.decimals), num, den, inputs)
-    return results, operands
+def _operand_vectors(ordered, stack: cb.Cube, prefixes: list[str], elements: dict, constants: dict[str, float]
+                     ) -> dict[str, np.ndarray]:
+    """Every register, element and constant operand of the catalog for every area at once (NaN = missing)."""
+    size = len(prefixes)
+    out: dict[str, np.ndarray] = {}
+    for _ind, num, den in ordered:
+        for ref in num.references() | den.references():
+            key = str(ref)
+            if key in out or ref.kind == "indicator":
+                continue
+            if ref.kind == "register":
+                out[key] = cb.resolve_many(stack, ref)
+            elif ref.kind == "element":
+                found = [elements[p].get((ref.code, ref.disaggregation)) for p in prefixes]
+                out[key] = np.array([np.nan if v is None else v for v in found], dtype=float).reshape(size)
+            elif ref.kind == "constant":
+                out[key] = np.full(size, np.nan if constants.get(ref.code) is None else constants[ref.code])
+            else:
+                out[key] = np.full(size, np.nan)
+    return out
 
 
-def _raw_replace(model, area_codes: list[str], period: str, columns: list[str], rows: list[tuple]) -> None:
+def _python(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else v for v in values.tolist()]
+
+
+def _raw_replace(model, area_codes: list[str], period: str, columns: list[str], rows: list[tuple],
+                 casts: dict[str, str] | None = None) -> None:
     """Delete the rows of ``model`` for the areas and period, then insert ``rows`` (plain SQL, in batches).
 
     Computed values are not audited rows; plain statements avoid building a model instance per value
@@ -250,62 +231,78 @@ def _raw_replace(model, area_codes: list[str], period: str, columns: list[str], 
             chunk = area_codes[i:i + 500]
             cur.execute(f"DELETE FROM {table} WHERE period = %s AND area_id IN ({', '.join('%s' for _ in chunk)})",
                         [period, *chunk])
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('%s' for _ in columns)})"
-        for i in range(0, len(rows), 2000):
-            cur.executemany(sql, rows[i:i + 2000])
+        marks = ", ".join((casts or {}).get(c, "%s") for c in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        for i in range(0, len(rows), 5000):
+            cur.executemany(sql, rows[i:i + 5000])
 
 
-def _store_values(areas: list[Area], period: Period, ordered, cubes: dict[str, cb.Cube], elements: dict,
+def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, elements: dict,
                   constants: dict[str, float]) -> int:
+    """Evaluate every indicator for every area (vectorised over the areas) and store the values with
+    their inputs (provenance) and the hash of the inputs."""
     now = IndicatorValue._meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
-    to_json = IndicatorValue._meta.get_field("inputs").get_db_prep_save
-    to_decimal = IndicatorValue._meta.get_field("value").get_db_prep_save
-    values, operand_rows = [], []
-    for area in areas:
-        results, operands = _evaluate_area(ordered, cubes[area.prefix], elements[area.prefix], constants)
-        for ind, _n, _d in ordered:
-            value, num, den, inputs = results[ind.code]
-            digest = hashlib.sha256(json.dumps([ind.version, inputs], sort_keys=True).encode()).hexdigest()
-            values.append((ind.pk, area.code, period.code, to_decimal(value, connection), num, den,
-                           to_json(inputs, connection), digest, ind.version, now))
-        for key, v in operands.items():
-            operand_rows.append((area.code, period.code, key, v, now))
+    prefixes = [a.prefix for a in areas]
+    size = len(areas)
+    operands = _operand_vectors(ordered, stack, prefixes, elements, constants)
+    lists = {k: _python(v) for k, v in operands.items()}
+    values = []
     codes = [a.code for a in areas]
+    for ind, num_expr, den_expr in ordered:
+        num = _python(evaluate_many(num_expr, lambda r: operands[str(r)], size))
+        den = _python(evaluate_many(den_expr, lambda r: operands[str(r)], size))
+        refs = sorted(str(r) for r in num_expr.references() | den_expr.references())
+        columns = [lists[r] for r in refs]
+        results = [indicator_value(n, d, ind.indicator_type, ind.decimals) for n, d in zip(num, den, strict=True)]
+        for j, (value, n, d) in enumerate(zip(results, num, den, strict=True)):
+            inputs = json.dumps(dict(zip(refs, [c[j] for c in columns], strict=True)))
+            digest = hashlib.sha256(f"[{ind.version}, {inputs}]".encode()).hexdigest()
+            values.append((ind.pk, codes[j], period.code, value, n, d, inputs, digest,
+                           ind.version, now))
+        key = str(Reference("indicator", ind.code))
+        operands[key] = np.array([np.nan if v is None else float(v) for v in results], dtype=float)
+        lists[key] = _python(operands[key])
+    casts = {"inputs": "CAST(%s AS jsonb)"} if connection.vendor == "postgresql" else None
     _raw_replace(IndicatorValue, codes, period.code, ["indicator_id", "area_id", "period", "value", "numerator",
                                                       "denominator", "inputs", "inputs_hash", "definition_version",
-                                                      "computed_at"], values)
-    _raw_replace(RegisterValue, codes, period.code, ["area_id", "period", "key", "value", "computed_at"],
-                 operand_rows)
+                                                      "computed_at"], values, casts)
     return len(values)
 
 
-def _load_cubes(prefix: str, period: Period) -> dict[str, cb.Cube]:
-    return {cell: cb.decode(bytes(data)) for cell, data in
-            RegisterCube.objects.filter(cell__startswith=prefix, period=period.code).values_list("cell", "data")}
+def _load_stack(prefix: str, period: Period) -> tuple[list[str], np.ndarray]:
+    rows = list(RegisterCube.objects.filter(cell__startswith=prefix, period=period.code).order_by("cell")
+                .values_list("cell", "data"))
+    return [c for c, _d in rows], cb.decode_many([bytes(d) for _c, d in rows])
 
 
-def _save_cubes(period: Period, cubes: dict[str, cb.Cube], *, replace_prefix: str | None = None,
+def _save_cubes(period: Period, cells: list[str], flat: np.ndarray, *, replace_prefix: str | None = None,
                 replace_cells: Iterable[str] = ()) -> None:
     qs = RegisterCube.objects.filter(period=period.code)
     if replace_prefix is not None:
         qs.filter(cell__startswith=replace_prefix).delete()
-    cells = list(replace_cells)
-    if cells:
-        qs.filter(cell__in=cells).delete()
-    now = timezone.now()
-    RegisterCube.objects.bulk_create([RegisterCube(cell=c, period=period.code, data=cb.encode(v), computed_at=now)
-                                      for c, v in cubes.items()], batch_size=1000)
+    gone = list(replace_cells)
+    for i in range(0, len(gone), 500):
+        qs.filter(cell__in=gone[i:i + 500]).delete()
+    now = RegisterCube._meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
+    to_bytes = RegisterCube._meta.get_field("data").get_db_prep_save
+    rows = [(c, period.code, to_bytes(cb.encode_row(flat[i]), connection), now) for i, c in enumerate(cells)]
+    with connection.cursor() as cur:
+        sql = f"INSERT INTO {RegisterCube._meta.db_table} (cell, period, data, computed_at) VALUES (%s, %s, %s, %s)"
+        for i in range(0, len(rows), 1000):
+            cur.executemany(sql, rows[i:i + 1000])
 
 
-def _evaluate_scope(root: Area, period: Period, level: int, only: set[str] | None = None) -> int:
+def _evaluate_scope(root: Area, period: Period, level: int, only: set[str] | None = None,
+                    built: tuple[list[str], np.ndarray] | None = None) -> int:
     """(Re)evaluate the stored indicator values of the scope's areas (or of ``only`` those codes)."""
     areas = [a for a in scope_areas(root, level) if only is None or a.code in only]
     if not areas:
         return 0
     ordered = _ordered(list(Indicator.objects.all()))
-    cubes = _rollup(_load_cubes(root.prefix, period), [a.prefix for a in areas])
+    cells, flat = built if built is not None else _load_stack(root.prefix, period)
+    stack = cb.views(cb.rollup(cells, flat, [a.prefix for a in areas]))
     elements = _element_sums(root.prefix, period, [a.prefix for a in areas])
-    return _store_values(areas, period, ordered, cubes, elements, _constants())
+    return _store_values(areas, period, ordered, stack, elements, _constants())
 
 
 def compute(area_code: str, period_code: str, *, level: int | None = None) -> int:
@@ -315,12 +312,12 @@ def compute(area_code: str, period_code: str, *, level: int | None = None) -> in
     root = Area.objects.get(code=areacodes.full_code(area_code))
     period = Period.parse(period_code)
     level = level or Area.Level.VILLAGE
-    cubes = register.build_cubes(root.prefix, period.start, period.end)
+    built = register.build_stack(root.prefix, period.start, period.end)
     with transaction.atomic():
-        _save_cubes(period, cubes, replace_prefix=root.prefix)
+        _save_cubes(period, *built, replace_prefix=root.prefix)
         ComputedScope.objects.update_or_create(root=root, period=period.code,
                                                defaults={"level": level, "computed_at": timezone.now()})
-        return _evaluate_scope(root, period, level)
+        return _evaluate_scope(root, period, level, built=built)
 
 
 # --------------------------------------------------------------------------- incremental
@@ -356,8 +353,7 @@ def recompute_dirty() -> int:
             cells = [c for c, since in dirty.items() if c.startswith(scope.root.prefix) and period.end >= since]
             if not cells:
                 continue
-            cubes = register.build_cubes(cells, period.start, period.end)
-            _save_cubes(period, cubes, replace_cells=cells)
+            _save_cubes(period, *register.build_stack(cells, period.start, period.end), replace_cells=cells)
             touched = set()
             for cell in cells:
                 touched.update(_prefixes_of(cell))
@@ -408,7 +404,8 @@ def cube_of(area_code: str, period_code: str) -> cb.Cube:
     """The stored register cube of an area (sum of its cells) for a computed period."""
     area = Area.objects.get(code=areacodes.full_code(area_code))
     period = Period.parse(period_code)
-    return _rollup(_load_cubes(area.prefix, period), [area.prefix])[area.prefix]
+    cells, flat = _load_stack(area.prefix, period)
+    return cb.row(cb.rollup(cells, flat, [area.prefix]), 0)
 
 
 def pyramid_of(area_code: str, period_code: str, basis: str = "registered") -> np.ndarray:
