@@ -71,3 +71,45 @@ def test_birth_declared_by_village_officer_verified_and_registered_by_county(liv
     event.refresh_from_db()
     assert (event.state, event.verified_by.username, event.registered_by.username) == ("registered", "xian", "xian")
     assert Person.objects.get(name="王小明").record_state == "active"
+
+
+def test_death_declared_from_the_person_page_and_registered(live_server, officers, people, tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    base = live_server.url
+    father = people["father"]
+    died = dt.date.today() - dt.timedelta(days=3)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page()
+        sign_in(page, base, "cun_a")
+        page.goto(f"{base}/registry/persons/{father.pk}/")
+        page.click("#actions a[data-kind=death]")
+        page.wait_for_load_state()
+        assert page.input_value("#id_subject") == f"#{father.pk}"
+        page.fill("#id_event_date", died.isoformat())
+        page.fill("#id_spouse", people["mother"].id_number)
+        page.screenshot(path=str(tmp_path / "death-form.png"), full_page=True)
+        page.click("#event-form button")
+        page.wait_for_load_state()
+        event = Event.objects.get(kind="death")
+        assert page.url.endswith(f"/registry/events/{event.pk}/")
+        page.context.clear_cookies()
+        sign_in(page, base, "xian")
+        page.goto(f"{base}/registry/events/{event.pk}/")
+        page.click("button[value=verify]")
+        page.wait_for_load_state()
+        page.click("button[value=register]")
+        page.wait_for_load_state()
+        Person.objects.create(name="张3", sex=1, birth_date=dt.date(1890, 1, 1), ethnicity="77",
+                              registered_area_id=VILLAGE_A, resident_area_id=VILLAGE_A)  # a bad old record
+        page.goto(f"{base}/registry/checks/")
+        page.click("#run-checks button")
+        page.wait_for_load_state()
+        assert page.locator("#total").inner_text() == "3"
+        assert page.locator("figure.chart svg").count() == 1
+        page.screenshot(path=str(tmp_path / "check-report.png"), full_page=True)
+        browser.close()
+    father.refresh_from_db()
+    assert (father.status, father.death_date) == ("dead", died)

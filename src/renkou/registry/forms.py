@@ -83,7 +83,8 @@ def _area_choices(areas) -> list[tuple[str, str]]:
 
 
 def _date(label, **kw):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kw)
+    # ISO dates: what <input type="date"> reads, whatever the page's language
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kw)
 
 
 class SearchForm(forms.Form):

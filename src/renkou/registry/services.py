@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from renkou.core import audit, idnumber
 from renkou.core.models import Area, IdNumberConfirmation
-from renkou.core.roles import DUPLICATE_REVIEW, EVENT_REGISTER, EVENT_VERIFY, PERSON_CAPTURE, PERSON_VIEW
+from renkou.core.roles import (
+    DUPLICATE_REVIEW,
+    EVENT_REGISTER,
+    EVENT_VERIFY,
+    PERSON_CAPTURE,
+    PERSON_EXPORT,
+    PERSON_VIEW,
+)
 from renkou.core.scoping import CAPTURE, ensure_can_capture, require, scoped
 
 from . import checks, duplicates
@@ -617,8 +624,6 @@ def write_findings_report(*, user, area_code: str, path) -> int:
     """Write the open findings of an area to CSV or XLSX (formula-safe, ID numbers masked); it names
     persons, so it needs the export permission and is audited like an export."""
     from .exporter import write_rows
-
-    from renkou.core.roles import PERSON_EXPORT
 
     require(user, PERSON_EXPORT)
     findings = open_findings(user, area_code)

@@ -376,10 +376,18 @@ def check_report(request):
     labels = dict(Finding.Severity.choices)
     for r in counts:
         r["severity_label"] = str(labels.get(r["severity"], r["severity"]))
-    chart = charts.bar([{"rule": r["rule"], "n": r["n"], "severity": r["severity_label"]} for r in counts],
-                       x="rule", y="n", color="severity", sort=None, horizontal=True,
-                       title=_("Open findings by rule · %(area)s") % {"area": area.name},
-                       x_title=_("Rule"), y_title=_("Findings")) if counts else None
+    chart = None
+    if counts:
+        chart = charts.bar([{"rule": r["rule"], "n": r["n"], "severity": r["severity_label"]} for r in counts],
+                           x="rule", y="n", color="severity", sort=None, horizontal=True,
+                           title=_("Open findings by rule · %(area)s") % {"area": area.name},
+                           x_title=_("Rule"), y_title=_("Findings"))
+        enc = chart["layer"][0]["encoding"]
+        enc.pop("yOffset", None)  # errors and warnings of one rule stacked in one bar
+        top = max(r["n"] for r in counts)
+        enc["x"]["axis"] = {"format": "d", **({"values": list(range(top + 1))} if top <= 10 else {"tickMinStep": 1})}
+        enc["color"]["scale"] = {"domain": [str(labels["error"]), str(labels["warning"])],
+                                 "range": ["#b3261e", "#e08a00"]}
     qs = findings.select_related("person", "event", "event__subject").order_by("severity", "rule", "pk")
     areas = scoped_areas(user).filter(level__in=(Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE)) \
         .order_by("code")[:1000]
