@@ -277,8 +277,8 @@ class ServiceForm(forms.Form):
 
 
 FORMATS = [("xlsx", "XLSX"), ("csv", "CSV")]
-EXPORT_KINDS = [("persons", _("persons")), ("households", _("households")), ("events", _("events")),
-                ("services", _("service records"))]
+EXPORT_KINDS = [("persons", _("person records")), ("households", _("household records")),
+                ("events", _("event records")), ("services", _("service records"))]
 
 
 class ExportForm(forms.Form):
