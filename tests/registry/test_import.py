@@ -64,8 +64,14 @@ def test_chinese_headers_import_persons_with_links_heads_and_a_flagged_legacy_nu
     assert old.id_state == "check_digit_mismatch"
     f = Finding.objects.get(person=old)
     assert (f.rule, f.severity, f.status) == ("id_check_digit", "error", "open")
-    assert AuditEvent.objects.filter(action="create", object_type="registry.person").count() == 4
-    assert AuditEvent.objects.filter(action="import", object_type="registry.persons").count() == 1
+    # one audit event for the file; every person it created names it (who, when, which file)
+    batch = AuditEvent.objects.get(action="import", object_type="registry.persons")
+    assert set(Person.objects.values_list("import_batch", flat=True)) == {batch.pk}
+    assert batch.actor.username == "xian" and batch.object_repr == "p.csv"
+    assert len(batch.detail["file_sha256"]) == 64 and batch.detail["created_keys"] == ["P1", "P3"]
+    assert batch.detail["created"] == 4
+    assert Household.objects.get(source_key="H1").import_batch == AuditEvent.objects.get(
+        action="import", object_type="registry.households").pk
 
 
 def test_reimporting_the_same_files_changes_nothing(tmp_path, county, officers):

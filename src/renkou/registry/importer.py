@@ -22,20 +22,22 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from renkou.core import audit, idnumber
 from renkou.core.models import Area, AuditEvent
 from renkou.core.scoping import code_in_scope
 
-from . import checks, duplicates
+from . import checks, duplicates, loader, search
 from .models import DuplicateCandidate, Event, Finding, Household, Person, ServiceRecord
 
 MAX_CELL = 1000  # characters; longer cells are junk
@@ -93,6 +95,11 @@ STATES = {"registered": "registered", "已登记": "registered", "": "registered
 YES = {"yes", "y", "1", "true", "是", "同意", "已同意"}
 NO = {"no", "n", "0", "false", "否", "不同意", "未同意", ""}
 DELIVERY = {"hospital", "health_centre", "home", "other", ""}
+MARITAL = {"10", "20", "21", "22", "23", "30", "40", "90"}
+EDUCATION = {"", "10", "20", "30", "40", "60", "70", "80", "90"}
+RELATIONS = {"", "02", "10", "20", "30", "40", "50", "60", "70", "99"}
+LINK_KEYS = ("mother_key", "father_key", "spouse_key")
+LINK_ATTRS = ("mother_id", "father_id", "spouse_id")
 
 
 class ImportFailed(Exception):
@@ -113,7 +120,8 @@ class Row:
     flags: list[str] = field(default_factory=list)
     findings: list[checks.Finding] = field(default_factory=list)
     action: str = ""  # create / update / unchanged / reject
-    obj: Any = None
+    obj: Any = None  # the existing record (update, unchanged)
+    pk: int | None = None  # the primary key of a created or existing record, once known
 
     def reject(self, message: str) -> None:
         self.errors.append(message)
@@ -241,6 +249,11 @@ def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
         if required:
             row.reject(f"{col}: 必填 / required")
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:  # the common YYYY-MM-DD, without strptime's cost
+            return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%dT%H:%M:%S"):
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -273,6 +286,75 @@ def _junk(row: Row) -> None:
     for col, text in row.raw.items():
         if len(text) > MAX_CELL:
             row.reject(f"{col}: 内容过长({len(text)} 字符) / cell too long ({len(text)} characters)")
+
+
+_ID18 = re.compile(r"\d{17}[\dX]\Z")
+
+
+@lru_cache(maxsize=50_000)
+def _birthplace(code6: str, year: int) -> str | None:
+    return idnumber.birthplace(code6, year)
+
+
+def inspect_id(raw: str) -> idnumber.IdNumberInfo:
+    """``idnumber.inspect`` with a fast path for a clean, valid 18-character number (the usual case):
+    the same checks (shape, date, known address code, check character) with the address look-up
+    cached per code and year; anything else goes to ``idnumber.inspect`` itself."""
+    if len(raw) == 18 and _ID18.match(raw):
+        try:
+            born = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+        except ValueError:
+            return idnumber.inspect(raw)
+        if born.year >= 1880 and born <= dt.date.today() and idnumber.check_character(raw) == raw[17]:
+            place = _birthplace(raw[:6], born.year)
+            if place is not None:
+                return idnumber.IdNumberInfo(raw, raw, idnumber.IdState.VALID, birth_date=born,
+                                             sex=1 if int(raw[16]) % 2 == 1 else 2, birthplace_code=raw[:6],
+                                             birthplace_name=place, expected_check=raw[17])
+    return idnumber.inspect(raw)
+
+
+def _reserve_ids(model, n: int) -> list[int]:
+    """``n`` primary keys for rows inserted by hand: from the sequence on PostgreSQL; on SQLite the
+    next free ones (the import's transaction is IMMEDIATE: it holds the write lock)."""
+    if not n:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                        [table, model._meta.pk.column, n])
+            return [r[0] for r in cur.fetchall()]
+        cur.execute(f"SELECT MAX({connection.ops.quote_name(model._meta.pk.column)}) FROM "
+                    f"{connection.ops.quote_name(table)}")
+        start = (cur.fetchone()[0] or 0) + 1
+    return list(range(start, start + n))
+
+
+def insert_rows(model, values: list[dict[str, Any]], pks: list[int] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[int]:
+    """Insert new rows given as ``attname → value`` dicts (model defaults for the rest) with
+    ``executemany``, with the primary keys ``pks`` (reserved here when not given); returns the keys.
+    Signals do not run: the caller audits."""
+    if not values:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    names = [f.attname for f in fields]
+    qn = connection.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({qn(model._meta.pk.column)}, "
+           f"{', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * (len(fields) + 1))})")
+    pks = _reserve_ids(model, len(values)) if pks is None else pks
+    with connection.cursor() as cur:
+        for i in range(0, len(values), BATCH):
+            rows = []
+            for pk, v in zip(pks[i:i + BATCH], values[i:i + BATCH], strict=True):
+                d = {**defaults, **v}
+                rows.append((pk, *[d[n] for n in names]))
+            cur.executemany(sql, rows)
+            if progress:
+                progress(i + len(rows), len(values))
+    return pks
 
 
 # ------------------------------------------------------------------------------------ importing
@@ -328,28 +410,58 @@ class Importer:
         self.result.rejected = sum(1 for r in rows if r.action == "reject")
         self.result.flagged = sum(1 for r in rows if r.action != "reject" and (r.flags or r.findings))
         write = not (self.mode == "all-or-nothing" and self.result.rejected)
+        self.batch = None
         with transaction.atomic():
             if write:
-                getattr(self, f"_write_{self.kind}")([r for r in rows if r.action not in ("reject", "")])
-                self.result.created = sum(1 for r in rows if r.action == "create")
-                self.result.updated = sum(1 for r in rows if r.action == "update")
-                self.result.unchanged = sum(1 for r in rows if r.action == "unchanged")
+                todo = [r for r in rows if r.action not in ("reject", "")]
+                self.result.created = sum(1 for r in todo if r.action == "create")
+                self.result.updated = sum(1 for r in todo if r.action == "update")
+                self.result.unchanged = sum(1 for r in todo if r.action == "unchanged")
                 self.result.written = not self.dry_run and bool(self.result.created or self.result.updated)
                 if self.result.written:
-                    audit.record("import", user=self.user, object_type=f"registry.{self.kind}",
-                                 object_repr=self.path.name,
-                                 detail={"file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(),
-                                         "mode": self.mode, "created": self.result.created,
-                                         "updated": self.result.updated, "unchanged": self.result.unchanged,
-                                         "rejected": self.result.rejected, "flagged": self.result.flagged})
+                    # One audit event per file, written first: the rows created or changed by the file
+                    # carry its id (``import_batch``, persons and households), so each of them is
+                    # traceable to who imported which file when. Events and services keep one
+                    # ``create`` record per row; updates are audited row by row (before/after).
+                    key = SPEC[self.kind][0].name
+                    created = [r.raw[key] for r in todo if r.action == "create"]
+                    self.batch = audit.record(
+                        "import", user=self.user, object_type=f"registry.{self.kind}", object_repr=self.path.name,
+                        detail={"file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(),
+                                "mode": self.mode, "created": self.result.created, "updated": self.result.updated,
+                                "unchanged": self.result.unchanged, "rejected": self.result.rejected,
+                                "flagged": self.result.flagged, "key_column": key,
+                                "created_keys": [created[0], created[-1]] if created else [],
+                                "updated_keys": [r.raw[key] for r in todo if r.action == "update"][:1000]})
+                getattr(self, f"_write_{self.kind}")(todo)
             if self.dry_run:
                 transaction.set_rollback(True)
         return self.result
 
+    @property
+    def batch_id(self) -> int | None:
+        return self.batch.pk if self.batch is not None else None
+
     def _existing(self, model, keys: list[str]) -> dict[str, Any]:
+        if len(keys) > 5000 and model.objects.count() < 4 * len(keys):
+            wanted = set(keys)  # a large file beside the table: one pass over the table
+            return {o.source_key: o for o in model.objects.exclude(source_key=None).iterator(chunk_size=5000)
+                    if o.source_key in wanted}
         out = {}
         for i in range(0, len(keys), 900):
             out.update({o.source_key: o for o in model.objects.filter(source_key__in=keys[i:i + 900])})
+        return out
+
+    @staticmethod
+    def _pairs(qs, field: str, value: str, wanted: list[str]) -> dict[str, Any]:
+        """``{field: value}`` of the rows whose ``field`` is in ``wanted`` (chunked, or one pass when large)."""
+        if len(wanted) > 5000 and qs.count() < 4 * len(wanted):
+            keep = set(wanted)
+            return {k: v for k, v in qs.exclude(**{field: None}).values_list(field, value).iterator(chunk_size=5000)
+                    if k in keep}
+        out = {}
+        for i in range(0, len(wanted), 900):
+            out.update(dict(qs.filter(**{f"{field}__in": wanted[i:i + 900]}).values_list(field, value)))
         return out
 
     def _persons_by_key(self, keys: set[str]) -> dict[str, Person]:
@@ -393,16 +505,21 @@ class Importer:
         out = []
         for r in rows:
             if r.action in ("create", "update") and r.findings:
-                area = r.obj.audit_area() if hasattr(r.obj, "audit_area") else ""
-                Finding.objects.filter(status=Finding.Status.OPEN, **{target: r.obj}).delete()
-                out += [Finding(area_id=area, rule=f.rule, severity=f.severity, message=f.message[:400],
-                                fix=f.fix[:300], **{target: r.obj}) for f in r.findings]
+                if r.action == "update":
+                    Finding.objects.filter(status=Finding.Status.OPEN, **{target: r.obj}).delete()
+                if r.obj is not None:
+                    pk, area = r.obj.pk, r.obj.audit_area()
+                else:  # a row inserted by hand
+                    pk, area = r.pk, r.values.get("resident_area_id") or r.values.get("registered_area_id") or ""
+                out += [Finding.from_check(f, area_id=area, **{f"{target}_id": pk}) for f in r.findings]
         Finding.objects.bulk_create(out, batch_size=BATCH)
 
     # -- households
     def _prepare_households(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "household_key")
         existing = self._existing(Household, [r.raw["household_key"] for r in rows])
+        new_keys = [r.raw["household_key"] for r in rows if r.raw["household_key"] not in existing]
+        numbers_taken = self._pairs(Household.objects.all(), "number", "pk", new_keys)
         kinds = {c for c, _ in Household.RegType.choices}
         for r in rows:
             _junk(r)
@@ -415,10 +532,10 @@ class Importer:
             if r.errors:
                 continue
             old = existing.get(key)
-            if old is None and Household.objects.filter(number=key).exists():
+            if old is None and key in numbers_taken:
                 r.reject(f"户号 {key} 已被另一户使用 / household number {key} is used by another household")
             elif old is None:
-                r.action, r.obj = "create", Household(source_key=key, **v)
+                r.action = "create"
             elif self._same(old, v):
                 r.action, r.obj = "unchanged", old
             else:
@@ -430,50 +547,51 @@ class Importer:
                 r.action, r.obj = "update", old
 
     def _write_households(self, rows: list[Row]) -> None:
-        self._create(Household, [r.obj for r in rows if r.action == "create"])
+        new = [r for r in rows if r.action == "create"]
+        pks = insert_rows(Household, [{**r.values, "source_key": r.raw["household_key"],
+                                       "import_batch": self.batch_id} for r in new], progress=self.progress)
+        for r, pk in zip(new, pks, strict=True):
+            r.pk = pk
         for r in rows:
             if r.action == "update":
+                r.obj.import_batch = self.batch_id
                 r.obj.save()
         heads = self._persons_by_key({r.raw.get("head_key", "") for r in rows})
         for r in rows:
             head = heads.get(r.raw.get("head_key", ""))
-            if head is not None and r.obj.head_id != head.pk:
-                r.obj.head = head
-                r.obj.save(update_fields=["head"])
+            if head is None:
+                continue
+            obj = r.obj if r.obj is not None else Household.objects.get(pk=r.pk)
+            if obj.head_id != head.pk:
+                obj.head = head
+                obj.save(update_fields=["head"])
 
     # -- persons
     def _prepare_persons(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "person_key")
         keys = [r.raw["person_key"] for r in rows]
         existing = self._existing(Person, keys)
-        households = self._existing(Household, sorted({r.raw.get("household_key", "") for r in rows} - {""}))
+        households = self._pairs(Household.objects.all(), "source_key", "pk",
+                                 sorted({r.raw.get("household_key", "") for r in rows} - {""}))
         numbers_in_file: dict[str, int] = {}
-        parsed_numbers = []
+        infos: dict[int, idnumber.IdNumberInfo | None] = {}
         for r in rows:
             _junk(r)
-            self._parse_person(r, households)
+            infos[r.line] = self._parse_person(r, households)
             n = r.values.get("id_number")
-            parsed_numbers.append(n)
             if n and not r.errors:
                 if n in numbers_in_file:
                     r.reject(f"id_number: 身份证号与第 {numbers_in_file[n]} 行相同(完全重复) / the same ID number as line "
                              f"{numbers_in_file[n]} (exact duplicate)")
                 else:
                     numbers_in_file[n] = r.line
-        taken = {}
-        numbers = [n for n in parsed_numbers if n]
-        for i in range(0, len(numbers), 900):
-            taken.update(dict(Person.objects.filter(id_number__in=numbers[i:i + 900])
-                              .values_list("id_number", "source_key")))
-        confirmed = set()
         from renkou.core.models import IdNumberConfirmation
 
-        for i in range(0, len(numbers), 900):
-            confirmed.update(IdNumberConfirmation.objects.filter(number__in=numbers[i:i + 900])
-                             .values_list("number", flat=True))
+        numbers = list(numbers_in_file)
+        taken = self._pairs(Person.objects.all(), "id_number", "source_key", numbers)
+        confirmed = set(self._pairs(IdNumberConfirmation.objects.all(), "number", "pk", numbers))
         in_file = set(keys)
-        known_links = self._persons_by_key({r.raw.get(c, "") for r in rows
-                                            for c in ("mother_key", "father_key", "spouse_key")} - in_file)
+        known_links = self._persons_by_key({r.raw.get(c, "") for r in rows for c in LINK_KEYS} - in_file)
         for r in rows:
             if r.errors:
                 continue
@@ -483,13 +601,18 @@ class Importer:
                 r.reject(f"id_number: 身份证号 {idnumber.mask(n)} 已登记(另一人员编号 {taken[n]})，完全重复，拒绝 / ID number "
                          f"already in the register under {taken[n]}: an exact duplicate is refused")
                 continue
-            facts = checks.PersonFacts(name=v["name"], sex=v["sex"], birth_date=v["birth_date"], id_number=n,
+            # the number was inspected once while parsing; the person checks run without it, and the
+            # number's own check (agreement with birth date and sex) only when it disagrees
+            facts = checks.PersonFacts(name=v["name"], sex=v["sex"], birth_date=v["birth_date"], id_number=None,
                                        id_confirmed=True, ethnicity=v["ethnicity"],
                                        marital_status=v["marital_status"], status=v["status"],
                                        death_date=v["death_date"],
                                        registered_area=v["registered_area_id"] or v["home_code"],
                                        resident_area=v["resident_area_id"], migrant_status=v["migrant_status"])
             found = checks.check_person(facts, self.today)
+            info = infos[r.line]
+            if info is not None and idnumber.agrees_with(info, v["birth_date"], v["sex"]):
+                found = checks.check_id_number(n, confirmed=True, birth_date=v["birth_date"], sex=v["sex"]) + found
             for f in checks.blocking(found):
                 r.reject(f"[{f.rule}] {f.message} — {f.fix}")
             if r.errors:
@@ -499,40 +622,41 @@ class Importer:
                 f = checks.check_id_number(n, confirmed=False, birth_date=None, sex=None)[0]
                 r.findings.append(f)
                 r.flags.append(f"[{f.rule}] {f.message} — {f.fix}")
-            for col in ("mother_key", "father_key", "spouse_key"):
+            for col in LINK_KEYS:
                 link = r.raw.get(col, "")
                 if link and link not in in_file and link not in known_links:
                     r.flags.append(f"{col}: 人员编号 {link} 不在登记中，关系未建立 / person {link} is not in the register; "
                                    "the link is left empty")
             old = existing.get(key)
             if old is None:
-                r.action, r.obj = "create", Person(source_key=key, **v)
+                r.action = "create"
             else:
                 if self.user is not None and not any(code_in_scope(self.user, c, "capture") for c in
                                                      (old.registered_area_id, old.resident_area_id) if c):
                     r.reject("该人员不在您的录入范围内 / the person is outside your capture areas")
                     continue
+                r.obj, r.pk = old, old.pk
                 if self._same(old, v) and self._same_links(old, r, existing, known_links):
-                    r.action, r.obj = "unchanged", old
+                    r.action = "unchanged"
                 else:
                     for k, val in v.items():
                         setattr(old, k, val)
-                    r.action, r.obj = "update", old
+                    r.action = "update"
         self._match_duplicates(rows)
 
     def _same_links(self, old: Person, r: Row, existing: dict, known: dict) -> bool:
-        for col, attr in (("mother_key", "mother_id"), ("father_key", "father_id"), ("spouse_key", "spouse_id")):
+        for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True):
             k = r.raw.get(col, "")
             target = existing.get(k) or known.get(k)
             if getattr(old, attr) != (target.pk if target is not None else None):
                 return False
         return True
 
-    def _parse_person(self, r: Row, households: dict[str, Household]) -> None:
+    def _parse_person(self, r: Row, households: dict[str, int]) -> idnumber.IdNumberInfo | None:
         raw = r.raw
         name = raw.get("name", "")
         number = raw.get("id_number", "")
-        info = idnumber.inspect(number) if number else None
+        info = inspect_id(number) if number else None
         if info is not None and info.state is idnumber.IdState.INVALID:
             r.reject(f"[id_invalid] id_number: {info.explain('zh')} / {info.explain('en')} — 核对证件后重新录入 / check the "
                      "document and enter it again")
@@ -556,27 +680,30 @@ class Importer:
                      "import the households first")
         sex = _int(r, "sex")
         exit_date = _date(r, "exit_date")
+        short = len(name) <= 60
+        key, alt, initials = search.pinyin_keys(name) if short else ("", "", "")
         r.values = {
             "id_number": info.number if info is not None else None,
             "id_state": info.state.value if info is not None else "",
-            "name": name, "name_pinyin": duplicates.pinyin_text(name) if len(name) <= 60 else "",
+            "name": name, "name_pinyin": duplicates.pinyin_text(name) if short else "",
+            "pinyin_key": key, "pinyin_alt": alt, "pinyin_initials": initials,
             "sex": sex if sex is not None else 0,
             "birth_date": _date(r, "birth_date", required=True),
             "ethnicity": raw.get("ethnicity", "") or "01",
-            "marital_status": _choice(r, "marital_status", {"10", "20", "21", "22", "23", "30", "40", "90"}, "10"),
-            "education": _choice(r, "education", {"", "10", "20", "30", "40", "60", "70", "80", "90"}),
+            "marital_status": _choice(r, "marital_status", MARITAL, "10"),
+            "education": _choice(r, "education", EDUCATION),
             "registered_area_id": resident if reg == "registered" else None,
             "home_code": home if reg == "migrant" else "",
-            "resident_area_id": resident, "household_id": household.pk if household else None,
-            "relation_to_head": _choice(r, "relation_to_head", {"", "02", "10", "20", "30", "40", "50", "60", "70",
-                                                                  "99"}),
+            "resident_area_id": resident, "household_id": household,
+            "relation_to_head": _choice(r, "relation_to_head", RELATIONS),
             "status": status, "migrant_status": migrant or "",
             "death_date": exit_date if status == "dead" else None,
             "entry_date": _date(r, "entry_date"), "exit_date": exit_date,
             "herder": _choice(r, "herder", YES | NO) in YES,
         }
-        if len(name) > 60:
+        if not short:
             r.reject("name: 姓名过长 / the name is too long")
+        return info
 
     def _match_duplicates(self, rows: list[Row]) -> None:
         """Probable duplicates among the file's rows and the register (rejected rows are told too)."""
@@ -589,22 +716,23 @@ class Importer:
             v = r.values
             if not v.get("birth_date") or not v.get("name"):
                 continue
-            pk = r.obj.pk if r.obj is not None and r.obj.pk else -r.line
+            pk = r.pk if r.pk else -r.line
             by_line[pk] = r
             cands.append(duplicates.Candidate(pk, v["name"], v["birth_date"], v["sex"], None,
                                               v.get("registered_area_id") or v.get("resident_area_id") or "",
                                               v.get("id_number")))
         lo, hi = min(births) - dt.timedelta(days=7), max(births) + dt.timedelta(days=7)
         prefixes = {c.area[:6] for c in cands if c.area}
-        in_file = {r.obj.pk for r in rows if r.obj is not None and r.obj.pk}
-        for p in prefixes:
-            for pk, name, born, sex, mother, reg, res, n in Person.objects.filter(
-                    resident_area__pk__startswith=p, birth_date__range=(lo, hi)).exclude(
-                    record_state=Person.Record.MERGED).values_list(
-                    "pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "resident_area_id",
-                    "id_number"):
-                if pk not in in_file:
-                    cands.append(duplicates.Candidate(pk, name, born, sex, mother, reg or res, n))
+        in_file = {r.pk for r in rows if r.pk}
+        if Person.objects.exists():
+            for p in prefixes:
+                for pk, name, born, sex, mother, reg, res, n in Person.objects.filter(
+                        resident_area__pk__startswith=p, birth_date__range=(lo, hi)).exclude(
+                        record_state=Person.Record.MERGED).values_list(
+                        "pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "resident_area_id",
+                        "id_number").iterator(chunk_size=5000):
+                    if pk not in in_file:
+                        cands.append(duplicates.Candidate(pk, name, born, sex, mother, reg or res, n))
         self.pairs = []
         for a, b, score, reasons in duplicates.find_pairs(cands):
             ra, rb = by_line.get(a.pk), by_line.get(b.pk)
@@ -623,34 +751,48 @@ class Importer:
             self.pairs.append((a.pk, b.pk, score, reasons))
 
     def _write_persons(self, rows: list[Row]) -> None:
-        new = [r.obj for r in rows if r.action == "create"]
-        self._create(Person, new)
+        new = [r for r in rows if r.action == "create"]
+        big = len(new) >= 10_000
+        if big and connection.vendor == "sqlite":
+            with connection.cursor() as cur:  # keep the indexes in memory while a large file lands
+                cur.execute("PRAGMA cache_size=-262144")
+        # on SQLite, the indexes of a (nearly) empty table are dropped and built once at the end,
+        # inside this transaction (an interrupted import restores them with everything else)
+        rebuild = loader._drop_indexes((Person,), len(new)) if big else []
+        for r, pk in zip(new, _reserve_ids(Person, len(new)), strict=True):
+            r.pk = pk
+        by_key = {r.raw["person_key"]: r.pk for r in rows}
+        by_key.pop("", None)
+        wanted = {r.raw.get(c, "") for r in rows for c in LINK_KEYS} - set(by_key) - {""}
+        by_key.update({k: p.pk for k, p in self._persons_by_key(wanted).items()})
+        batch = self.batch_id
+        values = []
+        for r in new:
+            raw = r.raw
+            values.append({**r.values, "source_key": raw["person_key"], "import_batch": batch,
+                           "mother_id": by_key.get(raw.get("mother_key", "")),
+                           "father_id": by_key.get(raw.get("father_key", "")),
+                           "spouse_id": by_key.get(raw.get("spouse_key", ""))})
+        insert_rows(Person, values, [r.pk for r in new], progress=self.progress)
+        del values
         for r in rows:
-            if r.action == "update":
+            if r.action == "update":  # audited row by row (before and after) by the model's signals
+                for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True):
+                    setattr(r.obj, attr, by_key.get(r.raw.get(col, "")))
+                r.obj.import_batch = batch
                 r.obj.save()
-        by_key = {r.raw["person_key"]: r.obj for r in rows}
-        wanted = {r.raw.get(c, "") for r in rows for c in ("mother_key", "father_key", "spouse_key")} - set(by_key)
-        by_key.update(self._persons_by_key(wanted))
-        linked = []
-        for r in rows:
-            changed = False
-            for col, attr in (("mother_key", "mother_id"), ("father_key", "father_id"), ("spouse_key", "spouse_id")):
-                target = by_key.get(r.raw.get(col, ""))
-                want = target.pk if target is not None else None
-                if getattr(r.obj, attr) != want:
-                    setattr(r.obj, attr, want)
-                    changed = True
-            if changed:
-                linked.append(r.obj)
-        Person.objects.bulk_update(linked, ["mother_id", "father_id", "spouse_id"], batch_size=BATCH)
-        heads = [(r.obj.household_id, r.obj.pk) for r in rows if r.obj.relation_to_head == "02" and r.obj.household_id]
-        for hh_id, pk in heads:
-            Household.objects.filter(pk=hh_id).exclude(head_id=pk).update(head_id=pk)
+        heads = [(r.pk, r.values["household_id"], r.pk) for r in rows
+                 if r.values.get("relation_to_head") == "02" and r.values.get("household_id")]
+        qn = connection.ops.quote_name
+        with connection.cursor() as cur:
+            for i in range(0, len(heads), BATCH):
+                cur.executemany(f"UPDATE {qn(Household._meta.db_table)} SET head_id = %s WHERE id = %s "
+                                "AND (head_id IS NULL OR head_id <> %s)", heads[i:i + BATCH])
         self._findings(rows, "person")
         # probable duplicates between landed rows (rejected rows were told in the report)
-        line_pk = {-r.line: r.obj.pk for r in rows}
+        line_pk = {-r.line: r.pk for r in rows}
         existing = set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id"))
-        area_of = {p.pk: p.audit_area() for p in new}
+        area_of = {r.pk: r.values["resident_area_id"] or r.values["registered_area_id"] or "" for r in new}
         queue = []
         for a, b, score, reasons in getattr(self, "pairs", []):
             a, b = line_pk.get(a, a), line_pk.get(b, b)
@@ -665,6 +807,13 @@ class Importer:
                                             reasons=reasons))
         DuplicateCandidate.objects.bulk_create(queue)
         self._bulk_audit(queue)
+        if rebuild or big:
+            with connection.cursor() as cur:
+                for sql in rebuild:
+                    cur.execute(sql)
+                if connection.vendor == "sqlite":
+                    cur.execute("PRAGMA analysis_limit=1000")
+                cur.execute(f"ANALYZE {qn(Person._meta.db_table)}")
 
     # -- events
     def _prepare_events(self, rows: list[Row]) -> None:

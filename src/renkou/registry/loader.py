@@ -24,7 +24,7 @@ from django.utils import timezone
 from renkou.core import areacodes, audit, idnumber
 from renkou.core.models import Area
 
-from . import checks, duplicates
+from . import checks, duplicates, search
 from .models import DuplicateCandidate, Event, Finding, Household, Person, ServiceRecord
 
 BATCH = 5000
@@ -193,7 +193,9 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         father = [pid.get(k) for k in P["father_key"].tolist()]
         spouse = [pid.get(k) for k in P["spouse_key"].tolist()]
         herder = [bool(x) for x in P["herder"].tolist()]
-        rows = [(p0 + i, ids[i], states[i], names[i], duplicates.pinyin_text(names[i]), sex[i], birth[i], eth or "01",
+        keys = [search.pinyin_keys(n) for n in names]
+        rows = [(p0 + i, ids[i], states[i], names[i], duplicates.pinyin_text(names[i]), *keys[i], sex[i], birth[i],
+                 eth or "01",
                  mar or "10", "", area[i] if registered[i] else None, "" if registered[i] else home[i], area[i], hh[i],
                  rel, mother[i], father[i], spouse[i], status[i][0], exit_[i] if status[i][0] == "dead" else None,
                  entry[i], exit_[i], herder[i], status[i][1] or ("" if registered[i] else "inflow"), "active", None,
@@ -201,7 +203,8 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
                 for i, (eth, mar, rel) in enumerate(zip(P["ethnicity"].tolist(), P["marital_status"].tolist(),
                                                         P["relation_to_head"].tolist(), strict=True))]
         _insert(Person._meta.db_table, [
-            "id", "id_number", "id_state", "name", "name_pinyin", "sex", "birth_date", "ethnicity", "marital_status",
+            "id", "id_number", "id_state", "name", "name_pinyin", "pinyin_key", "pinyin_alt", "pinyin_initials", "sex",
+            "birth_date", "ethnicity", "marital_status",
             "education", "registered_area_id", "home_code", "resident_area_id", "household_id", "relation_to_head",
             "mother_id", "father_id", "spouse_id", "status", "death_date", "entry_date", "exit_date", "herder",
             "migrant_status", "record_state", "merged_into_id", "source_key"], rows, progress, nh, total)

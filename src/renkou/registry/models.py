@@ -92,6 +92,9 @@ class Household(AuditedModel):
     dissolved = models.DateField(_("dissolved"), null=True, blank=True)
     herder = models.BooleanField(_("herder household"), default=False)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+    # the ``import`` audit event (its id) of the file that created or last changed the row by import:
+    # who, when, which file (SHA-256), the keys written; rows created one by one have their own audit
+    import_batch = models.PositiveBigIntegerField(_("import batch (audit event)"), null=True, blank=True)
 
     scope_fields = ("area",)
 
@@ -133,6 +136,11 @@ class Person(AuditedModel):
     id_state = models.CharField(_("ID number state"), max_length=24, blank=True)
     name = models.CharField(_("full name"), max_length=60, db_index=True)
     name_pinyin = models.CharField(_("pinyin"), max_length=120, blank=True)
+    # search keys (``search.pinyin_keys``), kept from the name by ``save()`` and by the bulk writers
+    pinyin_key = models.CharField(_("pinyin search key"), max_length=120, blank=True, db_index=True)
+    pinyin_alt = models.CharField(_("pinyin search key, surname reading"), max_length=120, blank=True,
+                                  db_index=True)
+    pinyin_initials = models.CharField(_("pinyin initials"), max_length=30, blank=True, db_index=True)
     sex = models.PositiveSmallIntegerField(_("sex"), choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
@@ -164,6 +172,7 @@ class Person(AuditedModel):
     merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+",
                                     db_index=False)
     source_key = models.CharField(_("source key"), max_length=40, null=True, blank=True, unique=True)
+    import_batch = models.PositiveBigIntegerField(_("import batch (audit event)"), null=True, blank=True)
 
     scope_fields = ("registered_area", "resident_area")
 
@@ -176,6 +185,15 @@ class Person(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from .search import set_keys
+
+        set_keys(self)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "name" in fields:
+            kwargs["update_fields"] = {*fields, "pinyin_key", "pinyin_alt", "pinyin_initials"}
+        super().save(*args, **kwargs)
 
     def audit_area(self) -> str:
         return self.resident_area_id or self.registered_area_id or ""

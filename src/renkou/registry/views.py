@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renkou.core import audit, idnumber
+from renkou.core import audit
 from renkou.core.models import Area
 from renkou.core.roles import (
     DUPLICATE_REVIEW,
@@ -41,24 +41,9 @@ from .forms import (
     ServiceForm,
 )
 from .models import DuplicateCandidate, Event, Finding, Household, Person
+from .search import search_persons
 
 PAGE = 50
-
-
-def search_persons(user, q: str):
-    """Persons matching an ID number, a name, a pinyin or a household number, within the user's scope."""
-    qs = scoped(user, Person).exclude(record_state=Person.Record.MERGED)
-    q = (q or "").strip()
-    if not q:
-        return qs.none()
-    cleaned = idnumber.clean(q)
-    if len(cleaned) in (15, 18) and cleaned[:17].isdigit():
-        return qs.filter(id_number=idnumber.inspect(q).number)
-    if q.isascii():
-        key = " ".join(q.lower().split())
-        return qs.filter(Q(name_pinyin__startswith=key) | Q(name_pinyin=key) |
-                         Q(household__number=q) | Q(source_key=q))
-    return qs.filter(Q(name__startswith=q) | Q(household__number=q))
 
 
 def _page(request, qs):
