@@ -163,7 +163,7 @@ def incremental(n_events: int, seed: int) -> dict:
 
     rng = np.random.default_rng(seed)
     town = Area.objects.filter(code__startswith="520122", level=4).order_by("code").first()
-    mothers = list(Person.objects.filter(resident_area__startswith=town.prefix, sex=2, status="living",
+    mothers = list(Person.objects.filter(resident_area__pk__startswith=town.prefix, sex=2, status="living",
                                          birth_date__gte=dt.date(1970, 1, 1), birth_date__lte=dt.date(1985, 1, 1))
                    .order_by("pk")[:n_events])
     t0 = time.perf_counter()

@@ -104,11 +104,16 @@ def _area_field(basis: str) -> str:
 
 
 def _prefix_q(field: str, prefix: str | Iterable[str]) -> Q:
-    """Rows whose ``field`` (a foreign key to Area, i.e. a code) starts with ``prefix`` (or any of several)."""
+    """Rows whose ``field`` (a foreign key to Area, i.e. a code) starts with ``prefix`` (or any of several).
+
+    Area codes are digit strings, so "starts with p" is exactly the range p … p999…9 — a range the
+    database answers from the area index (a LIKE on a foreign key would scan).
+    """
     prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    name = field.removesuffix("_id")
     q = Q(pk__in=[])
     for p in prefixes:
-        q |= Q(**{f"{field.removesuffix('_id')}__pk__startswith": p})
+        q |= Q(**{f"{name}__gte": p, f"{name}__lte": p.ljust(15, "9")})
     return q
 
 
@@ -210,14 +215,16 @@ def mean_population(prefix: str, start: dt.date, end: dt.date, basis: str = "reg
 
 
 # --------------------------------------------------------------------------- events
-def _event_rows(kind: str, prefix: str | Iterable[str], start: dt.date, end: dt.date, fields: Iterable[str]) -> dict[str, np.ndarray]:
-    """Rows of events of ``kind`` that may count in [start, end], with the counting rule applied.
+def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.date, end: dt.date,
+                fields: Iterable[str]) -> dict[str, np.ndarray]:
+    """Rows of events of ``kind`` (or kinds) that may count in [start, end], with the counting rule applied.
 
     The SQL selects the candidates (event date in the period, or registered in it after an earlier
     event); the late-report rule (a date difference) is applied to the few candidate rows in NumPy.
     """
     names = ["id", "area_id", "event_date", "registration_date", "state", *fields]
-    rows = list(live_events().filter(_prefix_q("area", prefix), kind=kind)
+    kinds = [kind] if isinstance(kind, str) else kind
+    rows = list(live_events().filter(_prefix_q("area", prefix), kind__in=kinds)
                 .filter(Q(event_date__gte=start, event_date__lte=end)
                         | Q(state="registered", registration_date__gte=start, registration_date__lte=end,
                             event_date__lt=start))
@@ -328,12 +335,12 @@ def event_count(kind: str, prefix: str, start: dt.date, end: dt.date) -> int:
 
 def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], start: dt.date, end: dt.date
                             ) -> dict[str, dict[str, int]]:
-    """{kind: {village: count}} of events counted in [start, end]."""
-    out: dict[str, dict[str, int]] = {}
-    for kind in kinds:
-        villages = _village(_event_rows(kind, prefix, start, end, [])["area_id"])
-        codes, n = np.unique(villages.astype(str), return_counts=True) if len(villages) else ([], [])
-        out[kind] = {str(c): int(k) for c, k in zip(codes, n, strict=True)}
+    """{kind: {village: count}} of events counted in [start, end] (one query for every kind)."""
+    kinds = list(kinds)
+    r = _event_rows(kinds, prefix, start, end, ["kind"])
+    out: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
+    for kind, village in zip(r["kind"], _village(r["area_id"]), strict=True):
+        out[kind][village] = out[kind].get(village, 0) + 1
     return out
 
 
@@ -368,12 +375,18 @@ def _inside_sql(prefixes: list[str], col: str) -> tuple[str, list]:
     """SQL testing that the area code ``col`` starts with one of ``prefixes``.
 
     Codes are digit strings of 12 or 15 characters: "starts with p" is the range p … p999…9, which
-    lets the database use the area index; the SUBSTR test keeps the meaning exact.
+    lets the database use the area index; the SUBSTR test keeps the meaning exact. For one broad
+    prefix (a county or larger) SQLite is told not to use the index (``+col``): walking two indexes
+    for most of the table is slower than one scan. PostgreSQL chooses by its statistics.
     """
+    from django.db import connection
+
     by_length: dict[int, list[str]] = {}
     for p in prefixes:
         by_length.setdefault(len(p), []).append(p)
-    ranges = " OR ".join(f"({col} >= %s AND {col} <= %s)" for _p in prefixes)
+    broad = len(prefixes) == 1 and len(prefixes[0]) <= 6 and connection.vendor == "sqlite"
+    ranged = f"+{col}" if broad else col
+    ranges = " OR ".join(f"({ranged} >= %s AND {ranged} <= %s)" for _p in prefixes)
     parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
     params = [x for p in prefixes for x in (p, p.ljust(15, "9"))]
     return f"(({ranges}) AND ({' OR '.join(parts)}))", params + [p for ps in by_length.values() for p in ps]
@@ -388,51 +401,75 @@ def _day_sql(col: str) -> str:
     return f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
 
 
-NEVER = 10_000_000
+NEVER = 4_000_000
 """Day number standing for "no such date" (after every real date; its negative before every one)."""
-_OUTFLOW, _MARRIED, _MOVED_OUT, _OUTSIDE = 1, 2, 4, 8
+_DAY_OFFSET = 1 << 23  # day numbers ± NEVER shifted to be positive and below 2**24, to pack with the flags
+_FEMALE, _OUTFLOW, _MARRIED, _MOVED_OUT, _OUTSIDE, _METHOD = 1, 2, 4, 8, 16, 32
+_FLAG_BITS = 8
 _ARRIVAL, _DEPARTURE, _DEATH = 1, 2, 3
 
 
-def person_frame(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
+def person_frame(prefixes: str | Iterable[str], methods_on: dt.date | None = None) -> dict[str, np.ndarray]:
     """The persons counted in populations under ``prefixes``, as NumPy columns (one scan, one fetch).
 
     Columns: ``id`` (sorted); ``reg`` and ``res``, the 12-digit registered and resident cells as
     integers when inside ``prefixes`` (else 0); ``sex`` (1 or 2: persons of unknown sex and merged
     records are left out); ``birth``, ``death`` and ``exit`` as day numbers (:data:`NEVER` when
     missing — ``-NEVER`` for a missing exit date, which the presence rule reads as "already gone");
-    ``flags`` (outflow migrant, married, marked moved out, registered outside the register);
-    ``spouse`` (0 when none). The move and death events of these persons come with
-    :func:`presence_events`.
+    ``flags`` (outflow migrant, married, marked moved out, registered outside the register, and —
+    with ``methods_on`` — a voluntary contraceptive method of the person or the spouse recorded in
+    the year up to that day). The move and death events of these persons come with
+    :func:`presence_events`. Few columns cross from the database (sex, flags and exit date are
+    packed into one integer): building the Python rows is most of the cost.
     """
     from django.db import connection
 
     from renkou.registry.models import MARRIED_CODES
 
-    Person, _e, _s = _models()
+    Person, _e, ServiceRecord = _models()
     prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
     reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
     res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
     married = ", ".join("%s" for _ in MARRIED_CODES)
     cell = f"CAST(SUBSTR(%s, 1, {VILLAGE_DIGITS}) AS BIGINT)"
     sql = (f"SELECT p.id, CASE WHEN {reg_in} THEN {cell % 'p.registered_area_id'} ELSE 0 END, "
-           f"CASE WHEN {res_in} THEN {cell % 'p.resident_area_id'} ELSE 0 END, p.sex, "
+           f"CASE WHEN {res_in} THEN {cell % 'p.resident_area_id'} ELSE 0 END, "
            f"COALESCE({_day_sql('p.birth_date')}, {NEVER}), COALESCE({_day_sql('p.death_date')}, {NEVER}), "
-           f"COALESCE({_day_sql('p.exit_date')}, {-NEVER}), "
-           f"(CASE WHEN p.migrant_status = 'outflow' THEN {_OUTFLOW} ELSE 0 END) "
+           f"(COALESCE({_day_sql('p.exit_date')}, {-NEVER}) + {_DAY_OFFSET}) * {1 << _FLAG_BITS} "
+           f"+ (CASE WHEN p.sex = 2 THEN {_FEMALE} ELSE 0 END) "
+           f"+ (CASE WHEN p.migrant_status = 'outflow' THEN {_OUTFLOW} ELSE 0 END) "
            f"+ (CASE WHEN p.marital_status IN ({married}) THEN {_MARRIED} ELSE 0 END) "
            f"+ (CASE WHEN p.status = 'moved_out' THEN {_MOVED_OUT} ELSE 0 END) "
-           f"+ (CASE WHEN p.registered_area_id IS NULL THEN {_OUTSIDE} ELSE 0 END), COALESCE(p.spouse_id, 0) "
+           f"+ (CASE WHEN p.registered_area_id IS NULL THEN {_OUTSIDE} ELSE 0 END) "
            f"FROM {Person._meta.db_table} p WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) "
            "AND p.record_state <> 'merged'")
     params = reg_p + res_p + sorted(MARRIED_CODES) + reg_p + res_p
-    names = ("id", "reg", "res", "sex", "birth", "death", "exit", "flags", "spouse")
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), len(names))
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
     data = data[np.argsort(data[:, 0], kind="stable")]
-    return {n: data[:, i] for i, n in enumerate(names)}
+    packed = data[:, 5]
+    flags = packed & ((1 << _FLAG_BITS) - 1)
+    if methods_on is not None:
+        flags |= np.where(np.isin(data[:, 0], method_users(methods_on)), _METHOD, 0)
+    return {"id": data[:, 0], "reg": data[:, 1], "res": data[:, 2], "birth": data[:, 3], "death": data[:, 4],
+            "exit": (packed >> _FLAG_BITS) - _DAY_OFFSET, "sex": 1 + (flags & _FEMALE), "flags": flags}
+
+
+def method_users(on: dt.date) -> np.ndarray:
+    """Persons with a voluntary contraceptive method recorded, for them or their spouse, in the year up to
+    ``on`` (综合避孕: either spouse's method counts; service coverage, never a target). Sorted ids."""
+    from django.db import connection
+
+    Person, _e, ServiceRecord = _models()
+    users = (f"SELECT person_id FROM {ServiceRecord._meta.db_table} WHERE type = 'contraceptive_method' "
+             "AND date <= %s AND date > %s")
+    window = [on, on - dt.timedelta(days=365)]
+    with connection.cursor() as cur:
+        cur.execute(f"{users} UNION SELECT id FROM {Person._meta.db_table} WHERE spouse_id IN ({users})",
+                    window + window)
+        return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
 
 
 def presence_events(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
@@ -493,15 +530,6 @@ def present_mask(frame: dict[str, np.ndarray], events: dict[str, np.ndarray], on
             & (any_departure | ~moved_out | (frame["exit"] > t)))
 
 
-def contraceptive_user_ids(on: dt.date) -> np.ndarray:
-    """Persons with a voluntary contraceptive method recorded in the year up to ``on`` (sorted ids)."""
-    _p, _e, ServiceRecord = _models()
-    ids = (ServiceRecord.objects.filter(type="contraceptive_method", date__lte=on,
-                                        date__gt=on - dt.timedelta(days=365))
-           .values_list("person_id", flat=True).distinct())
-    return np.unique(np.fromiter(ids, dtype=np.int64))
-
-
 def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], *, methods_on: str | None = None
                       ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Populations of every village cell under ``prefixes`` at each of ``dates`` ({label: day}).
@@ -512,7 +540,7 @@ def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], 
     ``methods_on``. The same counting rules as :func:`present_on`; the persons and their events are
     read once and every date is counted in NumPy.
     """
-    frame = person_frame(prefixes)
+    frame = person_frame(prefixes, dates[methods_on] if methods_on else None)
     events = presence_events(prefixes)
     reg, res = frame["reg"], frame["res"]
     outflow = (frame["flags"] & _OUTFLOW) != 0
@@ -547,8 +575,7 @@ def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], 
         out[f"married.registered.{label}"] = by_age(r & female_married, reg_i, age)
         out[f"married.resident.{label}"] = by_age(s & female_married, res_i, age)
         if label == methods_on:
-            users = contraceptive_user_ids(on)
-            method = np.isin(frame["id"], users) | np.isin(frame["spouse"], users)
+            method = (frame["flags"] & _METHOD) != 0
             out["contra.registered"] = by_age(r & female_married & method, reg_i, age)
             out["contra.resident"] = by_age(s & female_married & method, res_i, age)
     return cells, out
