@@ -58,7 +58,7 @@ def _readings(name: str) -> list[str]:
 
 
 def pinyin_keys(name: str) -> tuple[str, str, str]:
-    """(key, surname-reading key or "", initials) of a name: 单雄 → ("danxiong", "shanxiong", "dx")."""
+    """(key, surname-reading key or "", initials) of a name: 单雄 → ("danxiong", "shanxiong", "sx")."""
     name = (name or "").strip()
     parts = _readings(name)
     key = "".join(parts)[:120]
@@ -67,8 +67,10 @@ def pinyin_keys(name: str) -> tuple[str, str, str]:
     for surname in (name[:2], name[:1]):
         reading = SURNAME_READINGS.get(surname)
         if reading and len(surname) <= len(name):
-            rest = "".join(_readings(name[len(surname):]))
-            alt = (reading + rest)[:120]
+            rest = _readings(name[len(surname):])
+            alt = (reading + "".join(rest))[:120]
+            # initials as the name is said: the surname in its surname reading (曾国藩 → zgf)
+            initials = (reading[0] + "".join(p[0] for p in rest if p))[:30]
             break
     return key, ("" if alt == key else alt), initials
 
