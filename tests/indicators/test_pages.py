@@ -58,6 +58,22 @@ def test_drill_down_reaches_the_births_within_the_users_scope_and_is_audited(cli
     assert "<td>2005-03-01</td>" in births and "2005-04-01" not in births
 
 
+def test_drill_down_reaches_the_persons_present_at_the_end_within_the_users_scope(client, computed, world):
+    from renkou.registry.models import Person
+
+    gone = world.person(sex=1, born="1960-01-01", area=VILLAGE_A, died="2005-06-01")
+    cbr = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
+    client.force_login(computed["county"])
+    page = client.get(f"/indicators/value/{cbr.pk}/records/1/").content.decode()  # R{mean_population}
+    names = {p.name for p in Person.objects.exclude(pk=gone.pk)}
+    assert "R{mean_population}</span> = 7 " in page and all(f"<td>{n}</td>" in page for n in names)
+    assert f"<td>{gone.name}</td>" not in page  # died before the end of the period
+    client.force_login(computed["village"])  # village A: the mother, three men and her child
+    page = client.get(f"/indicators/value/{cbr.pk}/records/1/").content.decode()
+    assert "R{mean_population}</span> = 5 " in page
+    assert AuditEvent.objects.filter(object_type="indicators.drilldown.persons").count() == 2
+
+
 def test_annual_report_xlsx_by_township_with_total(client, computed):
     client.force_login(computed["county"])
     resp = client.get("/indicators/report/?area=520122&period=2005&format=xlsx")

@@ -9,6 +9,7 @@ lists are built with the one scoping function and every view is audited by the p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 from django.db.models import Q, QuerySet
@@ -20,6 +21,29 @@ from . import register
 from .cube import EVENT_KINDS, PLACES
 from .expressions import Reference, parse
 from .models import DataValue, IndicatorValue
+
+
+class ByIds(Sequence):
+    """Records of a query by a precomputed, ordered array of ids: the length and pages a paginator needs,
+    one query per page (``in_bulk``). The persons present at a date are found in NumPy
+    (:func:`renkou.indicators.register.present_mask`, the rules the cubes count by), intersected with
+    the persons of the user's scope, and only the page shown is read as records."""
+
+    def __init__(self, qs: QuerySet, ids: np.ndarray) -> None:
+        self.qs, self.ids = qs, ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            chunk = [int(i) for i in self.ids[index]]
+            found = self.qs.in_bulk(chunk)
+            return [found[i] for i in chunk if i in found]
+        return self[index: index + 1][0]
 
 
 def operands(value: IndicatorValue) -> list[Reference]:
@@ -116,8 +140,12 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
             q &= Q(sex=2, marital_status__in=MARRIED_CODES)
         if code == "contraceptive_users":
             q &= register.contraceptive_users_q(on)
-        qs = register.present_on(scoped(user, Person).filter(q), on)
-        return "persons", qs.select_related("registered_area", "resident_area")
+        in_scope = np.fromiter(scoped(user, Person).filter(q).exclude(record_state="merged")
+                               .values_list("pk", flat=True), dtype=np.int64)
+        frame = register.person_frame(prefix)
+        present = frame["id"][register.present_mask(frame, register.presence_events(prefix), on)]
+        ids = np.intersect1d(in_scope, present)
+        return "persons", ByIds(scoped(user, Person).select_related("registered_area", "resident_area"), ids)
     return "none", DataValue.objects.none()
 
 
