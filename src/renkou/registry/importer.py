@@ -291,22 +291,25 @@ def _junk(row: Row) -> None:
 _ID18 = re.compile(r"\d{17}[\dX]\Z")
 
 
-@lru_cache(maxsize=50_000)
-def _birthplace(code6: str, year: int) -> str | None:
-    return idnumber.birthplace(code6, year)
+@lru_cache(maxsize=20_000)
+def _county(code6: str) -> str | None:
+    """The county of an address code (its current name), None when the code is unknown: whether a code
+    is known does not depend on the year (``idnumber.birthplace`` names it for any year when it is)."""
+    return idnumber.birthplace(code6)
 
 
 def inspect_id(raw: str) -> idnumber.IdNumberInfo:
     """``idnumber.inspect`` with a fast path for a clean, valid 18-character number (the usual case):
     the same checks (shape, date, known address code, check character) with the address look-up
-    cached per code and year; anything else goes to ``idnumber.inspect`` itself."""
+    cached per code (``birthplace_name`` is then the code's current name); anything else goes to
+    ``idnumber.inspect`` itself."""
     if len(raw) == 18 and _ID18.match(raw):
         try:
             born = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
         except ValueError:
             return idnumber.inspect(raw)
         if born.year >= 1880 and born <= dt.date.today() and idnumber.check_character(raw) == raw[17]:
-            place = _birthplace(raw[:6], born.year)
+            place = _county(raw[:6])
             if place is not None:
                 return idnumber.IdNumberInfo(raw, raw, idnumber.IdState.VALID, birth_date=born,
                                              sex=1 if int(raw[16]) % 2 == 1 else 2, birthplace_code=raw[:6],
@@ -766,15 +769,22 @@ class Importer:
         wanted = {r.raw.get(c, "") for r in rows for c in LINK_KEYS} - set(by_key) - {""}
         by_key.update({k: p.pk for k, p in self._persons_by_key(wanted).items()})
         batch = self.batch_id
-        values = []
+        # rows go in without their links, which are set once every row is there: a link to a row not
+        # yet inserted would leave a deferred foreign-key violation open, and SQLite would then look
+        # for children of every later row in the unindexed spouse column
+        insert_rows(Person, [{**r.values, "source_key": r.raw["person_key"], "import_batch": batch} for r in new],
+                    [r.pk for r in new], progress=self.progress)
+        links = []
         for r in new:
             raw = r.raw
-            values.append({**r.values, "source_key": raw["person_key"], "import_batch": batch,
-                           "mother_id": by_key.get(raw.get("mother_key", "")),
-                           "father_id": by_key.get(raw.get("father_key", "")),
-                           "spouse_id": by_key.get(raw.get("spouse_key", ""))})
-        insert_rows(Person, values, [r.pk for r in new], progress=self.progress)
-        del values
+            m, f, sp = (by_key.get(raw.get(c, "")) for c in LINK_KEYS)
+            if m or f or sp:
+                links.append((m, f, sp, r.pk))
+        qn = connection.ops.quote_name
+        with connection.cursor() as cur:
+            for i in range(0, len(links), BATCH):
+                cur.executemany(f"UPDATE {qn(Person._meta.db_table)} SET mother_id = %s, father_id = %s, "
+                                "spouse_id = %s WHERE id = %s", links[i:i + BATCH])
         for r in rows:
             if r.action == "update":  # audited row by row (before and after) by the model's signals
                 for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True):
@@ -783,7 +793,6 @@ class Importer:
                 r.obj.save()
         heads = [(r.pk, r.values["household_id"], r.pk) for r in rows
                  if r.values.get("relation_to_head") == "02" and r.values.get("household_id")]
-        qn = connection.ops.quote_name
         with connection.cursor() as cur:
             for i in range(0, len(heads), BATCH):
                 cur.executemany(f"UPDATE {qn(Household._meta.db_table)} SET head_id = %s WHERE id = %s "
