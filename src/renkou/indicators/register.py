@@ -112,8 +112,8 @@ def _prefix_q(field: str, prefix: str | Iterable[str]) -> Q:
     prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
     name = field.removesuffix("_id")
     q = Q(pk__in=[])
-    for p in prefixes:
-        q |= Q(**{f"{name}__gte": p, f"{name}__lte": p.ljust(15, "9")})
+    for lo, hi in code_ranges(prefixes):
+        q |= Q(**{f"{name}__gte": lo, f"{name}__lte": hi})
     return q
 
 
@@ -374,22 +374,32 @@ def _years_ago(day: dt.date, years: int) -> dt.date:
 def _inside_sql(prefixes: list[str], col: str) -> tuple[str, list]:
     """SQL testing that the area code ``col`` starts with one of ``prefixes``.
 
-    Codes are digit strings of 12 or 15 characters: "starts with p" is the range p … p999…9, which
-    lets the database use the area index; the SUBSTR test keeps the meaning exact. For one broad
-    prefix (a county or larger) SQLite is told not to use the index (``+col``): walking two indexes
-    for most of the table is slower than one scan. PostgreSQL chooses by its statistics.
+    Codes are digit strings (12 or 15 digits), so "starts with p" is exactly the range p … p999…9:
+    a flat OR of ranges the database answers from the area index. For one broad prefix (a county
+    or larger) SQLite is told not to use the index (``+col``): walking two indexes for most of the
+    table is slower than one scan. PostgreSQL chooses by its statistics.
     """
     from django.db import connection
 
-    by_length: dict[int, list[str]] = {}
-    for p in prefixes:
-        by_length.setdefault(len(p), []).append(p)
     broad = len(prefixes) == 1 and len(prefixes[0]) <= 6 and connection.vendor == "sqlite"
     ranged = f"+{col}" if broad else col
-    ranges = " OR ".join(f"({ranged} >= %s AND {ranged} <= %s)" for _p in prefixes)
-    parts = [f"SUBSTR({col}, 1, {n}) IN ({', '.join('%s' for _ in ps)})" for n, ps in by_length.items()]
-    params = [x for p in prefixes for x in (p, p.ljust(15, "9"))]
-    return f"(({ranges}) AND ({' OR '.join(parts)}))", params + [p for ps in by_length.values() for p in ps]
+    bounds = code_ranges(prefixes)
+    ranges = " OR ".join(f"({ranged} >= %s AND {ranged} <= %s)" for _b in bounds)
+    return f"({ranges})", [x for b in bounds for x in b]
+
+
+def code_ranges(prefixes: Iterable[str]) -> list[tuple[str, str]]:
+    """The codes starting with any of ``prefixes`` as few (low, high) string ranges: p … p999…9 for
+    each, consecutive prefixes of one length merged (nothing lies between ``…201999`` and ``…202``)."""
+    out: list[tuple[str, str]] = []
+    last: str | None = None
+    for p in sorted(set(prefixes), key=lambda x: (len(x), x)):
+        if out and last is not None and len(last) == len(p) and int(p) == int(last) + 1:
+            out[-1] = (out[-1][0], p.ljust(15, "9"))
+        else:
+            out.append((p, p.ljust(15, "9")))
+        last = p
+    return out
 
 
 def _day_sql(col: str) -> str:
@@ -452,23 +462,30 @@ def person_frame(prefixes: str | Iterable[str], methods_on: dt.date | None = Non
     packed = data[:, 5]
     flags = packed & ((1 << _FLAG_BITS) - 1)
     if methods_on is not None:
-        flags |= np.where(np.isin(data[:, 0], method_users(methods_on)), _METHOD, 0)
+        flags |= np.where(np.isin(data[:, 0], method_users(methods_on, prefixes)), _METHOD, 0)
     return {"id": data[:, 0], "reg": data[:, 1], "res": data[:, 2], "birth": data[:, 3], "death": data[:, 4],
             "exit": (packed >> _FLAG_BITS) - _DAY_OFFSET, "sex": 1 + (flags & _FEMALE), "flags": flags}
 
 
-def method_users(on: dt.date) -> np.ndarray:
-    """Persons with a voluntary contraceptive method recorded, for them or their spouse, in the year up to
-    ``on`` (综合避孕: either spouse's method counts; service coverage, never a target). Sorted ids."""
+def method_users(on: dt.date, prefixes: list[str]) -> np.ndarray:
+    """Persons under ``prefixes`` with a voluntary contraceptive method recorded, for them or their
+    spouse, in the year up to ``on`` (综合避孕: either spouse's method counts; service coverage, never
+    a target). Sorted ids."""
     from django.db import connection
 
     Person, _e, ServiceRecord = _models()
-    users = (f"SELECT person_id FROM {ServiceRecord._meta.db_table} WHERE type = 'contraceptive_method' "
-             "AND date <= %s AND date > %s")
+    reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
+    res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
     window = [on, on - dt.timedelta(days=365)]
+    method = "s.type = 'contraceptive_method' AND s.date <= %s AND s.date > %s"
+    P, S = Person._meta.db_table, ServiceRecord._meta.db_table
+    # SQLite's CROSS JOIN keeps the persons of the scope as the outer loop (the services are then found
+    # by their person index); left to itself it would scan every service of the register
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
     with connection.cursor() as cur:
-        cur.execute(f"{users} UNION SELECT id FROM {Person._meta.db_table} WHERE spouse_id IN ({users})",
-                    window + window)
+        cur.execute(f"SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.id WHERE ({reg_in} OR {res_in}) "
+                    f"AND {method} UNION SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.spouse_id "
+                    f"WHERE ({reg_in} OR {res_in}) AND {method}", reg_p + res_p + window + reg_p + res_p + window)
         return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
 
 
@@ -485,11 +502,11 @@ def presence_events(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
     dep = ", ".join(f"'{k}'" for k in DEPARTURES)
     sql = (f"SELECT e.subject_id, CASE WHEN e.kind IN ({arr}) THEN {_ARRIVAL} WHEN e.kind IN ({dep}) "
            f"THEN {_DEPARTURE} ELSE {_DEATH} END, {_day_sql('e.event_date')} "
-           f"FROM {Event._meta.db_table} e WHERE e.is_current = %s AND e.flag_rejected = %s "
-           f"AND e.kind IN ({arr}, {dep}, 'death') AND e.subject_id IN "
-           f"(SELECT p.id FROM {Person._meta.db_table} p WHERE {reg_in} OR {res_in})")
+           f"FROM {Person._meta.db_table} p JOIN {Event._meta.db_table} e ON e.subject_id = p.id "
+           f"WHERE ({reg_in} OR {res_in}) AND e.is_current = %s AND e.flag_rejected = %s "
+           f"AND e.kind IN ({arr}, {dep}, 'death')")
     with connection.cursor() as cur:
-        cur.execute(sql, [True, False, *reg_p, *res_p])
+        cur.execute(sql, [*reg_p, *res_p, True, False])
         rows = cur.fetchall()
     data = np.array(rows, dtype=np.int64).reshape(len(rows), 3)
     return {"subject": data[:, 0], "kind": data[:, 1], "day": data[:, 2]}
