@@ -1,6 +1,7 @@
 """Benchmark of the indicators engine: full recompute and incremental update, beside DuckDB.
 
-Builds a synthetic county (the ``xifeng`` preset resized to ``--persons``; every township and
+Builds a synthetic county (``--preset``, default ``xifeng``, at its own size or resized to
+``--persons``; every township and
 village is an area of the run), loads it into a fresh database, then:
 
 1. **full**: ``services.compute`` of the whole catalog for the county, every township and every
@@ -13,7 +14,7 @@ village is an area of the run), loads it into a fresh database, then:
 3. **incremental**: 1,000 new birth events in the villages of one township, saved one by one
    (the signals mark their cells dirty), then ``services.recompute_dirty``.
 
-Prints JSON. Usage: ``python bench/indicators/bench_indicators.py [--persons 100000] [--seed 7]``.
+Prints JSON. Usage: ``python bench/indicators/bench_indicators.py [--preset renqiu] [--persons N] [--seed 7]``.
 Set ``RENKOU_DATABASE_URL`` to run on PostgreSQL (default: SQLite in a temporary ``RENKOU_HOME``).
 """
 
@@ -41,7 +42,7 @@ def setup(home: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def build(persons: int, seed: int):
+def build(persons: int | None, seed: int, preset_name: str = "xifeng"):
     from django.db import transaction
 
     from renkou import demo
@@ -50,11 +51,12 @@ def build(persons: int, seed: int):
     from renkou.synth.generator import generate
     from renkou.synth.params import preset
 
-    county = "520122"
+    params = preset(preset_name)
+    county = params.county_code
     with acting_as(None, via="system"):
         with transaction.atomic():
             demo._ensure_upper_areas(county)
-        result = generate(preset("xifeng").with_changes(persons=persons), seed)
+        result = generate(params.with_changes(persons=persons) if persons else params, seed)
         with transaction.atomic():
             demo._save_area_tree(result.areas)
         load_synthetic(result, find_duplicates=False)
@@ -153,7 +155,7 @@ def _prefixes(cell: str) -> list[str]:
     return [cell[:6], cell[:9], cell[:12]]
 
 
-def incremental(n_events: int, seed: int) -> dict:
+def incremental(n_events: int, seed: int, county: str = "520122") -> dict:
     import numpy as np
 
     from renkou.core.models import Area
@@ -162,7 +164,7 @@ def incremental(n_events: int, seed: int) -> dict:
     from renkou.registry.models import Event, Person
 
     rng = np.random.default_rng(seed)
-    town = Area.objects.filter(code__startswith="520122", level=4).order_by("code").first()
+    town = Area.objects.filter(code__startswith=county, level=4).order_by("code").first()
     mothers = list(Person.objects.filter(resident_area__pk__startswith=town.prefix, sex=2, status="living",
                                          birth_date__gte=dt.date(1970, 1, 1), birth_date__lte=dt.date(1985, 1, 1))
                    .order_by("pk")[:n_events])
@@ -187,7 +189,9 @@ def incremental(n_events: int, seed: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--persons", type=int, default=None,
+                    help="resize the preset to this many registered persons (default: the preset's own size)")
+    ap.add_argument("--preset", default="xifeng", help="synthetic county preset (xifeng, renqiu, …)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--period", default="2005")
     ap.add_argument("--events", type=int, default=1000)
@@ -203,17 +207,20 @@ def main(argv: list[str] | None = None) -> int:
         from renkou.registry.models import Event, Person
 
         t0 = time.perf_counter()
-        build(args.persons, args.seed)
+        build(args.persons, args.seed, args.preset)
+        from renkou.synth.params import preset
+
+        county = preset(args.preset).county_code
         load_s = time.perf_counter() - t0
         services.load_catalog()
         period = Period.parse(args.period)
         from renkou.indicators import register
 
         t0 = time.perf_counter()
-        register.build_stack("520122", period.start, period.end)
+        register.build_stack(county, period.start, period.end)
         cubes_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        stored = services.compute("520122", period.code, level=Area.Level.VILLAGE)
+        stored = services.compute(county, period.code, level=Area.Level.VILLAGE)
         full_s = time.perf_counter() - t0
         duck, duck_t = duckdb_rates(Path(home), period.start, period.end)
         ours = {}
@@ -225,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         if mismatches:
             print(json.dumps({"error": "DuckDB and the engine disagree", "areas": mismatches[:10]}))
             return 1
-        inc = incremental(args.events, args.seed)
+        inc = incremental(args.events, args.seed, county)
         out = {
             "benchmark": "indicators", "database": connection.vendor, "persons": Person.objects.count(),
             "events": Event.objects.count(), "areas": len(ours), "period": period.code,

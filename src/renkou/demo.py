@@ -190,7 +190,25 @@ def create_accounts(ctx: DemoContext, progress) -> None:
         ctx.notes.append(f"API token of 'peer': {token}  (curl -H 'Authorization: Bearer …' /api/me)")
 
 
-STEPS.extend([("counties", build_counties), ("accounts", create_accounts)])
+def run_checks(ctx: DemoContext, progress) -> None:
+    """Batch logic checks (批量逻辑校验) of the first township of the smallest county built, so that the
+    check report and queue show what the checks find in a register (the rest is one click away)."""
+    from renkou.registry import services as registry
+
+    if not ctx.results:
+        return
+    county = next(iter(ctx.results))  # the counties are built smallest first
+    officer = User.objects.filter(role="county_officer", capture_areas__code=f"{county}000000").first()
+    town = Area.objects.filter(code__startswith=county, level=Area.Level.TOWNSHIP).order_by("code").first()
+    if officer is None or town is None:
+        return
+    counts = registry.batch_check(user=officer, area_code=town.code, progress=progress(
+        f"逻辑校验 {town.name} / logic checks of {town.code}"))
+    ctx.notes.append(f"logic checks of {town.name} ({town.code}): {counts['errors']} errors, "
+                     f"{counts['warnings']} warnings — /registry/checks/?area={town.code}")
+
+
+STEPS.extend([("counties", build_counties), ("accounts", create_accounts), ("checks", run_checks)])
 
 
 def build(*, small: bool, seed: int, progress, full: bool = False) -> DemoContext:

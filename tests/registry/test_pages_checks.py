@@ -151,3 +151,14 @@ def test_finding_from_check_and_the_split_of_old_rows(officers, people):
     migration.split(apps, None)
     old.refresh_from_db()
     assert (old.message, old.message_en, old.fix, old.fix_en) == (f.zh, f.en, f.fix_zh, f.fix_en)
+
+
+def test_api_gives_findings_in_both_languages(client, officers, bad):
+    client.force_login(officers["county"])
+    client.post("/registry/checks/", {"area": COUNTY})
+    rows = client.get("/api/registry/findings").json()["items"]
+    by_rule = {r["rule"]: r for r in rows}
+    assert set(by_rule) == {"name_junk", "ethnicity_code", "age_implausible"}
+    junk = by_rule["name_junk"]
+    assert " / " not in junk["message"] and junk["message_en"] and junk["message"] != junk["message_en"]
+    assert junk["person_id"] == bad.pk

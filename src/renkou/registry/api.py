@@ -102,10 +102,28 @@ class FindingOut(Schema):
     rule: str
     severity: str
     message: str
+    message_en: str
     fix: str
+    fix_en: str
     status: str
     person_id: int | None
     event_id: int | None
+
+    @staticmethod
+    def resolve_message(obj) -> str:
+        return obj._texts()[0]
+
+    @staticmethod
+    def resolve_message_en(obj) -> str:
+        return obj._texts()[1]
+
+    @staticmethod
+    def resolve_fix(obj) -> str:
+        return obj._texts()[2]
+
+    @staticmethod
+    def resolve_fix_en(obj) -> str:
+        return obj._texts()[3]
 
 
 class DuplicateOut(Schema):
