@@ -10,6 +10,18 @@ the good rows. Every rejected row goes to the report with its original columns a
 so the user can fix the report itself and import it again. All writing happens in one
 transaction: an interrupted import (even ``kill -9``) leaves the database as it was.
 
+Audit: each file that writes is one ``import`` audit event (who, when, the file's name and SHA-256,
+mode, counts, the first and last key created, the keys updated), written before the rows; persons
+and households created or changed by the file carry its id in ``import_batch``, so every row is
+traceable to who imported which file when. Updated rows also get their own before/after record;
+events, services and queued duplicates one ``create`` record each.
+
+Speed: a person file is parsed and checked row by row in Python (ID numbers inspected once, the
+address code of an ID number looked up once per code) and written with ``executemany`` under
+primary keys reserved up front; on SQLite a large file (10,000 new rows or more) into a nearly empty
+table drops the secondary indexes and builds them once at the end, and checks foreign keys once
+before the commit — all inside the one transaction (``bench/registry``, ``docs/benchmarks.md``).
+
 Legacy data is taken as it is found: an ID number with a wrong check character lands flagged
 (an open error in the check queue, not registrable until an authorised user confirms it), never
 dropped and never silently accepted; probable duplicates land flagged in the duplicate queue;

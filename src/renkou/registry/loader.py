@@ -251,8 +251,7 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         findings = []
         for pk, raw in mismatch:
             f = checks.check_id_number(raw, confirmed=False, birth_date=None, sex=None)[0]
-            findings.append(Finding(area_id=area_of[pk], person_id=pk, rule=f.rule, severity=f.severity,
-                                    message=f.message[:400], fix=f.fix[:300]))
+            findings.append(Finding.from_check(f, area_id=area_of[pk], person_id=pk))
         Finding.objects.bulk_create(findings, batch_size=BATCH)
         counts["flagged_check_digits"] = len(findings)
         pairs = [(a, b, 1.0, ["same_id_number"]) for a, b in same_number]

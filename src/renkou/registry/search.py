@@ -12,11 +12,12 @@ Every form of query is answered from an index, at a million persons as at a hund
   as a surname (单 *shan*, 曾 *zeng*, 解 *xie*, 仇 *qiu* …); initials (``zw``) against
   :attr:`Person.pinyin_initials`; and a household number or record key (exact).
 
-Prefix matches use the index in order and stop after :data:`CAP` rows per form (SQLite: a range
+Prefix matches read the field's index and stop after :data:`CAP` rows per form (SQLite: a range
 ``key >= prefix AND key < next`` on the binary-collated index; PostgreSQL: ``LIKE 'prefix%'`` on the
 ``varchar_pattern_ops`` index Django creates beside every indexed text column). A query matching more
-than :data:`CAP` persons shows the first :data:`CAP` (the page count stays exact up to there and the
-``COUNT(*)`` of the paginator never scans more than that): refine the query to see others.
+than :data:`CAP` persons shows :data:`CAP` of them (in the index's order as it is read; the page
+count is exact up to there and the ``COUNT(*)`` of the paginator never counts more): refine the
+query to see others.
 
 Scoping is :func:`renkou.core.scoping.scoped` on every form; merged records are never found.
 """
@@ -93,8 +94,10 @@ def prefix_q(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__startswith": prefix})
 
 
-def _first(qs: QuerySet, cond: Q, order: str) -> list[int]:
-    return list(qs.filter(cond).order_by(order, "pk").values_list("pk", flat=True)[:CAP + 1])
+def _first(qs: QuerySet, cond: Q) -> list[int]:
+    """At most CAP + 1 matches, unordered: the index that answers ``cond`` is read until there are enough
+    (an ORDER BY would make PostgreSQL sort every match: its pattern indexes do not give the order)."""
+    return list(qs.filter(cond).order_by().values_list("pk", flat=True)[:CAP + 1])
 
 
 def search_persons(user, q: str) -> QuerySet:
@@ -109,25 +112,25 @@ def search_persons(user, q: str) -> QuerySet:
     cleaned = idnumber.clean(q)
     if len(cleaned) in (15, 18) and cleaned[:17].isdigit():
         return base.filter(id_number=idnumber.inspect(q).number)
-    forms: list[tuple[Q, str]] = [(Q(source_key=q), "pk")]
+    forms: list[Q] = [Q(source_key=q)]
     households = list(Household.objects.filter(number=q).values_list("pk", flat=True)[:10])
     if households:
-        forms.append((Q(household_id__in=households), "pk"))
+        forms.append(Q(household_id__in=households))
     if cleaned.isdigit() and len(cleaned) >= 6:
-        forms.append((prefix_q("id_number", cleaned), "id_number"))
+        forms.append(prefix_q("id_number", cleaned))
     elif q.isascii():
         key = _SEPARATORS.sub("", q).lower()
         if key.isalnum():
-            forms.append((prefix_q("pinyin_key", key), "pinyin_key"))
-            forms.append((prefix_q("pinyin_alt", key), "pinyin_alt"))
+            forms.append(prefix_q("pinyin_key", key))
+            forms.append(prefix_q("pinyin_alt", key))
             if key.isalpha() and " " not in q and len(key) <= 8:
-                forms.append((prefix_q("pinyin_initials", key), "pinyin_initials"))
+                forms.append(prefix_q("pinyin_initials", key))
     else:
-        forms.append((prefix_q("name", q), "name"))
+        forms.append(prefix_q("name", q))
     found: list[int] = []
     seen: set[int] = set()
-    for cond, order in forms:
-        for pk in _first(base, cond, order):
+    for cond in forms:
+        for pk in _first(base, cond):
             if pk not in seen:
                 seen.add(pk)
                 found.append(pk)
