@@ -219,61 +219,79 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
                 fields: Iterable[str]) -> dict[str, np.ndarray]:
     """Rows of events of ``kind`` (or kinds) that may count in [start, end], with the counting rule applied.
 
-    The SQL selects the candidates (event date in the period, or registered in it after an earlier
-    event); the late-report rule (a date difference) is applied to the few candidate rows in NumPy.
+    One SQL statement selects the candidates (event date in the period, or registered in it after an
+    earlier event) as integers — cell, day numbers and the ``fields`` named below — and
+    the late-report rule (a date difference) is applied to the candidate rows in NumPy. Returns
+    arrays: ``id``, ``cell`` (12-digit code as an integer), ``event_date`` (``datetime64[D]``),
+    ``late``, ``delay`` (days from the event to its registration), ``registered_state`` and the fields.
     """
-    names = ["id", "area_id", "event_date", "registration_date", "state", *fields]
-    kinds = [kind] if isinstance(kind, str) else kind
-    rows = list(live_events().filter(_prefix_q("area", prefix), kind__in=kinds)
-                .filter(Q(event_date__gte=start, event_date__lte=end)
-                        | Q(state="registered", registration_date__gte=start, registration_date__lte=end,
-                            event_date__lt=start))
-                .values_list(*names))
-    cols = {n: [r[i] for r in rows] for i, n in enumerate(names)}
-    ev = np.array(cols["event_date"], dtype="datetime64[D]")
-    rg = np.array([d if d is not None else e for d, e in zip(cols["registration_date"], cols["event_date"],
-                                                             strict=True)], dtype="datetime64[D]")
-    registered = np.array(cols["state"], dtype=object) == "registered"
-    late = registered & ((rg - ev).astype(np.int64) > LATE_AFTER_DAYS)
+    from django.db import connection
+
+    Person, Event, _s = _models()
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    fields = list(fields)
+    inside, inside_p = _inside_sql(prefixes, "e.area_id")
+    facility = ", ".join(f"'{p}'" for p in FACILITY_PLACES)
+    exprs = {  # integers over the event e, its subject s and its mother m
+        "sex": "COALESCE(s.sex, 0)",
+        "subject_registered": "CASE WHEN s.registered_area_id IS NULL THEN 0 ELSE 1 END",
+        "subject_born": f"COALESCE({_day_sql('s.birth_date')}, {NEVER})",
+        "mother_born": f"COALESCE({_day_sql('m.birth_date')}, {-NEVER})",
+        "order": "COALESCE(e.birth_order, 0)",
+        "place": f"CASE WHEN e.delivery_place IN ({facility}) THEN 0 WHEN e.delivery_place = 'home' THEN 1 ELSE 2 END",
+        "kind": "CASE e.kind " + " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(kinds)) + " END",
+    }
+    select = ["e.id", f"CAST(SUBSTR(e.area_id, 1, {VILLAGE_DIGITS}) AS BIGINT)", _day_sql("e.event_date"),
+              f"COALESCE({_day_sql('e.registration_date')}, {_day_sql('e.event_date')})",
+              "CASE WHEN e.state = 'registered' THEN 1 ELSE 0 END"]
+    select += [exprs[f] for f in fields]
+    joins = ""
+    if any(f in ("sex", "subject_registered", "subject_born") for f in fields):
+        joins += f"LEFT JOIN {Person._meta.db_table} s ON s.id = e.subject_id "
+    if "mother_born" in fields:
+        joins += f"LEFT JOIN {Person._meta.db_table} m ON m.id = e.mother_id "
+    sql = (f"SELECT {', '.join(select)} FROM {Event._meta.db_table} e {joins}"
+           f"WHERE e.is_current = %s AND e.flag_rejected = %s AND e.kind IN ({', '.join('%s' for _ in kinds)}) "
+           f"AND {inside} AND ((e.event_date >= %s AND e.event_date <= %s) OR (e.state = 'registered' "
+           "AND e.registration_date >= %s AND e.registration_date <= %s AND e.event_date < %s))")
+    params = [True, False, *kinds, *inside_p, start, end, start, end, start]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), 5 + len(fields))
+    ev, rg = data[:, 2], data[:, 3]
+    registered = data[:, 4] == 1
+    delay = rg - ev
+    late = registered & (delay > LATE_AFTER_DAYS)
     counting = np.where(late, rg, ev)
-    keep = (counting >= np.datetime64(start)) & (counting <= np.datetime64(end))
-    out = {n: np.array(v, dtype=object)[keep] for n, v in cols.items()}
-    out["late"] = late[keep]
-    out["delay"] = (rg - ev).astype(np.int64)[keep]
-    out["event_date"] = ev[keep]
+    keep = (counting >= day_number(start)) & (counting <= day_number(end))
+    out = {"id": data[keep, 0], "cell": data[keep, 1], "late": late[keep], "delay": delay[keep],
+           "event_date": ev[keep].astype("datetime64[D]"), "registered_state": registered[keep]}
+    for i, f in enumerate(fields):
+        out[f] = data[keep, 5 + i]
     return out
-
-
-def _village(codes: np.ndarray) -> np.ndarray:
-    return np.array([str(c)[:VILLAGE_DIGITS] for c in codes], dtype=object)
 
 
 def birth_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered"
                ) -> dict[str, np.ndarray]:
-    """Births counted in [start, end] with: village, child's sex, order bucket, place bucket, mother's age,
+    """Births counted in [start, end] with: cell, child's sex, order bucket, place bucket, mother's age,
     late, timely. ``basis`` registered leaves out children whose household registration is elsewhere."""
-    r = _event_rows("birth", prefix, start, end, ["subject__sex", "birth_order", "delivery_place",
-                                                   "mother__birth_date", "subject__registered_area_id"])
-    keep = np.isin(r["subject__sex"], (1, 2))
+    r = _event_rows("birth", prefix, start, end, ["sex", "order", "place", "mother_born", "subject_registered"])
+    keep = np.isin(r["sex"], (1, 2))
     if basis == "registered":
-        keep &= np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)
+        keep &= r["subject_registered"] == 1
     elif basis not in ("resident", "all"):
         raise ValueError("出生只有 registered / resident 口径 / births have the registered or resident basis only")
     r = {k: v[keep] for k, v in r.items()}
-    order = np.array([o if o is not None else 0 for o in r["birth_order"]], dtype=np.int64)
-    place = np.array([0 if p in FACILITY_PLACES else 1 if p == "home" else 2 for p in r["delivery_place"]],
-                     dtype=np.int64)
-    mbirth = np.array([d if d is not None else np.datetime64("NaT") for d in r["mother__birth_date"]],
-                      dtype="datetime64[D]")
-    known = ~np.isnat(mbirth)
-    mage = np.full(len(order), -1, dtype=np.int64)
+    known = r["mother_born"] != -NEVER
+    mage = np.full(len(r["id"]), -1, dtype=np.int64)
     if known.any():
-        mage[known] = ages_at(mbirth[known], r["event_date"][known])
-    return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
-            "order": np.clip(order, 0, ORDER_BUCKETS - 1), "place": place, "mother_age": mage,
-            "late": r["late"].astype(bool), "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"],
-            "state": r["state"], "id": r["id"], "registered": np.array([a is not None for a in r["subject__registered_area_id"]],
-                                                        dtype=bool)}
+        mage[known] = ages_at(r["mother_born"][known].astype("datetime64[D]"), r["event_date"][known])
+    return {"cell": r["cell"], "sex": r["sex"], "order": np.clip(r["order"], 0, ORDER_BUCKETS - 1),
+            "place": r["place"], "mother_age": mage, "late": r["late"],
+            "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"], "id": r["id"],
+            "registered": r["subject_registered"] == 1}
 
 
 def births_by_mother_age(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -301,18 +319,16 @@ def births(prefix: str, start: dt.date, end: dt.date, basis: str = "resident", *
 
 
 def death_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
-    """Deaths counted in [start, end] with village, sex, age at death, late."""
-    r = _event_rows("death", prefix, start, end, ["subject__sex", "subject__birth_date",
-                                                   "subject__registered_area_id"])
-    keep = np.isin(r["subject__sex"], (1, 2))
+    """Deaths counted in [start, end] with cell, sex, age at death, late."""
+    r = _event_rows("death", prefix, start, end, ["sex", "subject_born", "subject_registered"])
+    keep = np.isin(r["sex"], (1, 2))
     if basis == "registered":
-        keep &= np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)
+        keep &= r["subject_registered"] == 1
     r = {k: v[keep] for k, v in r.items()}
-    born = np.array(list(r["subject__birth_date"]), dtype="datetime64[D]")
-    return {"village": _village(r["area_id"]), "sex": r["subject__sex"].astype(np.int64),
+    born = r["subject_born"].astype("datetime64[D]")
+    return {"cell": r["cell"], "sex": r["sex"],
             "age": ages_at(born, r["event_date"]) if len(born) else np.zeros(0, dtype=np.int64),
-            "late": r["late"].astype(bool), "id": r["id"],
-            "registered": np.array([a is not None for a in r["subject__registered_area_id"]], dtype=bool)}
+            "late": r["late"], "id": r["id"], "registered": r["subject_registered"] == 1}
 
 
 def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -330,7 +346,7 @@ def deaths(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -
 def event_count(kind: str, prefix: str, start: dt.date, end: dt.date) -> int:
     """Events of ``kind`` (marriage, divorce, move_in, move_out, migrant_arrival, migrant_departure,
     residence_change) counted in [start, end] at their area."""
-    return len(_event_rows(kind, prefix, start, end, [])["area_id"])
+    return len(_event_rows(kind, prefix, start, end, [])["id"])
 
 
 def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], start: dt.date, end: dt.date
@@ -339,8 +355,10 @@ def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], s
     kinds = list(kinds)
     r = _event_rows(kinds, prefix, start, end, ["kind"])
     out: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
-    for kind, village in zip(r["kind"], _village(r["area_id"]), strict=True):
-        out[kind][village] = out[kind].get(village, 0) + 1
+    if len(r["id"]):
+        pairs, n = np.unique(np.stack([r["kind"], r["cell"]], axis=1), axis=0, return_counts=True)
+        for (k, cell), count in zip(pairs.tolist(), n.tolist(), strict=True):
+            out[kinds[k]][f"{cell:0{VILLAGE_DIGITS}d}"] = count
     return out
 
 
@@ -479,8 +497,15 @@ def method_users(on: dt.date, prefixes: list[str]) -> np.ndarray:
     window = [on, on - dt.timedelta(days=365)]
     method = "s.type = 'contraceptive_method' AND s.date <= %s AND s.date > %s"
     P, S = Person._meta.db_table, ServiceRecord._meta.db_table
-    # SQLite's CROSS JOIN keeps the persons of the scope as the outer loop (the services are then found
-    # by their person index); left to itself it would scan every service of the register
+    if len(prefixes) == 1 and len(prefixes[0]) <= 6:
+        # a county or more: the method records of the year by their (type, date) index, and the
+        # persons whose spouse has one (a superset of the scope's: the caller keeps its own persons)
+        users = f"SELECT s.person_id FROM {S} s WHERE {method}"
+        with connection.cursor() as cur:
+            cur.execute(f"{users} UNION SELECT p.id FROM {P} p WHERE p.spouse_id IN ({users})", window + window)
+            return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
+    # a few cells: SQLite's CROSS JOIN keeps the persons of the scope as the outer loop (the services
+    # are then found by their person index); left to itself it would scan the year's services
     join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
     with connection.cursor() as cur:
         cur.execute(f"SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.id WHERE ({reg_in} OR {res_in}) "
@@ -618,7 +643,7 @@ def build_stack(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
     def ints(codes) -> np.ndarray:
         return np.array([int(c) for c in codes], dtype=np.int64)
 
-    b_cell, d_cell = ints(b["village"]), ints(d["village"])
+    b_cell, d_cell = b["cell"], d["cell"]
     move_cells = ints(c for counts in moves.values() for c in counts)
     served_cells = ints(served)  # type: ignore[arg-type]
     cells = np.unique(np.concatenate([pop_cells, b_cell, d_cell, move_cells, served_cells]))

@@ -278,6 +278,10 @@ class Event(AuditedModel):
         ordering = ["-event_date", "-id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
+        # the statistics select the events of a kind counted in a period: by event date, or by
+        # registration date for late reports (renkou.indicators.register)
+        indexes = [models.Index(fields=["kind", "event_date"], name="event_kind_date"),
+                   models.Index(fields=["kind", "registration_date"], name="event_kind_registered")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_date} #{self.pk}"
@@ -317,6 +321,8 @@ class ServiceRecord(AuditedModel):
         ordering = ["-date", "-id"]
         verbose_name = _("service record")
         verbose_name_plural = _("service records")
+        indexes = [models.Index(fields=["date"], name="service_date"),
+                   models.Index(fields=["type", "date"], name="service_type_date")]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.date}"
