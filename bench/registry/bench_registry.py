@@ -314,7 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default=None, help="write a cProfile of the persons import to this file")
     ap.add_argument("--no-load", action="store_true", help="skip the wrk part")
     ap.add_argument("--keep", default=None, help="keep the RENKOU_HOME in this folder (default: a temporary one)")
+    ap.add_argument("--search-only", action="store_true",
+                    help="measure the search only, on the database already in --keep (from an earlier run)")
     args = ap.parse_args(argv)
+    if args.search_only and not args.keep:
+        ap.error("--search-only needs --keep DIR")
     if args.small:
         args.persons, args.seconds = 20_000, 5
     home = args.keep or tempfile.mkdtemp(prefix="renkou-bench-registry-")
@@ -323,19 +327,24 @@ def main(argv: list[str] | None = None) -> int:
         setup(home)
         from django.db import connection
 
-        if connection.vendor != "sqlite":
+        from renkou.registry.models import Person
+
+        if connection.vendor != "sqlite" and not args.search_only:
             from django.core.management import call_command
 
             call_command("flush", interactive=False, verbosity=0)
         out = Path(home)
         figures: dict = {"benchmark": "registry", "database": connection.vendor, "persons_target": args.persons,
                          "load_average_start": os.getloadavg()}
-        figures["data"] = generate(args.persons, args.seed, out)
-        figures["import"] = import_persons(out, Path(args.profile) if args.profile else None)
-        figures["baseline"] = baseline(figures["import"]["created"])
-        figures["ratio_import_to_raw"] = round(figures["import"]["persons_import_s"]
-                                               / figures["baseline"]["raw_executemany_s"], 2)
-        figures["import_persons_per_s"] = round(figures["import"]["created"] / figures["import"]["persons_import_s"])
+        if not args.search_only:
+            figures["data"] = generate(args.persons, args.seed, out)
+            figures["import"] = import_persons(out, Path(args.profile) if args.profile else None)
+            figures["baseline"] = baseline(figures["import"]["created"])
+            figures["ratio_import_to_raw"] = round(figures["import"]["persons_import_s"]
+                                                   / figures["baseline"]["raw_executemany_s"], 2)
+            figures["import_persons_per_s"] = round(figures["import"]["created"]
+                                                    / figures["import"]["persons_import_s"])
+        figures["persons_in_database"] = Person.objects.count()
         password = "bench-" + str(random.Random(args.seed).getrandbits(64))
         make_user(password)
         queries = query_mix(args.queries, args.seed)

@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from renkou.registry.duplicates import pinyin_text
 from renkou.registry.models import Household, Person
-from renkou.registry.search import pinyin_keys, search_persons
+from renkou.registry.search import name_fields, pinyin_keys, search_persons
 
 from .conftest import VILLAGE_A, VILLAGE_B, VILLAGE_C, id_for
 
@@ -56,6 +57,8 @@ def test_keys_of_a_name():
     assert pinyin_keys("曾小明")[1] in ("", "zengxiaoming") and "zengxiaoming" in pinyin_keys("曾小明")[:2]
     assert pinyin_keys("扎西次仁")[0] == "zhaxiciren"
     assert pinyin_keys("") == ("", "", "")
+    for name in ("张三", "单雄", "曾小明", "扎西次仁", " 李 A1 ", "欧阳娜娜"):
+        assert name_fields(name)[0] == pinyin_text(name)  # the stored name_pinyin is unchanged
 
 
 @pytest.mark.parametrize("q", ["zhangsan", "zhang san", "Zhang San", "ZHANGSAN", " zhang  san ", "zhang-san"])

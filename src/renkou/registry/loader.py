@@ -193,8 +193,8 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         father = [pid.get(k) for k in P["father_key"].tolist()]
         spouse = [pid.get(k) for k in P["spouse_key"].tolist()]
         herder = [bool(x) for x in P["herder"].tolist()]
-        keys = [search.pinyin_keys(n) for n in names]
-        rows = [(p0 + i, ids[i], states[i], names[i], duplicates.pinyin_text(names[i]), *keys[i], sex[i], birth[i],
+        keys = [search.name_fields(n) for n in names]
+        rows = [(p0 + i, ids[i], states[i], names[i], *keys[i], sex[i], birth[i],
                  eth or "01",
                  mar or "10", "", area[i] if registered[i] else None, "" if registered[i] else home[i], area[i], hh[i],
                  rel, mother[i], father[i], spouse[i], status[i][0], exit_[i] if status[i][0] == "dead" else None,

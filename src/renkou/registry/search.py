@@ -60,8 +60,15 @@ def _readings(name: str) -> list[str]:
 
 def pinyin_keys(name: str) -> tuple[str, str, str]:
     """(key, surname-reading key or "", initials) of a name: 单雄 → ("danxiong", "shanxiong", "sx")."""
+    return name_fields(name)[1:]
+
+
+def name_fields(name: str) -> tuple[str, str, str, str]:
+    """(``name_pinyin``, key, surname-reading key or "", initials) of a name in one pass over its
+    characters; the first is :func:`renkou.registry.duplicates.pinyin_text` (张三 → "zhang san")."""
     name = (name or "").strip()
     parts = _readings(name)
+    spaced = " ".join(parts)
     key = "".join(parts)[:120]
     initials = "".join(p[0] for p in parts if p)[:30]
     alt = ""
@@ -73,7 +80,7 @@ def pinyin_keys(name: str) -> tuple[str, str, str]:
             # initials as the name is said: the surname in its surname reading (曾国藩 → zgf)
             initials = (reading[0] + "".join(p[0] for p in rest if p))[:30]
             break
-    return key, ("" if alt == key else alt), initials
+    return spaced, key, ("" if alt == key else alt), initials
 
 
 def set_keys(person) -> None:
