@@ -625,10 +625,12 @@ class Importer:
         households = self._pairs(Household.objects.all(), "source_key", "pk",
                                  sorted({r.raw.get("household_key", "") for r in rows} - {""}))
         numbers_in_file: dict[str, int] = {}
-        infos: dict[int, idnumber.IdNumberInfo | None] = {}
+        disagree: set[int] = set()  # lines whose ID number disagrees with the birth date or sex
         for r in rows:
             _junk(r)
-            infos[r.line] = self._parse_person(r, households)
+            info = self._parse_person(r, households)
+            if info is not None and idnumber.agrees_with(info, r.values["birth_date"], r.values["sex"]):
+                disagree.add(r.line)
             n = r.values.get("id_number")
             if n and not r.errors:
                 if n in numbers_in_file:
@@ -661,8 +663,7 @@ class Importer:
                                        registered_area=v["registered_area_id"] or v["home_code"],
                                        resident_area=v["resident_area_id"], migrant_status=v["migrant_status"])
             found = checks.check_person(facts, self.today)
-            info = infos[r.line]
-            if info is not None and idnumber.agrees_with(info, v["birth_date"], v["sex"]):
+            if r.line in disagree:
                 found = checks.check_id_number(n, confirmed=True, birth_date=v["birth_date"], sex=v["sex"]) + found
             for f in checks.blocking(found):
                 r.reject(f"[{f.rule}] {f.message} — {f.fix}")
