@@ -34,3 +34,15 @@ def test_demo_of_gaize_shows_the_handbook_total_on_the_home_page(client, monkeyp
     cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
     assert cells[0] == "18,689"
     assert re.search(r'href="/indicators/value/\d+/">18,689</a>', cells[1])  # … and the register's, linked
+
+    # The logic checks ran over the first township; the check report counts what they found.
+    from renkou.registry.models import Finding
+
+    note = next(n for n in ctx.notes if n.startswith("logic checks of"))
+    errors, warnings = (int(x) for x in re.search(r"(\d+) errors, (\d+) warnings", note).groups())
+    town = re.search(r"area=(\d+)", note).group(1)
+    found = Finding.objects.filter(status="open", area__pk__startswith=town[:9])
+    assert errors + warnings > 0
+    assert found.filter(severity="error").count() == errors and found.filter(severity="warning").count() == warnings
+    page = client.get(f"/registry/checks/?area={town}").content.decode()
+    assert f"{errors + warnings}" in page
