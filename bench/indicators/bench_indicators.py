@@ -42,6 +42,22 @@ def setup(home: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def resized(params, persons: int):
+    """The preset at ``persons``: its totals scaled alike, villages and residents' committees too (so
+    that a village keeps its size — the unit an incremental update recomputes)."""
+    from dataclasses import replace
+
+    f = persons / params.persons
+    changes: dict = {"persons": persons}
+    for name in ("households_target", "migrants_target", "herders_target"):
+        if getattr(params, name):
+            changes[name] = round(getattr(params, name) * f)
+    st = params.structure
+    changes["structure"] = replace(st, villages=max(1, round(st.villages * f)),
+                                   residents_committees=max(1, round(st.residents_committees * f)))
+    return params.with_changes(**changes)
+
+
 def build(persons: int | None, seed: int, preset_name: str = "xifeng"):
     from django.db import transaction
 
@@ -56,7 +72,7 @@ def build(persons: int | None, seed: int, preset_name: str = "xifeng"):
     with acting_as(None, via="system"):
         with transaction.atomic():
             demo._ensure_upper_areas(county)
-        result = generate(params.with_changes(persons=persons) if persons else params, seed)
+        result = generate(resized(params, persons) if persons else params, seed)
         with transaction.atomic():
             demo._save_area_tree(result.areas)
         load_synthetic(result, find_duplicates=False)
