@@ -23,7 +23,7 @@ Prints JSON. Usage::
     .venv/bin/python bench/registry/bench_registry.py [--persons 1000000] [--small] [--seconds 20]
 
 ``--small`` is a quick check (20,000 persons, 5-second wrk runs). ``RENKOU_DATABASE_URL`` set to a
-PostgreSQL database runs it there (the database is flushed first: use a scratch one). Traffic stays
+PostgreSQL database runs it there (an empty scratch database: the run refuses one holding persons). Traffic stays
 on 127.0.0.1; every wrk run is bounded by ``--seconds``.
 """
 
@@ -329,10 +329,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from renkou.registry.models import Person
 
-        if connection.vendor != "sqlite" and not args.search_only:
-            from django.core.management import call_command
-
-            call_command("flush", interactive=False, verbosity=0)
+        if Person.objects.exists() and not args.search_only:
+            print(json.dumps({"error": "the database already holds persons: use an empty one"}))
+            return 1
         out = Path(home)
         figures: dict = {"benchmark": "registry", "database": connection.vendor, "persons_target": args.persons,
                          "load_average_start": os.getloadavg()}
