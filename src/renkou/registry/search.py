@@ -34,7 +34,7 @@ from renkou.core.scoping import scoped
 
 from .duplicates import char_readings
 
-CAP = 1000  # persons at most per query (the search page shows 50 a page; the API returns at most 1000)
+CAP = 500  # persons at most per query: ten pages of the search page (50 a page), the API's answer
 
 # Surnames whose reading as a surname differs from the commonest reading of the character.
 SURNAME_READINGS = {
@@ -136,9 +136,11 @@ def search_persons(user, q: str) -> QuerySet:
         forms.append(prefix_q("name", q))
     found: list[int] = []
     seen: set[int] = set()
-    for cond in forms:
+    for cond in forms:  # exact forms first; once CAP are found the other forms are not read
         for pk in _first(base, cond):
             if pk not in seen:
                 seen.add(pk)
                 found.append(pk)
+        if len(found) > CAP:
+            break
     return base.filter(pk__in=found[:CAP])
