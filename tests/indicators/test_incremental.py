@@ -207,9 +207,14 @@ def test_numpy_presence_hand_cases(world):
     world.event("move_in", back, "2004-02-01")  # left, then came back
     world.person(born="1970-01-01", status="moved_out")  # marked moved out, no event, no exit date
     world.person(born="1970-01-01", migrant="outflow")  # registered here, living elsewhere
+    for left in ("2005-06-01", "2004-06-01"):  # marked moved out without an event: gone from the exit date
+        p = world.person(born="1970-01-01", status="moved_out")
+        p.exit_date = dt.date.fromisoformat(left)
+        p.save()
     cells, arrays = register.population_arrays("520122", {"t": on})
-    assert arrays["pop.registered.t"].sum() == 3  # alive, back, the outflow migrant — and nobody else
-    assert arrays["pop.resident.t"].sum() == 2 and arrays["pop.outflow.t"].sum() == 1
+    # alive, back, the outflow migrant, the one leaving after the date — and nobody else
+    assert arrays["pop.registered.t"].sum() == 4
+    assert arrays["pop.resident.t"].sum() == 3 and arrays["pop.outflow.t"].sum() == 1
     orm = register.population_cells("520122", on, "registered", by_area=True)
     assert {f"{c:012d}": a.tolist() for c, a in zip(cells, arrays["pop.registered.t"], strict=True)} == \
         {c: a.tolist() for c, a in orm.items()}

@@ -463,7 +463,7 @@ def person_frame(prefixes: str | Iterable[str], methods_on: dt.date | None = Non
     sql = (f"SELECT p.id, CASE WHEN {reg_in} THEN {cell % 'p.registered_area_id'} ELSE 0 END, "
            f"CASE WHEN {res_in} THEN {cell % 'p.resident_area_id'} ELSE 0 END, "
            f"COALESCE({_day_sql('p.birth_date')}, {NEVER}), COALESCE({_day_sql('p.death_date')}, {NEVER}), "
-           f"(COALESCE({_day_sql('p.exit_date')}, {-NEVER}) + {_DAY_OFFSET}) * {1 << _FLAG_BITS} "
+           f"(CAST(COALESCE({_day_sql('p.exit_date')}, {-NEVER}) AS BIGINT) + {_DAY_OFFSET}) * {1 << _FLAG_BITS} "
            f"+ (CASE WHEN p.sex = 2 THEN {_FEMALE} ELSE 0 END) "
            f"+ (CASE WHEN p.migrant_status = 'outflow' THEN {_OUTFLOW} ELSE 0 END) "
            f"+ (CASE WHEN p.marital_status IN ({married}) THEN {_MARRIED} ELSE 0 END) "
