@@ -58,7 +58,14 @@ def resized(params, persons: int):
     return params.with_changes(**changes)
 
 
-def build(persons: int | None, seed: int, preset_name: str = "xifeng"):
+# Counties of 沧州市 (Cangzhou, Hebei), beside 任丘市: the codes of a multi-county run (--counties)
+CANGZHOU = ("130982", "130981", "130983", "130984", "130921", "130922", "130923", "130924", "130925",
+            "130926", "130927", "130928", "130929", "130930", "130902", "130903")
+
+
+def build(persons: int | None, seed: int, preset_name: str = "xifeng", counties: int = 1):
+    """Generate and load the synthetic register: one county, or ``counties`` counties of the preset
+    (each with ``persons / counties`` persons and its own code) forming one prefecture."""
     from django.db import transaction
 
     from renkou import demo
@@ -68,15 +75,19 @@ def build(persons: int | None, seed: int, preset_name: str = "xifeng"):
     from renkou.synth.params import preset
 
     params = preset(preset_name)
-    county = params.county_code
-    with acting_as(None, via="system"):
-        with transaction.atomic():
-            demo._ensure_upper_areas(county)
-        result = generate(resized(params, persons) if persons else params, seed)
-        with transaction.atomic():
-            demo._save_area_tree(result.areas)
-        load_synthetic(result, find_duplicates=False)
-    return result
+    codes = [params.county_code] if counties == 1 else list(CANGZHOU[:counties])
+    each = persons // counties if persons else None
+    for i, county in enumerate(codes):
+        p = (resized(params, each) if each else params).with_changes(county_code=county)
+        with acting_as(None, via="system"):
+            with transaction.atomic():
+                demo._ensure_upper_areas(county)
+            result = generate(p, seed + i)
+            with transaction.atomic():
+                demo._save_area_tree(result.areas)
+            load_synthetic(result, find_duplicates=False)
+            del result
+    return codes
 
 
 DUCK_SQL = {
@@ -226,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=None,
                     help="resize the preset to this many registered persons (default: the preset's own size)")
     ap.add_argument("--preset", default="xifeng", help="synthetic county preset (xifeng, renqiu, …)")
+    ap.add_argument("--counties", type=int, default=1, choices=range(1, 17),
+                    help="several counties of the preset (codes of Cangzhou prefecture), --persons in all")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--period", default="2005")
     ap.add_argument("--events", type=int, default=1000)
@@ -241,10 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         from renkou.registry.models import Event, Person
 
         t0 = time.perf_counter()
-        build(args.persons, args.seed, args.preset)
-        from renkou.synth.params import preset
-
-        county = preset(args.preset).county_code
+        codes = build(args.persons, args.seed, args.preset, args.counties)
+        county = codes[0] if len(codes) == 1 else codes[0][:4]  # the county, or the prefecture of several
         load_s = time.perf_counter() - t0
         services.load_catalog()
         period = Period.parse(args.period)
@@ -267,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         if mismatches:
             print(json.dumps({"error": "DuckDB and the engine disagree", "areas": mismatches[:10]}))
             return 1
-        inc = incremental(args.events, args.seed, county)
+        inc = incremental(args.events, args.seed, codes[0])
         out = {
             "benchmark": "indicators", "database": connection.vendor, "persons": Person.objects.count(),
             "events": Event.objects.count(), "areas": len(ours), "period": period.code,
