@@ -14,6 +14,7 @@ ID number already loaded is stored without the number and queued as a duplicate 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -100,9 +101,13 @@ def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None =
     # Like ``loaddata``: foreign keys are checked once for the whole load, before the commit,
     # rather than row by row (possible only outside an enclosing transaction on SQLite).
     disabled = not connection.in_atomic_block and connection.disable_constraint_checking()
+    collecting = gc.isenabled()
+    gc.disable()  # millions of long-lived rows: the cyclic collector would walk them again and again
     try:
         return _load(result, progress, find_duplicates, counts)
     finally:
+        if collecting:
+            gc.enable()
         if disabled:
             connection.enable_constraint_checking()
 
