@@ -188,11 +188,13 @@ def _rates_by_prefix(before, after, vital) -> dict[str, tuple[float, float]]:
     for cell, kind, _sex, n in vital:
         for p in _prefixes(cell):
             counts[(p, kind)] = counts.get((p, kind), 0) + n
+    from renkou.indicators.expressions import indicator_value
+
     out = {}
     for p, mean in pop.items():
-        if mean:
-            out[p] = (round(counts.get((p, "birth"), 0) / mean * 1000, 1), round(counts.get((p, "death"), 0) / mean
-                                                                                   * 1000, 1))
+        if mean:  # the counts are DuckDB's; the rounding (half up, in decimal) is the catalog's rule
+            out[p] = tuple(float(indicator_value(counts.get((p, kind), 0), mean, "per_thousand", 1))
+                           for kind in ("birth", "death"))
     return out
 
 
@@ -276,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         mismatches = [p for p, (cbr, cdr) in duck.items()
                       if p in ours and (ours[p].get("cbr"), ours[p].get("cdr")) != (cbr, cdr)]
         if mismatches:
-            print(json.dumps({"error": "DuckDB and the engine disagree", "areas": mismatches[:10]}))
+            print(json.dumps({"error": "DuckDB and the engine disagree",
+                              "areas": {p: {"duckdb": duck[p], "engine": ours[p]} for p in mismatches[:10]}}))
             return 1
         inc = incremental(args.events, args.seed, codes[0])
         out = {
