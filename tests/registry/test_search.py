@@ -151,13 +151,19 @@ def test_import_writes_the_keys(tmp_path, officers):
     assert set(search_persons(officers["county"], "zgf").values_list("source_key", flat=True)) == {"K2"}
 
 
-def test_loader_writes_the_keys(db):
+def test_loader_writes_the_keys_and_later_persons_get_new_keys(officers):
+    from renkou.registry import services
     from renkou.registry.loader import load_synthetic
     from renkou.synth.generator import generate
     from renkou.synth.params import CountyParams
 
     load_synthetic(generate(CountyParams("520122", persons=300), 3), find_duplicates=False)
     assert _keys_ok(Person.objects.all())
+    top = Person.objects.order_by("-pk").first().pk
+    # rows written under explicit keys: the database's own numbering continues after them
+    p = services.create_person(user=officers["county"], name="单田芳", sex=1, birth_date=dt.date(1934, 12, 17),
+                               registered_area=VILLAGE_A)
+    assert p.pk > top and p.pinyin_alt == "shantianfang"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pattern indexes")

@@ -302,7 +302,7 @@ def _junk(row: Row) -> None:
             row.reject(f"{col}: 内容过长({len(text)} 字符) / cell too long ({len(text)} characters)")
 
 
-_ID18 = re.compile(r"\d{17}[\dX]\Z")
+_ID18 = re.compile(r"[0-9]{17}[0-9X]\Z")
 
 
 @lru_cache(maxsize=20_000)
@@ -342,9 +342,7 @@ def _reserve_ids(model, n: int) -> list[int]:
             cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                         [table, model._meta.pk.column, n])
             return [r[0] for r in cur.fetchall()]
-        cur.execute(f"SELECT MAX({connection.ops.quote_name(model._meta.pk.column)}) FROM "
-                    f"{connection.ops.quote_name(table)}")
-        start = (cur.fetchone()[0] or 0) + 1
+    start = loader._next_id(model)
     return list(range(start, start + n))
 
 

@@ -55,8 +55,27 @@ def unique_keys(keys: list[str]) -> tuple[list[str], int]:
 
 
 def _next_id(model) -> int:
-    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return (last or 0) + 1
+    """The first primary key after every one the table has used (on SQLite, deleted rows' keys too:
+    the tables are AUTOINCREMENT, and a key named in the audit log is never given again)."""
+    last = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+            row = cur.fetchone()
+        last = max(last, row[0] if row else 0)
+    return last + 1
+
+
+def sync_sequences(models) -> None:
+    """After rows were inserted under explicit keys, move PostgreSQL's sequences past them (SQLite's
+    AUTOINCREMENT follows by itself)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        for m in models:
+            table, pk = m._meta.db_table, m._meta.pk.column
+            cur.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST(MAX({connection.ops.quote_name(pk)}), "
+                        f"1)) FROM {connection.ops.quote_name(table)}", [table, pk])
 
 
 def _insert(table: str, columns: list[str], rows, progress=None, offset: int = 0, total: int = 0) -> None:
@@ -282,6 +301,7 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
             # tables, and a county of 20,000 people takes minutes instead of a second.
             for m in (Household, Person, Event, ServiceRecord):
                 cur.execute(f"ANALYZE {connection.ops.quote_name(m._meta.db_table)}")
+        sync_sequences((Household, Person, Event, ServiceRecord))
         connection.check_constraints(table_names=[m._meta.db_table for m in (Household, Person, Event,
                                                                               ServiceRecord)])
         audit.record("import", object_type="registry.synthetic", object_repr=f"synthetic county {result.county_code}",
