@@ -504,9 +504,12 @@ def method_users(on: dt.date, prefixes: list[str]) -> np.ndarray:
         with connection.cursor() as cur:
             cur.execute(f"{users} UNION SELECT p.id FROM {P} p WHERE p.spouse_id IN ({users})", window + window)
             return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
-    # a few cells: SQLite's CROSS JOIN keeps the persons of the scope as the outer loop (the services
-    # are then found by their person index); left to itself it would scan the year's services
+    # a few cells: SQLite's CROSS JOIN keeps the persons of the scope as the outer loop, and the
+    # unary + keeps it on the services' person index (the (type, date) index would mean walking the
+    # whole year's records for every person); left to itself it would scan the year's services
     join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    if connection.vendor == "sqlite":
+        method = "+s.type = 'contraceptive_method' AND +s.date <= %s AND +s.date > %s"
     with connection.cursor() as cur:
         cur.execute(f"SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.id WHERE ({reg_in} OR {res_in}) "
                     f"AND {method} UNION SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.spouse_id "
