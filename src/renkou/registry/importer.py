@@ -266,7 +266,7 @@ def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:  # the common YYYY-MM-DD, without strptime's cost
             return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
-        except ValueError:
+        except ValueError:  # not a real day (2005-02-30) or not digits: the formats below name the error
             pass
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%dT%H:%M:%S"):
         try:
