@@ -162,3 +162,28 @@ def test_api_gives_findings_in_both_languages(client, officers, bad):
     junk = by_rule["name_junk"]
     assert " / " not in junk["message"] and junk["message_en"] and junk["message"] != junk["message_en"]
     assert junk["person_id"] == bad.pk
+
+
+def test_batch_check_does_not_flag_the_effect_of_a_registered_event(officers):
+    """A registered marriage has made its spouses married: that is its effect, not an error. The same
+    marriage still declared, between persons already married, is one."""
+    from renkou.registry import services
+    from renkou.registry.models import Event
+
+    def couple():
+        a = Person.objects.create(name="甲", sex=1, birth_date=dt.date(1970, 1, 1), marital_status="20",
+                                  registered_area_id=VILLAGE_A, resident_area_id=VILLAGE_A)
+        b = Person.objects.create(name="乙", sex=2, birth_date=dt.date(1972, 1, 1), marital_status="20",
+                                  registered_area_id=VILLAGE_A, resident_area_id=VILLAGE_A)
+        return a, b
+
+    a, b = couple()
+    registered = Event.objects.create(kind="marriage", event_date=dt.date(1995, 5, 1), subject=a, spouse=b,
+                                      area_id=VILLAGE_A, state="registered")
+    c, d = couple()
+    declared = Event.objects.create(kind="marriage", event_date=dt.date(2005, 5, 1), subject=c, spouse=d,
+                                    area_id=VILLAGE_A, state="declared")
+    services.batch_check(user=officers["county"], area_code=COUNTY)
+    rules = {e.pk: {f.rule for f in Finding.objects.filter(event=e, status="open")} for e in (registered, declared)}
+    assert "already_married" not in rules[registered.pk]
+    assert "already_married" in rules[declared.pk]

@@ -95,7 +95,10 @@ def event_facts(e: Event) -> checks.EventFacts:
 
 
 def check_event_record(e: Event, today: dt.date | None = None) -> list[checks.Finding]:
-    return checks.check_event(event_facts(e), today or timezone.localdate())
+    """Checks of an event. Once registered, the persons' current state already carries its effect
+    (the spouses of a registered marriage are married), so the state-before checks are not applied."""
+    return checks.check_event(event_facts(e), today or timezone.localdate(),
+                              historical=e.state == Event.State.REGISTERED)
 
 
 def check_person_record(p: Person, today: dt.date | None = None) -> list[checks.Finding]:
