@@ -1,45 +1,20 @@
-"""Shared fixtures: real division codes (from ../shared/data/divisions-2023), users of every role."""
+"""Fixtures: real division codes (the 2023 table shipped in the package), users of every role."""
 
 from __future__ import annotations
 
-import csv
-import functools
 from pathlib import Path
 
 import pytest
 
-DIVISIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "divisions-2023"
+from renkou.core.divisions import shipped_divisions, write_subset
+
+DIVISIONS = shipped_divisions(2023)
 SEED_COUNTIES = ("542526", "540102", "520122", "130982")
 
 
-@functools.lru_cache(maxsize=8)
-def _nbs_subset(counties: tuple[str, ...]) -> dict[str, tuple[list[str], list[dict]]]:
-    """The rows of the real NBS files that the given counties need, read once per test run."""
-    provinces = {c[:2] for c in counties}
-    cities = {c[:4] for c in counties}
-    keep = {
-        "provinces.csv": lambda r: r["code"] in provinces,
-        "cities.csv": lambda r: r["code"] in cities,
-        "areas.csv": lambda r: r["code"] in counties,
-        "streets.csv": lambda r: r["areaCode"] in counties,
-    }
-    out = {}
-    for name, pred in keep.items():
-        with open(DIVISIONS / name, encoding="utf-8") as src:
-            reader = csv.DictReader(src)
-            out[name] = (list(reader.fieldnames or []), [r for r in reader if pred(r)])
-    return out
-
-
 def write_nbs_subset(target: Path, counties=SEED_COUNTIES) -> Path:
-    """Copy the rows of the real NBS files that the given counties need into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name, (fields, rows) in _nbs_subset(tuple(counties)).items():
-        with open(target / name, "w", encoding="utf-8", newline="") as dst:
-            writer = csv.DictWriter(dst, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-    return target
+    """Copy the rows of the shipped NBS files that the given counties need into ``target``."""
+    return write_subset(target, tuple(counties))
 
 
 @pytest.fixture

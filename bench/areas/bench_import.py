@@ -4,7 +4,7 @@ Both run in this process on fresh SQLite databases: the service (parsing, valida
 check, bulk create in one transaction, audit record) and a baseline that inserts the same rows
 with one ``executemany`` into a bare table. Prints JSON with both times and the ratio.
 
-    .venv/bin/python bench/areas/bench_import.py [--divisions ../shared/data/divisions-2023]
+    .venv/bin/python bench/areas/bench_import.py [--divisions DIR]   (default: the shipped 2023 table)
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from pathlib import Path
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--divisions", default=str(Path(__file__).resolve().parents[3] / "shared" / "data" /
-                                                   "divisions-2023"))
+    parser.add_argument("--divisions", default=None, help="NBS division files (default: the shipped 2023 table)")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="renkou-bench-")
     os.environ["RENKOU_HOME"] = home
@@ -35,6 +34,9 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     from renkou.core import services
+    from renkou.core.divisions import shipped_divisions
+
+    args.divisions = args.divisions or shipped_divisions(2023)
 
     rows = services.read_area_rows(args.divisions)
     t0 = time.perf_counter()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from stdnum.cn import ric
 
+from renkou.core.divisions import shipped_divisions
 from renkou.synth.areas import (
     LEVEL_GROUP,
     LEVEL_TOWNSHIP,
@@ -19,7 +20,7 @@ from renkou.synth.areas import (
 from renkou.synth.ids import assign_id_numbers, year_start_days_for_test
 from renkou.synth.params import preset
 
-STREETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "divisions-2023" / "streets.csv"
+STREETS = shipped_divisions(2023) / "streets.csv"
 
 
 def test_county_names_come_from_stdnum_table():

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from renkou.core import areacodes, services
+from renkou.core import areacodes, divisions, services
 from renkou.core.actor import acting_as
 from renkou.core.models import Area
 from renkou.core.progress import progress_bar
@@ -17,8 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        imp = sub.add_parser("import", help="import NBS division files (a directory or a file)")
-        imp.add_argument("source")
+        imp = sub.add_parser("import", help="import division files: NBS files (a directory or a file) or an "
+                                            "area-tree CSV; with no path, the national table shipped with Renkou")
+        imp.add_argument("source", nargs="?", default=None)
+        imp.add_argument("--year", type=int, default=2023,
+                         help="year of the shipped national table, used when no path is given (default 2023)")
         ls = sub.add_parser("list", help="list areas under a code")
         ls.add_argument("--under", default=None, help="area code (2/4/6/9/12 digits); default: top level")
         ls.add_argument("--level", type=int, default=None, help="only this level (1 province … 6 group)")
@@ -26,7 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["action"] == "import":
-            return self._import(opts["source"])
+            source = opts["source"]
+            if source is None:
+                try:
+                    source = divisions.shipped_divisions(opts["year"])
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
+            return self._import(source)
         return self._list(opts)
 
     def _import(self, source):
