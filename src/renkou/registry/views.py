@@ -27,7 +27,7 @@ from renkou.core.roles import (
     PERSON_EXPORT,
     PERSON_VIEW,
 )
-from renkou.core.scoping import CAPTURE, code_in_scope, has_perm, require, scoped, scoped_areas
+from renkou.core.scoping import CAPTURE, VIEW, code_in_scope, has_perm, require, scoped, scoped_areas
 
 from . import duplicates, exporter, services
 from .forms import (
@@ -200,10 +200,18 @@ def declare_birth(request):
 def event_queue(request):
     require(request.user, PERSON_VIEW)
     state = request.GET.get("state", "declared")
-    qs = scoped(request.user, Event).filter(is_current=True, state=state, flag_rejected=False) \
-        .select_related("subject", "area").order_by("registration_date", "pk")
+    if state not in services.QUEUE_STATES:
+        state = "declared"
+    scope = _queue_scope(request)
+    qs = services.event_queue(request.user, state, scope).select_related("subject", "area") \
+        .order_by("registration_date", "pk")
     return render(request, "registry/event_queue.html", {"page": _page(request, qs), "state": state,
-                                                         "query": f"state={state}"})
+                                                         "query": f"state={state}&scope={scope}"})
+
+
+def _queue_scope(request) -> str:
+    """``?scope=capture``: the queue of the user's capture areas (their own work), else every viewable row."""
+    return CAPTURE if request.GET.get("scope") == CAPTURE else VIEW
 
 
 @login_required
@@ -216,10 +224,12 @@ def check_queue(request):
             messages.success(request, _("The warning passed with your reason."))
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
-        return redirect(reverse("registry:check-queue"))
-    qs = scoped(request.user, Finding).filter(status=Finding.Status.OPEN) \
-        .select_related("person", "event").order_by("severity", "rule", "pk")
-    return render(request, "registry/check_queue.html", {"page": _page(request, qs),
+        return redirect(request.get_full_path())
+    scope, rule = _queue_scope(request), request.GET.get("rule", "").strip()
+    qs = services.finding_queue(request.user, scope, rule).select_related("person", "event") \
+        .order_by("severity", "rule", "pk")
+    query = f"scope={scope}" + (f"&rule={rule}" if rule else "")
+    return render(request, "registry/check_queue.html", {"page": _page(request, qs), "query": query, "rule": rule,
                                                          "can_pass": has_perm(request.user, EVENT_VERIFY)})
 
 
@@ -416,9 +426,9 @@ def export_page(request):
 @login_required
 def duplicate_queue(request):
     require(request.user, PERSON_VIEW)
-    qs = scoped(request.user, DuplicateCandidate).filter(status=DuplicateCandidate.Status.OPEN) \
-        .select_related("person_a", "person_b").order_by("-score", "pk")
-    return render(request, "registry/duplicate_queue.html", {"page": _page(request, qs)})
+    scope = _queue_scope(request)
+    qs = services.duplicate_queue(request.user, scope).select_related("person_a", "person_b").order_by("-score", "pk")
+    return render(request, "registry/duplicate_queue.html", {"page": _page(request, qs), "query": f"scope={scope}"})
 
 
 @login_required

@@ -21,7 +21,7 @@ from renkou.core.models import Area, AuditEvent, User
 from renkou.core.roles import AUDIT_VIEW, ID_CONFIRM, ROLE_LABELS, USER_MANAGE, Role
 from renkou.core.scoping import area_prefixes, assigned_prefixes, has_perm, require, scoped_areas
 
-from . import forms
+from . import forms, inbox
 from .dashboard import overview
 
 
@@ -33,7 +33,7 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"overview": overview(request.user)})
+    return render(request, "web/home.html", {"overview": overview(request.user), "inbox": inbox.for_user(request.user)})
 
 
 @login_required
