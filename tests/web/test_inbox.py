@@ -121,15 +121,16 @@ def test_township_officer_counts_their_townships_events_findings_duplicates_and_
     assert counts(box) == {"events_to_verify": 2, "events_returned": 3, "findings": 2, "duplicates": 1,
                            "forms_due": 2, "forms_to_approve": 1}
     due = box.by_key()["forms_due"].rows
-    assert [(r.label, r.late) for r in due] == [("m · 永靖镇 · 202611", False), ("q · 永靖镇 · 2026Q3", False)]
+    assert [(r.cells, r.late) for r in due] == [(("m", "永靖镇", "2026年11月", "2026-12-10"), False),
+                                                (("q", "永靖镇", "2026年第3季度", "2026-12-29"), False)]
     assert due[0].url == "/indicators/entry/?dataset=m&area=520122100000&period=202611"
-    assert [r.label for r in box.by_key()["forms_to_approve"].rows] == ["m · 永靖镇 · 202609"]
+    assert [r.cells[:3] for r in box.by_key()["forms_to_approve"].rows] == [("m", "永靖镇", "2026年9月")]
     # 温泉镇's officer: its reported November form waits for their approval, its yearly form is overdue
     other = inbox.township_officer(users["wenquan"], TODAY)
     assert counts(other)["events_to_verify"] == 1
-    assert [r.label for r in other.by_key()["forms_to_approve"].rows] == ["m · 温泉镇 · 202611"]
-    assert [(r.label, r.late) for r in other.by_key()["forms_due"].rows] == [
-        ("q · 温泉镇 · 2026Q3", False), ("y · 温泉镇 · 2025", True)]
+    assert [r.cells[:3] for r in other.by_key()["forms_to_approve"].rows] == [("m", "温泉镇", "2026年11月")]
+    assert [(r.cells, r.late) for r in other.by_key()["forms_due"].rows] == [
+        (("q", "温泉镇", "2026年第3季度", "2026-12-29"), False), (("y", "温泉镇", "2025年", "2026-01-31"), True)]
 
 
 def test_county_officer_adds_registration_id_numbers_and_approvals_of_the_county(users, register, forms):
@@ -139,8 +140,8 @@ def test_county_officer_adds_registration_id_numbers_and_approvals_of_the_county
                            # every township of the county: m and y are reported once each, q by none
                            "forms_due": (XIFENG_TOWNSHIPS - 1) * 2 + XIFENG_TOWNSHIPS,
                            "forms_to_approve": 1}
-    assert [r.label for r in box.by_key()["forms_to_approve"].rows] == ["y · 永靖镇 · 2025"]
-    assert len(box.by_key()["forms_due"].rows) == inbox.ROWS  # the list is cut, the count is not
+    assert [r.cells[:3] for r in box.by_key()["forms_to_approve"].rows] == [("y", "永靖镇", "2025年")]
+    assert len(box.by_key()["forms_due"].rows) == 31  # no list page for forms: every line is shown
 
 
 def test_each_count_is_the_length_of_the_list_its_link_opens(client, users, register):
@@ -185,7 +186,7 @@ def test_evaluator_sees_draft_runs_samples_and_appeals_of_their_county(users, se
     assert counts(box) == {"runs_in_progress": 1, "samples_in_progress": 1, "appeals_open": 1}
     assert box.by_key()["runs_in_progress"].rows[0].url == f"/evaluation/runs/{draft.pk}/"
     row = box.by_key()["samples_in_progress"].rows[0]
-    assert (row.url, row.detail) == (f"/evaluation/samples/{open_sample.pk}/", "2 households to visit")
+    assert (row.url, row.cells) == (f"/evaluation/samples/{open_sample.pk}/", ("xf", "2005", "2"))
 
 
 def test_auditor_sees_recent_exports_and_record_views_of_their_areas(users):
@@ -211,9 +212,14 @@ def test_auditor_sees_recent_exports_and_record_views_of_their_areas(users):
 
 
 def test_loan_officer_is_told_the_loans_module_is_not_built_and_what_works(users):
-    box = inbox.loan_officer(users["loans"], TODAY)
+    from django.utils import translation
+
+    with translation.override("en"):
+        box = inbox.loan_officer(users["loans"], TODAY)
     assert box.items == []
     assert "not part of this version" in box.intro
+    with translation.override("zh-hans"):
+        assert "尚未包含幸福工程" in inbox.loan_officer(users["loans"], TODAY).intro
     assert [url for _label, url in box.can_do] == ["/registry/", "/indicators/", "/demography/", "/idnumber/"]
 
 
@@ -221,8 +227,11 @@ def test_the_home_page_shows_the_task_list_of_the_role(client, users, register, 
     client.force_login(users["township"])
     page = client.get("/").content.decode()
     assert 'data-role="township_officer"' in page
-    assert ('href="/registry/queue/events/?state=declared&amp;scope=capture"><span class="n" data-count="2">2</span>'
-            in page)
+    assert ('data-key="events_to_verify" href="/registry/queue/events/?state=declared&amp;scope=capture">\n'
+            '<span class="n" data-count="2">2</span>') in page
+    # an item with a list links to its list on the page, whose lines link to the form's entry page
+    assert 'data-key="forms_due" href="#list-forms_due"' in page
+    assert '<td><a href="/indicators/entry/?dataset=m&amp;area=520122100000&amp;period=' in page
     client.force_login(users["loans"])
     page = client.get("/").content.decode()
     assert 'data-role="loan_officer"' in page and 'href="/registry/"' in page

@@ -34,17 +34,18 @@ from renkou.core.roles import (
 )
 from renkou.core.scoping import CAPTURE, VIEW, code_in_scope, has_perm, scoped, scoped_areas
 
-ROWS = 8  # lines shown under an item; the count is always the whole number
+ROWS = 8  # lines shown under an item whose link opens the whole list; the count is always the whole number
+FORM_ROWS = 60  # the forms have no list page: their lines are all shown, up to this many
 AUDIT_DAYS = 30  # "recent" in the auditor's list
 
 
 @dataclass
 class Row:
-    """One line under an item: a form to report, a run in progress, a recent export."""
+    """One line of an item's list (a form to report, a run in progress, a recent export); the first
+    cell links to where the work is done."""
 
-    label: str
+    cells: tuple[str, ...]
     url: str = ""
-    detail: str = ""
     late: bool = False
 
 
@@ -56,6 +57,7 @@ class Item:
     url: str = ""
     hint: str = ""
     rows: list[Row] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -129,10 +131,18 @@ def _entry(dataset, area, period: str) -> str:
     return _url("indicators:entry", dataset=dataset.code, area=area.code, period=period)
 
 
-def _form_name(dataset) -> str:
+def _lang() -> str:
     from django.utils.translation import get_language
 
-    return dataset.name_en if (get_language() or "").startswith("en") else dataset.name_zh
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _form_name(dataset) -> str:
+    return dataset.name_en if _lang() == "en" else dataset.name_zh
+
+
+def _scheme_name(scheme) -> str:
+    return scheme.name_en if _lang() == "en" else scheme.name_zh
 
 
 def forms_due(user, today: dt.date | None = None) -> list[Row] | None:
@@ -162,14 +172,15 @@ def forms_due(user, today: dt.date | None = None) -> list[Row] | None:
                    .values_list("area_id", flat=True))
         for a in areas:
             if a.code not in done:
-                out.append(Row(f"{_form_name(ds)} · {a.name} · {period.code}", _entry(ds, a, period.code),
-                               _("due %(date)s") % {"date": due.isoformat()}, late=due < today))
+                out.append(Row((_form_name(ds), a.name, period.label(_lang()), due.isoformat()),
+                               _entry(ds, a, period.code), late=due < today))
     return out if applicable else None
 
 
 def approvals_waiting(user) -> list[Row]:
     """Reported forms whose next approval is the user's: the levels below have approved, theirs has not."""
     from renkou.core import areacodes
+    from renkou.core.periods import Period
     from renkou.indicators.aggregate import user_at_level
     from renkou.indicators.models import Approval, Completion
 
@@ -188,8 +199,8 @@ def approvals_waiting(user) -> list[Row]:
             continue
         ancestor = areacodes.full_code(c.area_id[: areacodes.LEVEL_DIGITS[waiting]])
         if code_in_scope(user, ancestor, CAPTURE):
-            out.append(Row(f"{_form_name(c.dataset)} · {c.area.name} · {c.period}", _entry(c.dataset, c.area, c.period),
-                           _("reported %(date)s") % {"date": timezone.localtime(c.completed_at).date().isoformat()}))
+            out.append(Row((_form_name(c.dataset), c.area.name, Period.parse(c.period).label(_lang()),
+                            timezone.localtime(c.completed_at).date().isoformat()), _entry(c.dataset, c.area, c.period)))
     return out
 
 
@@ -198,11 +209,12 @@ def aggregate_items(user, today: dt.date | None = None) -> list[Item]:
     rows = forms_due(user, today)
     if rows is not None:
         items.append(Item("forms_due", _("Aggregate forms due this month"), len(rows),
-                          _url("indicators:entry"), _("Not yet reported; overdue ones are marked."), rows[:ROWS]))
+                          "", _("Not yet reported; overdue ones are marked."), rows[:FORM_ROWS],
+                          (_("Form"), _("Area"), _("Period"), _("Due"))))
     if has_perm(user, AGGREGATE_APPROVE):
         rows = approvals_waiting(user)
-        items.append(Item("forms_to_approve", _("Aggregate forms to approve"), len(rows), _url("indicators:entry"),
-                          "", rows[:ROWS]))
+        items.append(Item("forms_to_approve", _("Aggregate forms to approve"), len(rows), "",
+                          "", rows[:FORM_ROWS], (_("Form"), _("Area"), _("Period"), _("Reported"))))
     return items
 
 
@@ -233,22 +245,25 @@ def evaluator(user, today: dt.date | None = None) -> Inbox:
         .order_by("-created_at", "-pk")
     items = [Item("runs_in_progress", _("Assessment runs in progress"), runs.count(), _url("evaluation:home"),
                   _("Drafts: check, then publish (published results are frozen)."),
-                  [Row(f"{r.scheme.code} v{r.version} · {r.period_code}", reverse("evaluation:run", args=[r.pk]),
-                       r.created_at.date().isoformat()) for r in runs[:ROWS]])]
+                  [Row((_scheme_name(r.scheme), f"v{r.version}", r.period_code, r.created_at.date().isoformat()),
+                       reverse("evaluation:run", args=[r.pk])) for r in runs[:ROWS]],
+                  (_("Scheme"), _("Version"), _("Period"), _("Computed")))]
     todo = dict(scoped(user, SampledHousehold).filter(visited=False).order_by().values_list("sample")
                 .annotate(n=Count("pk")))
     samples = VerificationSample.objects.filter(pk__in=list(todo), scheme__parent__in=areas) \
         .select_related("scheme").order_by("-created_at", "-pk")
     items.append(Item("samples_in_progress", _("Verification samples in progress"), samples.count(),
                       _url("evaluation:home"), _("Households drawn but not yet visited."),
-                      [Row(f"{s.scheme.code} · {s.period_code}", reverse("evaluation:sample", args=[s.pk]),
-                           _("%(n)s households to visit") % {"n": f"{todo[s.pk]:,}"}) for s in samples[:ROWS]]))
+                      [Row((_scheme_name(s.scheme), s.period_code, f"{todo[s.pk]:,}"),
+                           reverse("evaluation:sample", args=[s.pk])) for s in samples[:ROWS]],
+                      (_("Scheme"), _("Period checked"), _("Households to visit"))))
     if has_perm(user, ASSESSMENT_MANAGE):
         appeals = Appeal.objects.filter(status=Appeal.Status.OPEN, run__scheme__parent__in=areas) \
             .select_related("run__scheme", "unit").order_by("filed_at")
         items.append(Item("appeals_open", _("Appeals to decide"), appeals.count(), _url("evaluation:home"), "",
-                          [Row(f"{a.unit.name} · {a.item_code}", reverse("evaluation:run", args=[a.run_id]),
-                               a.filed_at.date().isoformat()) for a in appeals[:ROWS]]))
+                          [Row((a.unit.name, a.item_code, _scheme_name(a.run.scheme), a.filed_at.date().isoformat()),
+                               reverse("evaluation:run", args=[a.run_id])) for a in appeals[:ROWS]],
+                          (_("Unit"), _("Item"), _("Scheme"), _("Filed"))))
     return Inbox(Role.EVALUATOR, items)
 
 
@@ -264,11 +279,11 @@ def auditor(user, today: dt.date | None = None) -> Inbox:
                                ("record_views", "view", _("Views of full records, last 30 days")),
                                ("failed_logins", "login_failed", _("Failed sign-ins, last 30 days"))):
         events = filtered_events(user, action=action, since=since)
-        rows = [Row(f"{e.actor_username or '—'} · {e.object_repr or e.object_type}",
-                    reverse("audit-detail", args=[e.pk]), timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"))
+        rows = [Row((timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), e.actor_username or "—",
+                     e.object_repr or e.object_type), reverse("audit-detail", args=[e.pk]))
                 for e in events[:5]] if key != "failed_logins" else []
         items.append(Item(key, label, events.count(), _url("audit", action=action, since=since.isoformat()), "",
-                          rows))
+                          rows, (_("Time"), _("User"), _("Record"))))
     return Inbox(Role.AUDITOR, items)
 
 
