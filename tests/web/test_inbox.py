@@ -130,7 +130,7 @@ def test_township_officer_counts_their_townships_events_findings_duplicates_and_
     assert counts(other)["events_to_verify"] == 1
     assert [r.cells[:3] for r in other.by_key()["forms_to_approve"].rows] == [("m", "温泉镇", "2026年11月")]
     assert [(r.cells, r.late) for r in other.by_key()["forms_due"].rows] == [
-        (("q", "温泉镇", "2026年第3季度", "2026-12-29"), False), (("y", "温泉镇", "2025年", "2026-01-31"), True)]
+        (("y", "温泉镇", "2025年", "2026-01-31"), True), (("q", "温泉镇", "2026年第3季度", "2026-12-29"), False)]
 
 
 def test_county_officer_adds_registration_id_numbers_and_approvals_of_the_county(users, register, forms):

@@ -174,6 +174,7 @@ def forms_due(user, today: dt.date | None = None) -> list[Row] | None:
             if a.code not in done:
                 out.append(Row((_form_name(ds), a.name, period.label(_lang()), due.isoformat()),
                                _entry(ds, a, period.code), late=due < today))
+    out.sort(key=lambda r: not r.late)  # overdue first, each group in the order of the forms and areas
     return out if applicable else None
 
 
