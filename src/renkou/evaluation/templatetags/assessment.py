@@ -30,5 +30,14 @@ register.filter("pct", _numbers.pct)
 
 
 @register.filter
+def peer_group(code, run):
+    """The name of a peer group of the run's scheme in the reader's language (its code if unknown)."""
+    if not code:
+        return "—"
+    group = next((g for g in run.parsed_scheme().peer_groups if g.code == code), None)
+    return bi(group) if group is not None else code
+
+
+@register.filter
 def lookup(mapping, key):
     return (mapping or {}).get(key)
