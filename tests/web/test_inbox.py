@@ -111,6 +111,8 @@ def counts(box):
 def test_village_officer_sees_only_the_work_of_their_village(users, register, forms):
     assert counts(inbox.village_officer(users["village_a"], TODAY)) == {
         "events_returned": 2, "findings": 1, "duplicates": 1}
+    assert [url for _label, url in inbox.village_officer(users["village_a"], TODAY).can_do] == [
+        "/registry/events/new/", "/registry/", "/registry/checks/"]
     # no verification for a village officer; no aggregate form is reported at village level
     assert counts(inbox.village_officer(users["village_b"], TODAY)) == {
         "events_returned": 1, "findings": 1, "duplicates": 0}

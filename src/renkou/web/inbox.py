@@ -222,16 +222,30 @@ def aggregate_items(user, today: dt.date | None = None) -> list[Item]:
 # ------------------------------------------------------------------------------------ the roles
 
 
+def capture_actions(user) -> list[tuple[str, str]]:
+    """The everyday starting points of an officer who enters data."""
+    actions = []
+    if has_perm(user, PERSON_CAPTURE):
+        actions.append((_("Declare an event"), reverse("registry:declare")))
+    if has_perm(user, PERSON_VIEW):
+        actions += [(_("Search the register"), reverse("registry:search")),
+                    (_("Check report of your area"), reverse("registry:check-report"))]
+    return actions
+
+
 def village_officer(user, today: dt.date | None = None) -> Inbox:
-    return Inbox(Role.VILLAGE_OFFICER, register_items(user) + aggregate_items(user, today))
+    return Inbox(Role.VILLAGE_OFFICER, register_items(user) + aggregate_items(user, today),
+                 can_do=capture_actions(user))
 
 
 def township_officer(user, today: dt.date | None = None) -> Inbox:
-    return Inbox(Role.TOWNSHIP_OFFICER, register_items(user) + aggregate_items(user, today))
+    return Inbox(Role.TOWNSHIP_OFFICER, register_items(user) + aggregate_items(user, today),
+                 can_do=capture_actions(user))
 
 
 def county_officer(user, today: dt.date | None = None) -> Inbox:
-    return Inbox(Role.COUNTY_OFFICER, register_items(user) + aggregate_items(user, today))
+    return Inbox(Role.COUNTY_OFFICER, register_items(user) + aggregate_items(user, today),
+                 can_do=capture_actions(user))
 
 
 def evaluator(user, today: dt.date | None = None) -> Inbox:
