@@ -237,3 +237,11 @@ def test_the_home_page_shows_the_task_list_of_the_role(client, users, register, 
     client.force_login(users["loans"])
     page = client.get("/").content.decode()
     assert 'data-role="loan_officer"' in page and 'href="/registry/"' in page
+
+
+def test_system_administrator_sees_the_register_queues_everywhere_but_no_form_of_every_township(
+        users, register, forms, make_user):
+    box = inbox.for_user(make_user("root", superuser=True), TODAY)
+    # the county's items plus Gaize's declared event, finding and duplicate pair
+    assert counts(box) == {"events_to_verify": 4, "events_to_register": 1, "events_returned": 4, "findings": 4,
+                           "duplicates": 3, "ids_to_confirm": 3}
