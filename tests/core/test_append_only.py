@@ -15,7 +15,6 @@ from django.db import DatabaseError, connection, transaction
 
 from renkou.core import audit
 from renkou.core.models import AuditEvent
-from tests.evaluation.conftest import evaluator, scored_run, small_scheme  # noqa: F401 — fixtures
 
 AT = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 # PostgreSQL has no REPLACE: the tests of the old defect are SQLite's; ON CONFLICT DO UPDATE is tested on both
@@ -96,7 +95,7 @@ def test_new_audit_events_still_append_under_the_guard():
     assert list(AuditEvent.objects.order_by("id").values_list("object_id", flat=True)) == ["1", "2"]
 
 
-def _published(run, evaluator):  # noqa: F811 — the fixture
+def _published(run, evaluator):
     from renkou.evaluation import services
 
     return services.publish_run(user=evaluator, run=run)
@@ -116,7 +115,7 @@ def _copy(verb: str, table: str, source_id: int, conflict: str = "", **override)
 
 
 @pytest.mark.django_db
-def test_every_rewrite_of_a_published_run_is_refused(scored_run, evaluator):  # noqa: F811
+def test_every_rewrite_of_a_published_run_is_refused(scored_run, evaluator):
     from renkou.evaluation import services
     from renkou.evaluation.models import ItemResult, Run, UnitResult
 
@@ -164,7 +163,7 @@ def test_every_rewrite_of_a_published_run_is_refused(scored_run, evaluator):  # 
 
 @sqlite_only
 @pytest.mark.django_db
-def test_replace_into_rewrote_a_published_result_under_the_old_guard(scored_run, evaluator):  # noqa: F811
+def test_replace_into_rewrote_a_published_result_under_the_old_guard(scored_run, evaluator):
     """The defect: 0002's triggers alone let REPLACE move a published run's result to a draft."""
     from renkou.evaluation import services
     from renkou.evaluation.models import UnitResult
