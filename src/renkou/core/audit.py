@@ -82,6 +82,21 @@ def record(action: str, obj: models.Model | None = None, *, user: Any | None = N
     )
 
 
+def record_persons_shown(what: str, person_ids, obj: models.Model | None = None, *, user: Any | None = None,
+                         object_repr: str = "", area_code: str = "", detail: dict | None = None):
+    """One ``view`` event for a page that shows persons' data (a list, or a record naming others),
+    naming the persons shown by their record ids. ``what`` names the page (``registry.event_queue``) when
+    no ``obj`` is the page's subject. Nothing is recorded when the page shows nobody."""
+    ids = sorted({int(p) for p in person_ids if p is not None})
+    if not ids:
+        return None
+    detail = {"page": what, **(detail or {}), "persons": ids}
+    if obj is not None:
+        return record("view", obj, user=user, object_repr=object_repr, area_code=area_code, detail=detail)
+    return record("view", user=user, object_type=what, object_repr=object_repr or f"{what} ({len(ids)})",
+                  area_code=area_code, detail=detail)
+
+
 #: Triggers that keep the audit table append-only, by database (migrations 0002 and 0004).
 GUARD_TRIGGERS = {
     "sqlite": ("core_auditevent_no_update", "core_auditevent_no_delete", "core_auditevent_no_replace"),

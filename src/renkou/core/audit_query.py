@@ -89,6 +89,8 @@ PERSONAL_FIELDS: dict[str, dict[str, Callable[[Any], Any]]] = {
                         "birth_date": mask_date_to_year},
     "registry.household": {"address": mask_text},
 }
+#: Personal values in an event's detail, whatever its object type (the search words of a person search).
+PERSONAL_DETAIL = {"q": mask_name}
 #: Object types whose summary (``object_repr``) begins with a person's name.
 NAMED_REPR = {"registry.person"}
 #: Where the full values may be shown: the model whose row the scoping function must grant.
@@ -115,6 +117,12 @@ def mask_values(object_type: str, values: dict | None) -> dict | None:
     return {k: _mask_ids_in(rules[k](v) if k in rules else v) for k, v in values.items()}
 
 
+def mask_detail(detail: dict | None) -> dict | None:
+    if detail is None:
+        return None
+    return {k: _mask_ids_in(PERSONAL_DETAIL[k](v) if k in PERSONAL_DETAIL else v) for k, v in detail.items()}
+
+
 def mask_repr(object_type: str, text: str) -> str:
     if object_type in NAMED_REPR and text:
         name, sep, rest = text.partition(" ")
@@ -127,7 +135,7 @@ def is_masked(event) -> bool:
     return (mask_values(event.object_type, event.before) != event.before
             or mask_values(event.object_type, event.after) != event.after
             or mask_repr(event.object_type, event.object_repr) != event.object_repr
-            or _mask_ids_in(event.detail) != event.detail)
+            or mask_detail(event.detail) != event.detail)
 
 
 def entitled_to_full(user, event) -> bool:
@@ -172,7 +180,7 @@ def shown(user, event, *, full: bool = False, entitled: bool | None = None) -> S
         return ShownEvent(event, event.before, event.after, event.object_repr, event.detail, True, False)
     return ShownEvent(event, mask_values(event.object_type, event.before),
                       mask_values(event.object_type, event.after), mask_repr(event.object_type, event.object_repr),
-                      _mask_ids_in(event.detail), False, bool(masked and entitled))
+                      mask_detail(event.detail), False, bool(masked and entitled))
 
 
 __all__ = ["filtered_events", "area_prefixes", "shown", "mask_values", "mask_repr", "entitled_to_full"]
