@@ -99,9 +99,11 @@ def test_an_entitled_reader_asks_for_the_full_values_and_the_showing_is_audited(
     client.force_login(admin)
     page = client.get(f"/audit/{event.pk}/").content.decode()
     assert "李秀英" not in page and "?full=1" in page  # masked first, with the way to ask
+    assert "个人信息已脱敏。" in page and "显示完整信息（将记入审计日志）" in page
     assert not AuditEvent.objects.filter(object_type="core.auditevent").exists()
     page = client.get(f"/audit/{event.pk}/?full=1").content.decode()
     assert "李秀英" in page and FULL_ID in page and "1995-03-10" in page
+    assert "本次查看已记入审计日志" in page
     shown = AuditEvent.objects.get(object_type="core.auditevent")
     assert shown.actor == admin and shown.action == "view" and shown.object_id == str(event.pk)
     r = client.get("/api/audit", {"object_type": "registry.person", "full": "true"})
