@@ -28,7 +28,17 @@ FIELDS = ("at", "actor_id", "actor_username", "action", "object_type", "object_i
           "before", "after", "detail", "address")
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def _canon_value(value: Any) -> Any:
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _canon_value(v) for k, v in value.items()}
+    if kind is float:
+        return int(value) if value.is_integer() else value
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
@@ -45,7 +55,7 @@ def _canon_time(value: Any) -> str:
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
@@ -56,8 +66,7 @@ def canonical(row: Mapping[str, Any]) -> bytes:
         content[name] = content[name] or ""
     content["actor_id"] = None if row.get("actor_id") is None else int(row["actor_id"])
     content["address"] = row.get("address") or None
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def digest(row: Mapping[str, Any], prev_hash: str) -> str:
