@@ -100,7 +100,7 @@ def record_persons_shown(what: str, person_ids, obj: models.Model | None = None,
 #: Triggers that keep the audit table append-only, by database (migrations 0002 and 0004).
 GUARD_TRIGGERS = {
     "sqlite": ("core_auditevent_no_update", "core_auditevent_no_delete", "core_auditevent_no_replace"),
-    "postgresql": ("core_auditevent_no_update", "core_auditevent_no_truncate"),
+    "postgresql": ("core_auditevent_no_update", "core_auditevent_no_truncate", "core_auditevent_no_replace"),
 }
 
 

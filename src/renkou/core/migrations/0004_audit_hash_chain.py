@@ -1,10 +1,11 @@
-"""The audit log's hash chain, and a guard against rewriting it by REPLACE on SQLite.
+"""The audit log's hash chain, and a guard against inserting over an existing row (REPLACE on SQLite).
 
 Adds ``prev_hash`` and ``row_hash`` to every audit event and chains the rows already written, in id
 order (``renkou.core.audit_chain``). SQLite's ``REPLACE INTO`` / ``INSERT OR REPLACE`` removes the
 row it conflicts with without firing DELETE triggers (``recursive_triggers`` is off), so a BEFORE
 INSERT trigger refuses an insert whose id already exists. On PostgreSQL ``INSERT … ON CONFLICT DO
-UPDATE`` fires the UPDATE trigger of migration 0002, which refuses it.
+UPDATE`` fires the UPDATE trigger of migration 0002, which refuses it; the same BEFORE INSERT guard
+refuses it there before the conflict clause is reached.
 
 Both columns are nullable, so SQLite adds them with ALTER TABLE instead of rebuilding the table
 (which would drop the triggers of 0002).
@@ -25,6 +26,23 @@ SQLITE = [
 ]
 SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS core_auditevent_no_replace;"]
 
+# PostgreSQL refuses a duplicate id by the primary key already, and ON CONFLICT DO UPDATE by 0002's
+# UPDATE trigger; this BEFORE INSERT trigger refuses it first, whatever the conflict clause says.
+POSTGRES = [
+    f"""CREATE OR REPLACE FUNCTION core_auditevent_no_replace() RETURNS trigger AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM core_auditevent WHERE id = NEW.id) THEN
+            RAISE EXCEPTION '{_MSG}';
+          END IF;
+          RETURN NEW;
+        END; $$ LANGUAGE plpgsql;""",
+    "DROP TRIGGER IF EXISTS core_auditevent_no_replace ON core_auditevent;",
+    """CREATE TRIGGER core_auditevent_no_replace BEFORE INSERT ON core_auditevent
+       FOR EACH ROW EXECUTE FUNCTION core_auditevent_no_replace();""",
+]
+POSTGRES_REVERSE = ["DROP TRIGGER IF EXISTS core_auditevent_no_replace ON core_auditevent;",
+                    "DROP FUNCTION IF EXISTS core_auditevent_no_replace();"]
+
 _BATCH = 2000
 
 
@@ -32,13 +50,21 @@ def _append_only():
     return import_module("renkou.core.migrations.0002_audit_append_only")
 
 
-def install(connection) -> None:
-    """The whole guard of the audit table: 0002's triggers and the REPLACE guard."""
-    _append_only().install(connection)
-    if connection.vendor == "sqlite":
+def _install_append_only(connection) -> None:
+    """0002's triggers, whether or not some of them are there (its PostgreSQL statements are plain CREATEs)."""
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for sql in SQLITE:
+            for sql in _append_only().POSTGRES_REVERSE:
                 cursor.execute(sql)
+    _append_only().install(connection)
+
+
+def install(connection) -> None:
+    """The whole guard of the audit table: 0002's triggers and the guard against inserting over a row."""
+    _install_append_only(connection)
+    with connection.cursor() as cursor:
+        for sql in {"sqlite": SQLITE, "postgresql": POSTGRES}.get(connection.vendor, []):
+            cursor.execute(sql)
 
 
 def _drop_update_guard(connection) -> None:
@@ -77,9 +103,8 @@ def chain_existing(apps, schema_editor):
 
 def unchain(apps, schema_editor):
     connection = schema_editor.connection
-    if connection.vendor == "sqlite":
-        for sql in SQLITE_REVERSE:
-            schema_editor.execute(sql)
+    for sql in {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(connection.vendor, []):
+        schema_editor.execute(sql)
     _drop_update_guard(connection)  # the columns are dropped next; 0002's guard is put back after
 
 
@@ -87,7 +112,7 @@ def reinstall_guard(apps, schema_editor):
     from django.conf import settings
 
     if getattr(settings, "RENKOU_AUDIT_DB_GUARD", True):
-        _append_only().install(schema_editor.connection)
+        _install_append_only(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
