@@ -175,3 +175,14 @@ def test_replace_into_rewrote_a_published_result_under_the_old_guard(scored_run,
     UnitResult.objects.filter(run=draft, unit=line.unit).delete()  # room for the moved row under (run, unit)
     assert not _refused(*_copy("REPLACE", "evaluation_unitresult", line.pk, run_id=draft.pk, total=0))
     assert UnitResult.objects.get(pk=line.pk).run_id == draft.pk
+
+
+@pytest.mark.django_db
+def test_the_audit_guard_installs_over_an_existing_one():
+    """The chaining migration re-installs the guard on a database that has 0002's triggers already."""
+    import_module("renkou.core.migrations.0002_audit_append_only").install(connection)
+    _core_guard().install(connection)
+    _core_guard().install(connection)
+    assert audit.missing_guard(connection) == []
+    ev = audit.record("view", object_type="registry.person", object_id="1")
+    assert _refused("UPDATE core_auditevent SET object_repr = 'rewritten' WHERE id = %s", [ev.pk])
