@@ -192,6 +192,7 @@ def cell_text(v: Any) -> str:
 class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
+    close: Callable[[], None] = lambda: None  # closes the file when the rows are not read to the end
 
 
 def read_table(source: Source) -> Table:
@@ -226,7 +227,7 @@ def read_table(source: Source) -> Table:
             finally:
                 wb.close()
 
-        return Table([cell_text(h) for h in header], xlsx_rows())
+        return Table([cell_text(h) for h in header], xlsx_rows(), wb.close)
     fh = open(source.path, encoding=source.encoding, newline="")  # noqa: SIM115 - closed by the generator
     reader = csv.reader(fh)
     try:
@@ -251,7 +252,7 @@ def read_table(source: Source) -> Table:
         finally:
             fh.close()
 
-    return Table([h.strip().lstrip("\ufeff") for h in header], csv_rows())
+    return Table([h.strip().lstrip("\ufeff") for h in header], csv_rows(), fh.close)
 
 
 # ------------------------------------------------------------------------------------------- map
@@ -769,7 +770,11 @@ class FileImport:
         with collector_paused():
             source = open_source(self.path)
             table = read_table(source)
-            mapping = self.spec.map_header(table.header, source.name)
+            try:
+                mapping = self.spec.map_header(table.header, source.name)
+            except ImportFailed:
+                table.close()
+                raise
             self.source, self.mapping = source, mapping
             self.result.headers = table.header
             self.estimate = max(source.lines - 1, 0)
