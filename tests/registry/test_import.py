@@ -276,3 +276,24 @@ def test_confirming_a_legacy_number_closes_its_finding(county, officers):
     f = Finding.objects.get(person=old)
     assert (f.status, f.decided_by, f.reason) == ("fixed", officers["county"], "核对旧身份证原件")
     assert services.check_person_record(old, TODAY) == []
+
+
+def test_report_has_every_rejected_row_when_more_are_kept_than_in_memory(tmp_path, officers, monkeypatch, capsys):
+    from django.core.management import CommandError, call_command
+
+    from renkou.core import pipeline
+
+    monkeypatch.setattr(pipeline, "KEEP_ROWS", 2)
+    rows = "".join(f"H{i},{VILLAGE_A},family,2015-13-0{i}\n" for i in range(1, 6))
+    p = write(tmp_path, "hh.csv", "household_key,area_code,kind,established_date\n" + rows + f"H9,{VILLAGE_A},family,\n")
+    report = tmp_path / "report.csv"
+    with pytest.raises(CommandError, match="5 row"):
+        call_command("import", "households", str(p), "--report", str(report), "--user", "xian")
+    out = capsys.readouterr().out
+    assert "line 2:" in out and "line 3:" in out and "3 more rejected row(s)" in out
+    assert f"report: {report} (5 rows)" in out
+    with open(report, encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert [r[0] for r in lines[1:]] == ["H1", "H2", "H3", "H4", "H5"]
+    assert all(r[-2] == "拒绝 rejected" and "not a date" in r[-1] for r in lines[1:])
+    assert Household.objects.count() == 0

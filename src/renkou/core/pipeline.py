@@ -467,7 +467,8 @@ class Report:
         for line, cells, errors, flags in cur:
             yield line, json.loads(cells or "[]"), json.loads(errors), json.loads(flags)
 
-    def rows(self, limit: int = KEEP_ROWS) -> list[Row]:
+    def rows(self, limit: int | None = None) -> list[Row]:
+        limit = KEEP_ROWS if limit is None else limit
         out = []
         for line, cells, errors, flags in self.entries():
             if len(out) >= limit:
