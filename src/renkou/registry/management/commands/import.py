@@ -34,8 +34,12 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             raise CommandError(f"{exc}\n数据库未作任何改动 / the database was not changed") from exc
         self.stdout.write(result.summary())
-        for r in [r for r in result.rows if r.errors][:20]:
+        shown = [r for r in result.rows if r.errors][:20]
+        for r in shown:
             self.stdout.write(f"  line {r.line}: {'; '.join(r.errors)[:300]}")
+        if result.rejected > len(shown):
+            self.stdout.write(f"  … 另有 {result.rejected - len(shown):,} 行被拒绝 / {result.rejected - len(shown):,} more "
+                              "rejected row(s)" + ("" if report else "; use --report FILE to get every reason"))
         if report:
             n = write_report(result, report)
             self.stdout.write(f"report: {report} ({n} rows)")
