@@ -48,6 +48,15 @@ def make_user(db):
     return make
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Browser tests: skipped without Chromium on a developer's machine, failed under CI=true."""
+    if item.get_closest_marker("browser") is not None:
+        from tests.browser import check_chromium
+
+        check_chromium()
+
+
 def pytest_configure(config):
     from django.conf import settings
 
