@@ -212,6 +212,24 @@ class AuditQuerySet(models.QuerySet):
         return _append_chained(objs, self.db, lambda: super(AuditQuerySet, self).bulk_create(
             objs, batch_size=batch_size, **kwargs))
 
+    def append_reserved(self, obj) -> bool:
+        """Append ``obj`` under the key reserved for it earlier (a file's ``import`` event, whose key the
+        rows of the file carry), if the chain has not passed that key meanwhile. Returns False, writing
+        nothing, when it has: the caller then appends it under a new key."""
+        from django.db import connections, transaction
+
+        if obj.pk is None:
+            raise ValueError("append_reserved needs the reserved key")
+        with transaction.atomic(using=self.db):
+            if connections[self.db].vendor == "postgresql":
+                with connections[self.db].cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+            head = AuditEvent._base_manager.using(self.db).order_by("-id").values_list("id", flat=True).first()
+            if head is not None and head >= obj.pk:
+                return False
+            _append_chained([obj], self.db, lambda: super(AuditQuerySet, self).bulk_create([obj]))
+        return True
+
     def update(self, **kwargs):
         raise PermissionError("审计日志只能追加 / the audit log is append-only")
 

@@ -658,7 +658,12 @@ def record_file_event(pk: int, *, user, object_type: str, object_repr: str, deta
                        actor_username=user.get_username() if authenticated else "", action="import",
                        object_type=object_type, object_repr=object_repr[:200], area_code=area_code, detail=detail,
                        address=current.address if current is not None else None)
-    AuditEvent.objects.bulk_create([event])
+    if not AuditEvent.objects.append_reserved(event):
+        # Other events were appended after the key was reserved (the file's own per-row records, or
+        # another writer on PostgreSQL): the chain runs in key order, so the event takes the next key
+        # and the caller moves its rows to it (:meth:`FileImport.rebatch`).
+        event.pk = None
+        AuditEvent.objects.bulk_create([event])
     return event
 
 
@@ -757,6 +762,9 @@ class FileImport:
     def check_file(self) -> None:
         """Checks that need every row of the file (call :meth:`flag_late` with what they find)."""
 
+    def rebatch(self, reserved: int, final: int) -> None:
+        """The rows written under the reserved key of the file's audit event now name its final key."""
+
     def finish(self) -> None:
         """Writes that need the whole file (links to rows further down, queues), when writing."""
 
@@ -830,8 +838,11 @@ class FileImport:
                 detail = {"file_sha256": self.source.sha256, "mode": self.mode, "created": res.created,
                           "updated": res.updated, "unchanged": res.unchanged, "rejected": res.rejected,
                           "flagged": res.flagged, "key_column": self.spec.key, **self.audit_detail()}
-                record_file_event(self.batch_id, user=self.user, object_type=self.object_type,
-                                  object_repr=self.source.name, detail=detail)
+                event = record_file_event(self.batch_id, user=self.user, object_type=self.object_type,
+                                          object_repr=self.source.name, detail=detail)
+                if event.pk != self.batch_id:
+                    self.rebatch(self.batch_id, event.pk)
+                    self.batch_id = event.pk
                 res.audit_event = self.batch_id
             else:
                 transaction.set_rollback(True)

@@ -25,8 +25,9 @@ from django.utils import timezone
 from renkou.core import areacodes, audit
 from renkou.core.models import Area
 from renkou.core.periods import Period
+from renkou.core.pipeline import open_source, read_table
 from renkou.core.scoping import CAPTURE, code_in_scope
-from renkou.registry.importer import ImportFailed, read_table
+from renkou.registry.importer import ImportFailed
 
 from .models import Approval, DataElement, DataSet, DataValue
 
@@ -91,7 +92,8 @@ def import_activity(path: str | Path, *, user=None, mode: str = "all-or-nothing"
     path = Path(path)
     if mode not in ("all-or-nothing", "valid-rows"):
         raise ValueError(f"unknown mode {mode!r}")
-    header, cells = read_table(path)
+    table = read_table(open_source(path))
+    header = table.header
     pos = _columns(header, path.name)
     try:
         dataset = DataSet.objects.get(code=DATASET)
@@ -106,7 +108,7 @@ def import_activity(path: str | Path, *, user=None, mode: str = "all-or-nothing"
     result = ActivityImportResult(source=str(path), mode=mode)
     good: list[tuple[ActivityRow, str, str, dict[str, Decimal]]] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, raw in enumerate(cells, start=2):
+    for line, raw in table.rows:
         if not any(raw):
             continue
         get = {k: (raw[i].strip() if i < len(raw) else "") for k, i in pos.items()}

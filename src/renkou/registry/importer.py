@@ -297,6 +297,10 @@ class RegisterImport(pipeline.FileImport):
     def _persons_by_key(self, keys: set[str]) -> dict[str, Person]:
         return self._existing(Person, sorted(k for k in keys if k))
 
+    def rebatch(self, reserved: int, final: int) -> None:
+        for model in (Person, Household):
+            model.objects.filter(import_batch=reserved).update(import_batch=final)
+
     def _bulk_audit(self, objs: list) -> None:
         """One ``create`` audit record per new row, written in bulk (the core signals do not see bulk inserts)."""
         from renkou.core import actor
