@@ -72,6 +72,23 @@ def can_view(user, code: str) -> bool:
     return prefixes is None or any(own.startswith(p) or p.startswith(own) for p in prefixes)
 
 
+def visible_cycles(user):
+    """Cycles of the counties the user works in (a village officer sees the county's cycles; the rows
+    of other villages stay hidden by the scoping function)."""
+    from renkou.core.scoping import assigned_prefixes
+
+    if not has_perm(user, BENEFIT_VIEW):
+        return Cycle.objects.none()
+    qs = Cycle.objects.select_related("program", "area")
+    prefixes = assigned_prefixes(user)
+    if prefixes is None:
+        return qs
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(area__pk__startswith=p[:6])
+    return qs.filter(q)
+
+
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
