@@ -93,7 +93,7 @@ def test_the_api_roster_and_summary(officers, register, programs):
                                                                              ("H2父", "10.00", "fund")]
     summary = c.get("/api/benefits/summary?area=520122&period=2007").json()
     assert summary[0]["program"] == "xifeng-ncms-premium" and summary[0]["households"] == 2
-    assert summary[0]["listed_fen"] == "20.00"
+    assert summary[0]["listed"] == "20.00"
     # a village officer of another village sees no row of village A
     assert _client(officers["village_b"]).get(f"/api/benefits/cycles/{cycle.pk}/roster").json() == []
 
@@ -128,8 +128,8 @@ def test_batch_ledger_and_chart_pages_show_the_money(officers, register, program
     c = _client(officers["county"])
     html = c.get(f"/benefits/batches/{batch.pk}/").content.decode()
     assert refs[0] in html and "¥20.00" in html
-    html = c.get(f"/benefits/ledger/?program=xifeng-ncms-premium&area=520122000000&account="
-                 f"benefits/xifeng-ncms-premium/520122000000/budget").content.decode()
+    html = c.get("/benefits/ledger/?program=xifeng-ncms-premium&area=520122000000&account="
+                 "benefits/xifeng-ncms-premium/520122000000/budget").content.decode()
     assert "¥980.00" in html and "commit" in html
     html = c.get("/benefits/").content.decode()
     assert "<svg" in html and "2008-02" in html

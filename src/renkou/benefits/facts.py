@@ -140,7 +140,7 @@ def gather(user, program: Program, rule, *, county: Area, census: dt.date, perio
     prefix = county.prefix
     need = facts_used(rule) | {"person.age"}
     rural = RuralMap(prefix)
-    persons = scoped(user, Person).filter(_present(census), registered_area__pk__startswith=prefix)
+    persons = _scoped(user, Person).filter(_present(census), registered_area__pk__startswith=prefix)
     if program.unit == Program.Unit.PERSON:
         if only_persons is not None:
             persons = persons.filter(pk__in=list(only_persons))
@@ -166,7 +166,7 @@ def gather(user, program: Program, rule, *, county: Area, census: dt.date, perio
             if r[10] is not None:
                 members[r[10]].append(r[0])
         hq = Household.objects.filter(pk__in=list(members)) if program.unit == Program.Unit.PERSON else \
-            scoped(user, Household).filter(area__pk__startswith=prefix).filter(
+            _scoped(user, Household).filter(area__pk__startswith=prefix).filter(
                 Q(established__isnull=True) | Q(established__lte=census)).filter(
                 Q(dissolved__isnull=True) | Q(dissolved__gt=census))
         if only_households is not None:
@@ -263,6 +263,11 @@ def _household_facts(h: tuple, members: dict, by_id: dict, certs: dict, rural: R
             "household.rural": rural.rural(area) or regtype == Household.RegType.AGRICULTURAL,
             "household.area": area or "", "household.size": len(members.get(hid, ())),
             "household.certificates": kinds}
+
+
+def _scoped(user, model):
+    """The rows the user may read; ``None`` is the command line (see ``services._require``)."""
+    return model.objects.all() if user is None else scoped(user, model)
 
 
 def county_of(code: str) -> Area:
