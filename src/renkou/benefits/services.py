@@ -395,7 +395,7 @@ def _commit(user, rl: RosterList, day: dt.date) -> None:
 def record_objection(user, roster_list: RosterList, *, raised_by: str, text: str, entitlement: Entitlement | None = None,
                      today: dt.date | None = None) -> Objection:
     rl = RosterList.objects.select_for_update().get(pk=roster_list.pk)
-    if not (has_perm(user, BENEFIT_PROPOSE) or has_perm(user, BENEFIT_REVIEW)):
+    if user is not None and not (has_perm(user, BENEFIT_PROPOSE) or has_perm(user, BENEFIT_REVIEW)):
         raise PermissionDenied("无权登记异议 / not permitted to record objections")
     _require(user, BENEFIT_VIEW, rl.village_id)
     day = _today(today)
