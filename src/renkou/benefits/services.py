@@ -508,7 +508,7 @@ def import_return(user, batch: PaymentBatch, *, filename: str, content: bytes,
     if batch.state == PaymentBatch.State.ISSUED:
         raise TransitionError("批次尚未送银行 / the batch has not been sent to the bank")
     parsed = bankfile.read_return(content, filename)
-    by_ref = {p.reference: p for p in batch.payments.select_for_update().select_related("entitlement__fund")}
+    by_ref = {p.reference: p for p in batch.payments.select_for_update(of=("self",)).select_related("entitlement__fund")}
     report = [{"row": e.row, "reference": "", "outcome": "error", "message": e.message} for e in parsed.errors]
     seen: set[str] = set()
     day = _today(today)
