@@ -58,3 +58,15 @@ def test_punctuality_and_coverage_of_a_paid_cycle(officers, paid_cycle):
     assert value == 1.0 and how == {"numerator": 10, "denominator": 10}
     value, how = services.punctuality(paid_cycle)
     assert value == 1.0 and how["due"] == "2008-02-29"
+
+
+@pytest.mark.django_db
+def test_coverage_indicator_source_for_the_assessment(officers, paid_cycle):
+    from decimal import Decimal
+
+    from renkou.benefits.indicators import indicator_value
+
+    value, how = indicator_value("benefit_coverage", "520122", "2007")
+    assert value == Decimal("100.0") and (how["numerator"], how["denominator"]) == (10, 10)
+    assert indicator_value("benefit_punctuality", "520122", "2007")[0] == Decimal("100.0")
+    assert indicator_value("benefit_coverage", "520122", "1999")[0] is None

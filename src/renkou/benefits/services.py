@@ -113,8 +113,11 @@ def check_version(data: dict) -> None:
 
 
 @transaction.atomic
-def install_program(data: dict, *, user=None) -> Program:
-    """Create or update a program and its versions from data (the shipped JSON files)."""
+def install_program(data: dict, *, user=None) -> Program | None:
+    """Create or update a program and its versions from data (the shipped JSON files); a county's
+    program is installed only where that county is in the database (``None`` otherwise)."""
+    if data.get("area") and not Area.objects.filter(code=areacodes.full_code(data["area"])).exists():
+        return None
     for f in data.get("funds", ()):
         Fund.objects.update_or_create(code=f["code"], defaults={
             "name_zh": f["name_zh"], "name_en": f["name_en"], "area_id": areacodes.full_code(f["area"]),
@@ -144,7 +147,9 @@ def save_version(user, program: Program, v: dict) -> ProgramVersion:
 
 
 def install_shipped_programs(user=None) -> list[Program]:
-    return [install_program(json.loads(p.read_text(encoding="utf-8")), user=user) for p in sorted(DATA.glob("*.json"))]
+    installed = [install_program(json.loads(p.read_text(encoding="utf-8")), user=user)
+                 for p in sorted(DATA.glob("*.json"))]
+    return [p for p in installed if p is not None]
 
 
 # -- ledger accounts ----------------------------------------------------------------------------------
