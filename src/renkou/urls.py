@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("benefits/", include(("renkou.benefits.urls", "benefits"))),
     path("", include("renkou.web.urls")),
 ]

@@ -54,6 +54,11 @@ AGGREGATE_APPROVE = "aggregate.approve"
 ASSESSMENT_MANAGE = "assessment.manage"
 LOAN_MANAGE = "loan.manage"
 EXCHANGE = "exchange"
+BENEFIT_VIEW = "benefit.view"
+BENEFIT_PROPOSE = "benefit.propose"
+BENEFIT_REVIEW = "benefit.review"
+BENEFIT_APPROVE = "benefit.approve"
+BENEFIT_MANAGE = "benefit.manage"
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.VILLAGE_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, AGGREGATE_VIEW, AGGREGATE_CAPTURE}),
@@ -88,6 +93,12 @@ WORKS_IN_VIEW_AREAS = frozenset({Role.EVALUATOR})
 # the unit's appeals and reads its own scorecard (township officer of that township, …).
 UNIT_OFFICER: dict[str, Role] = {"county": Role.COUNTY_OFFICER, "township": Role.TOWNSHIP_OFFICER,
                                  "village": Role.VILLAGE_OFFICER}
+
+# Benefits (利益导向): the village proposes, the township reviews, the county approves and pays.
+PERMISSIONS[Role.VILLAGE_OFFICER] |= {BENEFIT_VIEW, BENEFIT_PROPOSE}
+PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {BENEFIT_VIEW, BENEFIT_REVIEW}
+PERMISSIONS[Role.COUNTY_OFFICER] |= {BENEFIT_VIEW, BENEFIT_APPROVE, BENEFIT_MANAGE}
+PERMISSIONS[Role.AUDITOR] |= {BENEFIT_VIEW}
 
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
