@@ -93,11 +93,12 @@ def test_adx_and_json_exports_carry_the_data_values(client, computed):
     ns = {"a": "urn:ihe:qrph:adx:2015"}
     group = adx.find("a:group", ns)
     assert group.get("orgUnit") == TOWNSHIP and group.get("period") == "2005-03-01/P1M"
+    assert group.get("dataSet") == "activity_monthly"
     assert group.find("a:dataValue", ns).attrib == {"dataElement": "people_reached", "value": "120"}
     data = json.loads(client.get("/indicators/export/?area=520122&period=2005&format=json").content)
     assert data["dataValues"][0] | {} == {"dataElement": "people_reached", "period": "200503", "orgUnit": TOWNSHIP,
-                                         "categoryOptionCombo": "default", "value": "120", "comment": None,
-                                         "followup": False}
+                                         "categoryOptionCombo": "default", "attributeOptionCombo": "default",
+                                         "value": "120", "comment": None, "followup": False}
 
 
 def test_entry_page_saves_and_an_approved_form_is_locked(client, computed, seed_areas):

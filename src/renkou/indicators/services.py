@@ -72,6 +72,12 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
             for ref in expr.references():
                 if ref.kind == "register":
                     cb.validate(ref)
+    for e in data.get("elements", []):
+        cats = e.get("categories", [])
+        for d in e.get("disaggregations", []):
+            if cats and len(str(d).split("|")) != len(cats):
+                raise ValueError(f"数据元 {e['code']}: 分类 {d!r} 应含 {len(cats)} 个选项（以 | 分隔） / element "
+                                 f"{e['code']}: disaggregation {d!r} needs one option of each of {cats}, joined by |")
     cycles = detect_cycles(defs)
     if cycles:
         raise ValueError(f"指标循环引用 / indicators refer to each other in a cycle: {cycles}")
@@ -83,9 +89,11 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
             counts["constants"] += 1
         for e in data.get("elements", []):
             element, created = DataElement.objects.get_or_create(code=e["code"], defaults={
-                "name_zh": e["name_zh"], "name_en": e["name_en"], "disaggregations": e.get("disaggregations", [])})
+                "name_zh": e["name_zh"], "name_en": e["name_en"], "disaggregations": e.get("disaggregations", []),
+                "categories": e.get("categories", [])})
             if not created:
                 element.name_zh, element.name_en = e["name_zh"], e["name_en"]
+                element.categories = e.get("categories", [])  # names only: the values do not change
                 wanted = e.get("disaggregations", [])
                 if wanted != element.disaggregations and not element.values.exists():
                     element.disaggregations = wanted  # frozen once values exist
