@@ -416,6 +416,34 @@ def cube_of(area_code: str, period_code: str) -> cb.Cube:
     return cb.row(cb.rollup(cells, flat, [area.prefix]), 0)
 
 
+def provisional_ref(ref: Reference) -> Reference | None:
+    """The provisional counterpart of an official event operand (``R{births.sex=2}`` →
+    ``R{births_provisional.sex=2}``), or None when it has none or is split finer than the
+    provisional counts are (order, place, age)."""
+    if ref.kind != "register" or ref.code not in cb.PROVISIONAL:
+        return None
+    other = cb.PROVISIONAL[ref.code]
+    accepted = cb.OPERANDS[other][2]
+    if any(k not in accepted for k, _v in ref.params):
+        return None
+    return Reference("register", other, params=ref.params)
+
+
+def provisional_beside(area_code: str, period_code: str, operand: str | Reference) -> int | None:
+    """Events not yet registered (provisional, 待核实) of the kind an official operand counts, for the
+    area and period — shown beside the official figure, never added to it. None for other operands."""
+    if isinstance(operand, str):
+        refs = parse(operand).references()
+        if len(refs) != 1:
+            raise ValueError(f"one operand expected, not {operand!r}")
+        operand = next(iter(refs))
+    other = provisional_ref(operand)
+    if other is None:
+        return None
+    value = cb.resolve(cube_of(area_code, period_code), other)
+    return None if value is None else int(value)
+
+
 def pyramid_of(area_code: str, period_code: str, basis: str = "registered") -> np.ndarray:
     """Population at the end of the period by sex × age (2, 101) from the stored cubes."""
     return cube_of(area_code, period_code)[f"pop.{basis}.end"]
