@@ -128,3 +128,16 @@ def test_ages_at_handles_birthdays():
     born = np.array(["2000-02-29", "2000-03-01"], dtype="datetime64[D]")
     assert reg.ages_at(born, D("2001-02-28")).tolist() == [0, 0]
     assert reg.ages_at(born, D("2001-03-01")).tolist() == [1, 1]
+
+
+def test_cubes_of_an_older_layout_are_rebuilt_when_read(world):
+    from renkou.indicators import services
+    from renkou.indicators.models import RegisterCube
+
+    mother = world.person(sex=2, born="1980-05-01", marital="21")
+    world.birth(mother, "2005-03-01", registered="2005-03-10")
+    services.load_catalog()
+    services.compute("520122", "2005", level=4)
+    RegisterCube.objects.update(data=b"\x01" + bytes(RegisterCube.objects.first().data)[1:])  # layout 1
+    assert services.cube_of("520122", "2005")["births.registered"].sum() == 1
+    assert {bytes(d)[0] for d in RegisterCube.objects.values_list("data", flat=True)} == {2}

@@ -278,9 +278,16 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
 
 
 def _load_stack(prefix: str, period: Period) -> tuple[list[str], np.ndarray]:
+    """The stored cubes of the cells under ``prefix``; cubes of an older layout are rebuilt from the
+    register (and stored) rather than read wrongly."""
     rows = list(RegisterCube.objects.filter(cell__startswith=prefix, period=period.code).order_by("cell")
                 .values_list("cell", "data"))
-    return [c for c, _d in rows], cb.decode_many([bytes(d) for _c, d in rows])
+    blobs = [bytes(d) for _c, d in rows]
+    if any(not b or b[0] != cb.VERSION for b in blobs):
+        cells, flat = register.build_stack(prefix, period.start, period.end)
+        _save_cubes(period, cells, flat, replace_prefix=prefix)
+        return cells, flat
+    return [c for c, _d in rows], cb.decode_many(blobs)
 
 
 def _save_cubes(period: Period, cells: list[str], flat: np.ndarray, *, replace_prefix: str | None = None,
