@@ -149,6 +149,10 @@ def previous_year_plan(county: str, period_code: str) -> tuple[dict[str, float],
     wanted = ("cbr", "natural_increase", "hospital_delivery_rate")
     stored = IndicatorValue.objects.filter(area__pk__startswith=county, period=before, indicator__code__in=wanted)
     if not stored.exists():
+        from renkou.indicators.models import Indicator
+
+        if not Indicator.objects.filter(code__in=wanted).exists():  # the assessment step may run first
+            indicators.load_catalog()
         indicators.compute(county, before, level=4)
     plan: dict[str, float] = {}
     hospital: dict[str, float] = {}
