@@ -133,8 +133,10 @@ def register(seed_areas):
     person("测试重复", 2, D(1980, 3, 10), VILLAGE_A, record_state="merged")
     person("测试女孩", 2, D(2000, 12, 31), VILLAGE_B, registered=VILLAGE_C)
     person("测试寿星", 1, D(1900, 1, 1), VILLAGE_C)
-    Event.objects.create(kind="birth", event_date=D(2005, 6, 1), area_id=VILLAGE_A, subject=son, mother=mother)
-    Event.objects.create(kind="death", event_date=D(2005, 9, 1), area_id=VILLAGE_A, subject=old)
+    Event.objects.create(kind="birth", event_date=D(2005, 6, 1), area_id=VILLAGE_A, subject=son, mother=mother,
+                         state="registered", registration_date=D(2005, 6, 10))
+    Event.objects.create(kind="death", event_date=D(2005, 9, 1), area_id=VILLAGE_A, subject=old,
+                         state="registered", registration_date=D(2005, 9, 3))
     # neither counts: a superseded version and a rejected declaration
     Event.objects.create(kind="death", event_date=D(2005, 8, 1), area_id=VILLAGE_A, subject=old, is_current=False)
     Event.objects.create(kind="birth", event_date=D(2005, 7, 1), area_id=VILLAGE_A, subject=son, mother=mother,

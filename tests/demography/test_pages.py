@@ -61,3 +61,32 @@ def test_area_outside_scope_is_not_found_and_aggregates_need_the_permission(regi
     assert client.get(reverse("demography:area", args=[TOWNSHIP])).status_code == 403
     client.logout()
     assert client.get(reverse("demography:home")).status_code == 302  # to the sign-in page
+
+
+def test_page_opens_on_the_latest_complete_statistical_year(county_officer, client):
+    # the register's last event is the death of 2005-09-01: the statistical
+    # year 2005SY (to 2005-09-30) is still being reported, 2004SY is the latest complete one
+    response = client.get(reverse("demography:area", args=[TOWNSHIP]))
+    assert response.context["period"].code == "2004SY"
+    assert response.context["p"]["inputs"].period.code == "2004SY"
+    assert '<option value="2004SY" selected>' in response.content.decode()
+    # a chosen period is kept, calendar or statistical
+    assert client.get(reverse("demography:area", args=[TOWNSHIP]), {"period": "2005SY"}).context["period"].code \
+        == "2005SY"
+    assert client.get(reverse("demography:area", args=[TOWNSHIP]), {"year": "2005"}).context["period"].code == "2005"
+
+
+def test_latest_complete_statistical_year_follows_the_registers_last_record(register):
+    import datetime as dt
+
+    from renkou.demography.register_feed import latest_complete_stat_year
+    from renkou.registry.models import Event, Person
+
+    assert latest_complete_stat_year("520122").code == "2004SY"
+    son = Person.objects.get(name="测试儿子")
+    Event.objects.create(kind="move_out", event_date=dt.date(2005, 12, 31), area_id=son.resident_area_id,
+                         subject=son, state="declared")
+    assert latest_complete_stat_year("520122").code == "2005SY"
+    # never past today: on 2005-09-15 the statistical year 2005SY is not over
+    assert latest_complete_stat_year("520122", today=dt.date(2005, 9, 15)).code == "2004SY"
+    assert latest_complete_stat_year("542526") is None  # no records there

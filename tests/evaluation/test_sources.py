@@ -37,7 +37,8 @@ def register(seed_areas):
                          area_id=village, subject=boy, delivery_place="hospital", state="registered")
     Event.objects.create(kind="birth", event_date=girl.birth_date, registration_date=dt.date(2005, 12, 1),
                          area_id=village, subject=girl, delivery_place="home", state="registered")
-    Event.objects.create(kind="death", event_date=people[0].death_date, area_id=village, subject=people[0])
+    Event.objects.create(kind="death", event_date=people[0].death_date, area_id=village, subject=people[0],
+                         registration_date=people[0].death_date, state="registered")
     Event.objects.create(kind="birth", event_date=dt.date(2005, 2, 1), area_id=other, subject=boy, is_current=False)
     services.load_catalog()
 

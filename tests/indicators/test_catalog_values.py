@@ -89,6 +89,7 @@ EXPECTED_COUNTY_2005 = {
     "mobile_service_trips": None, "mobile_service_km": None, "women_served": "14", "persons_served_register": "2",
     "people_reached_per_session": "100.0", "births_count": "4", "deaths_count": "2", "marriages_count": "1",
     "move_in_count": "1", "move_out_count": "1", "migrant_arrivals_count": "0", "migrant_departures_count": "0",
+    "births_provisional_count": "0", "deaths_provisional_count": "0",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -93,11 +94,12 @@ def test_adx_and_json_exports_carry_the_data_values(client, computed):
     ns = {"a": "urn:ihe:qrph:adx:2015"}
     group = adx.find("a:group", ns)
     assert group.get("orgUnit") == TOWNSHIP and group.get("period") == "2005-03-01/P1M"
+    assert group.get("dataSet") == "activity_monthly"
     assert group.find("a:dataValue", ns).attrib == {"dataElement": "people_reached", "value": "120"}
     data = json.loads(client.get("/indicators/export/?area=520122&period=2005&format=json").content)
     assert data["dataValues"][0] | {} == {"dataElement": "people_reached", "period": "200503", "orgUnit": TOWNSHIP,
-                                         "categoryOptionCombo": "default", "value": "120", "comment": None,
-                                         "followup": False}
+                                         "categoryOptionCombo": "default", "attributeOptionCombo": "default",
+                                         "value": "120", "comment": None, "followup": False}
 
 
 def test_entry_page_saves_and_an_approved_form_is_locked(client, computed, seed_areas):
@@ -132,3 +134,19 @@ def test_api_gives_values_with_numerator_and_denominator(client, computed):
     assert rows == [{"code": "cbr", "name": "出生率", "area": COUNTY, "area_name": "息烽县", "period": "2005",
                      "value": 333.3, "unit": "‰", "numerator": 2.0, "denominator": 6.0}]
     assert client.get("/api/indicators/values", {"area": "130982", "period": "2005"}).status_code == 403
+
+
+def test_value_page_shows_provisional_births_beside_the_official_count(client, world, seed_areas, make_user):
+    mother = world.person(sex=2, born="1980-05-01", marital="21", area=VILLAGE_A)
+    world.birth(mother, "2005-03-01", registered="2005-03-10")
+    world.birth(world.person(sex=2, born="1982-05-01", marital="21", area=VILLAGE_C), "2005-06-01",
+                registered="2005-06-03")
+    world.birth(mother, "2005-12-20", state="declared")
+    services.load_catalog()
+    services.compute(COUNTY, "2005", level=4)
+    value = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
+    assert value.numerator == 2  # official: the two registered births
+    client.force_login(make_user("xian2", "county_officer", capture=[seed_areas[COUNTY]]))
+    page = client.get(f"/indicators/value/{value.pk}/").content.decode()
+    row = re.search(r'R\{births\}</td><td class="num">(.*?)</td>', page, re.S).group(1)
+    assert row.startswith("2.0<br>") and "另有 1 例待核实（已申报、尚未登记，未计入）" in row

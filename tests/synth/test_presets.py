@@ -31,6 +31,31 @@ def test_chengguan_has_46730_people_in_17115_households():
     assert str(r.reference_date) == "2004-12-31"
 
 
+def _completed_years(born: np.ndarray, on: str) -> np.ndarray:
+    b = born.astype("datetime64[D]")
+    day = np.datetime64(on)
+    years = day.astype("datetime64[Y]").astype(int) - b.astype("datetime64[Y]").astype(int)
+    md = lambda d: (d.astype("datetime64[M]") - d.astype("datetime64[Y]")).astype(int) * 32 + (  # noqa: E731
+        d - d.astype("datetime64[M]")).astype(int)
+    return years - (md(b) > md(day))
+
+
+def test_chengguan_has_10839_married_women_of_childbearing_age_at_the_end_of_2004():
+    for seed in (5, 2005):
+        r = generate(preset("chengguan"), seed)
+        P = r.persons
+        age = _completed_years(P["birth_date"], "2004-12-31")
+        married = np.isin(P["marital_status"].astype(str), ["20", "21", "22", "23"])
+        women = _registered(P) & (P["sex"].astype(int) == 2) & (age >= 15) & (age <= 49)
+        assert (women & married).sum() == 10_839
+        # the other headline totals still hold
+        assert _registered(P).sum() == 46_730
+        assert ((r.households["kind"] == "family") & (r.households["size"] > 0)).sum() == 17_115
+        # every wife counted has her husband in the register
+        spouse = P["spouse_key"][women & married]
+        assert (spouse != "").all() and set(spouse.tolist()) <= set(P["person_key"].tolist())
+
+
 def test_crude_birth_rate_target_is_met_exactly_on_a_scaled_xifeng():
     p = replace(preset("xifeng"), persons=30_000, start_year=2003)
     r = generate(p, 2)

@@ -149,6 +149,16 @@ def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date) -> np.ndarray:
     return register.deaths_by_age_sex(prefix, start, end, "resident").astype(float)
 
 
+def populations_on(prefix: str, days: list[dt.date], basis: str = "resident") -> list[np.ndarray]:
+    """Population by sex and age ``(2, 101)`` floats at the end of each of ``days`` — the same counts
+    as :func:`population_by_age_sex`, with the persons and their moves read once for every day
+    (:func:`renkou.indicators.register.population_arrays`, checked cell by cell against the SQL rules)."""
+    if basis not in BASES:
+        raise FeedError(f"unknown population basis {basis!r}: use {', '.join(BASES)}")
+    _cells, arrays = register.population_arrays(prefix, {str(i): day for i, day in enumerate(days)})
+    return [arrays[f"pop.{basis}.{i}"].sum(axis=0).astype(float) for i in range(len(days))]
+
+
 def _anniversary(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -178,7 +188,7 @@ def inputs_for_area(code: str, period: str | Period, basis: str = "resident") ->
     per = parse_period(period)
     prefix = area.prefix
     days = census_days(per)
-    counts = [population_by_age_sex(prefix, day, basis) for day, _ in days]
+    counts = populations_on(prefix, [day for day, _ in days], basis)
     exposures = np.zeros((2, N_AGES))
     for i in range(1, len(days)):
         exposures += (counts[i - 1] + counts[i]) / 2.0 * days[i][1]
@@ -203,17 +213,72 @@ def latest_year(prefix: str) -> int | None:
     return latest.year if latest else None
 
 
-def profile_for_area(code: str, year: int, pooled_years: int = 5, basis: str = "resident") -> dict[str, Any]:
-    """The demography page's figures for area ``code`` and calendar ``year`` (:func:`cli.area_profile`):
-    the year's rates, the life table and projection assumptions pooled over ``pooled_years`` years
-    ending with ``year``, projections from the population at the end of ``year``."""
+def latest_complete_stat_year(prefix: str, today: dt.date | None = None) -> Period | None:
+    """The latest statistical year (1 October – 30 September) that is over by the register's last
+    record under ``prefix`` — the demography page's default period.
+
+    "Over" is measured against the register's own date (its latest event, never after ``today``),
+    not the calendar: a register whose records stop at the end of 2005 has 2005SY
+    complete and 2006SY barely begun; the current statistical year is never shown by default
+    because its events are still coming in. None when the register has no events there."""
+    from django.db.models import Max
+
+    today = today or dt.date.today()
+    latest = register.live_events().filter(area__pk__startswith=prefix).aggregate(last=Max("event_date"))["last"]
+    if latest is None:
+        return None
+    as_of = min(latest, today)
+    year = as_of.year if as_of >= dt.date(as_of.year, 9, 30) else as_of.year - 1
+    return Period.stat_year(year)
+
+
+def profile_for_area(code: str, year: int | str | Period, pooled_years: int = 5, basis: str = "resident"
+                     ) -> dict[str, Any]:
+    """The demography page's figures for area ``code`` and a period (:func:`cli.area_profile`): a
+    calendar ``year`` (2005) or a statistical year (``2005SY``) — its rates, the life table and
+    projection assumptions pooled over the ``pooled_years`` years ending with it, projections from
+    the population at its end."""
     from .cli import area_profile
 
-    one = inputs_for_area(code, str(year), basis)
-    pooled = inputs_for_area(code, f"{year - pooled_years + 1}-{year}", basis) if pooled_years > 1 else one
+    period = year if isinstance(year, Period) else parse_period(str(year))
+    one = inputs_for_area(code, period, basis)
+    if pooled_years > 1:
+        first = _anniversary(period.start, -(pooled_years - 1))
+        pooled = inputs_for_area(code, Period.range(first, period.end) if period.kind != "year"
+                                 else f"{period.end.year - pooled_years + 1}-{period.end.year}", basis)
+    else:
+        pooled = one
     profile = area_profile(one.population_end, births=one.births_by_mother_age, deaths=one.deaths_by_age_sex,
                            exposures=one.exposures, pooled_births=pooled.births_by_mother_age,
                            pooled_deaths=pooled.deaths_by_age_sex, pooled_exposures=pooled.exposures,
-                           start_year=year + 1)
+                           start_year=period.end.year + 1)
     profile["inputs"], profile["pooled_period"] = one, pooled.period
+    return profile
+
+
+PROFILE_CACHE_SECONDS = 6 * 3600
+
+
+def register_version() -> str:
+    """A fingerprint that changes whenever the register changes: the newest person, event and
+    audit record (every write through the services is audited; bulk loads add new rows)."""
+    from django.db.models import Max
+
+    from renkou.core.models import AuditEvent
+    from renkou.registry.models import Event, Person
+
+    parts = [m.objects.aggregate(n=Max("pk"))["n"] for m in (Person, Event, AuditEvent)]
+    return "-".join(str(p or 0) for p in parts)
+
+
+def cached_profile(code: str, period: Period, basis: str = "resident") -> dict[str, Any]:
+    """:func:`profile_for_area` kept in the cache until the register changes (see
+    :func:`register_version`): the page of an area is computed once, then served from memory."""
+    from django.core.cache import cache
+
+    key = f"renkou:demography:profile:{code}:{period.code}:{basis}:{register_version()}"
+    profile = cache.get(key)
+    if profile is None:
+        profile = profile_for_area(code, period, basis=basis)
+        cache.set(key, profile, PROFILE_CACHE_SECONDS)
     return profile

@@ -16,10 +16,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from renkou.core import areacodes
 from renkou.core.models import Area
+from renkou.core.periods import Period
 from renkou.core.roles import AGGREGATE_VIEW
 from renkou.core.scoping import require, scoped_areas
 from renkou.web import charts
@@ -61,19 +63,42 @@ def home(request):
     require(request.user, AGGREGATE_VIEW)
     code = request.GET.get("area", "").strip()
     year = request.GET.get("year", "").strip()
+    period = request.GET.get("period", "").strip()
     if code.isdigit():
         target = reverse("demography:area", args=[code])
+        if _period_code(period):
+            return redirect(f"{target}?period={period.upper()}")
         return redirect(target + (f"?year={year}" if year.isdigit() else ""))
     areas = scoped_areas(request.user).filter(level__gte=3, level__lte=4).order_by("code")
     page = Paginator(areas, 50).get_page(request.GET.get("page"))
     return render(request, "demography/home.html", {"page": page})
 
 
-def _year(request, prefix: str) -> int:
+def _period_code(text: str) -> Period | None:
+    """A calendar year (2005) or a statistical year (2005SY) the page can show, else None."""
+    try:
+        period = Period.parse(text)
+    except ValueError:
+        return None
+    if period.kind not in ("year", "stat_year") or not 1900 < period.end.year <= dt.date.today().year + 1:
+        return None
+    return period
+
+
+def default_period(prefix: str) -> Period:
+    """The period the page opens on: the latest complete statistical year of the area's register
+    (the current one is still being reported), else the last calendar year."""
+    return register_feed.latest_complete_stat_year(prefix) or Period.year(dt.date.today().year - 1)
+
+
+def _period(request, prefix: str) -> Period:
+    chosen = _period_code(request.GET.get("period", "").strip())
+    if chosen is not None:
+        return chosen
     text = request.GET.get("year", "").strip()
     if text.isdigit() and 1900 < int(text) <= dt.date.today().year:
-        return int(text)
-    return register_feed.latest_year(prefix) or dt.date.today().year - 1
+        return Period.year(int(text))
+    return default_period(prefix)
 
 
 @login_required
@@ -83,18 +108,37 @@ def area(request, code: str):
     found = Area.objects.filter(code=areacodes.full_code(code)).first() if code.isdigit() else None
     if found is None or not scoped_areas(request.user).filter(code=found.code).exists():
         raise Http404
-    year = _year(request, found.prefix)
-    profile = register_feed.profile_for_area(found.code, year)
-    context: dict[str, Any] = {"area": found, "year": year, "years": _year_choices(year),
-                               "pooled": profile["pooled_period"].label("en")}
+    period = _period(request, found.prefix)
+    profile = _cached_profile(found.code, period)
+    lang = "en" if (get_language() or "zh").startswith("en") else "zh"
+    context: dict[str, Any] = {"area": found, "period": period, "year": _short_label(period, lang),
+                               "periods": _period_choices(period, lang),
+                               "pooled": profile["pooled_period"].label(lang)}
     context |= _structure(profile) | _fertility(profile) | _mortality(profile) | _projection(profile)
     # numbers for the template: NaN (no births, no exposure) shows as empty, never as "nan"
     context["p"] = {k: to_jsonable(v) if k in ("year", "pooled") else v for k, v in profile.items()}
     return render(request, "demography/area.html", context)
 
 
-def _year_choices(year: int) -> list[int]:
-    return list(range(max(year - 10, 1950), min(year + 5, dt.date.today().year) + 1))
+def _short_label(period: Period, lang: str) -> str:
+    """``2005`` for a calendar year, ``2005统计年度`` / ``statistical year 2005`` for a statistical year."""
+    if period.kind == "stat_year":
+        return _("statistical year %(year)d") % {"year": period.end.year}
+    return period.label(lang)
+
+
+def _period_choices(period: Period, lang: str) -> list[dict[str, str]]:
+    """Statistical years and calendar years around the one shown, newest first."""
+    last = min(period.end.year + 5, dt.date.today().year)
+    years = range(last, max(period.end.year - 10, 1950) - 1, -1)
+    out = [Period.stat_year(y) for y in years] + [Period.year(y) for y in years]
+    return [{"code": p.code, "label": _short_label(p, lang)} for p in out]
+
+
+def _cached_profile(code: str, period: Period) -> dict[str, Any]:
+    """The profile of an area and period, kept in the cache until the register under the area
+    changes (the key carries the area's latest record change), so the page is computed once."""
+    return register_feed.cached_profile(code, period)
 
 
 def _structure(p: dict[str, Any]) -> dict[str, Any]:

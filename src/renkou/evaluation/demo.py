@@ -1,9 +1,16 @@
 """The assessment part of ``renkou demo``: the demo county's townships assessed for 2005.
 
-Steps: the 2005 township scheme (``schemes/township-2005.yaml``) for the demo county, contract
-targets, inspection scores, a sampled door-to-door verification whose visits "find" the births the
-synthetic register left out (its ground truth), a published run, and one accepted appeal that
-gives a second, published version.
+Steps: the 2005 township scheme (``schemes/township-2005.yaml``) made out for the county assessed
+(:func:`demo_scheme_text`), contract targets, inspection scores, a sampled door-to-door
+verification whose visits "find" the births the synthetic register left out (its ground truth),
+a published run, and one accepted appeal that gives a second, published version.
+
+The shipped scheme is Xifeng's (息烽县), with Xifeng's own targets. Another county gets the same
+scheme named for it, and the targets a county sets from its own level rather than Xifeng's: the
+birth-rate band and the natural-increase ceiling around the county's figures of the previous
+statistical year, and each township's hospital-delivery target a step above its own previous
+level (the contract of a target-responsibility system). The sex-ratio band (103–107) is the
+national normal range for every county.
 
 :func:`load_register` writes a synthetic county's households, persons, births, deaths and services
 into the register when the register's own loader has not done so (it is also used by the tests).
@@ -68,20 +75,95 @@ def visit_from_truth(*, user, sample, result, falsified: dict[str, int] | None =
     return found
 
 
-def demo_scheme_text(county: str) -> str:
-    """The 2005 township scheme for ``county``. Item B3 (village self-governance coverage) scores level
-    and progress over last year, but the indicators demo step loads the charter form for the calendar
-    year 2005 only — no previous year, and not the statistical year 2005SY the scheme assesses — so the
-    demo keeps B3 as an inspection score (this year's and last year's value entered by the county)."""
+_KIND_EN = {"县": "County", "区": "District", "市": "City", "旗": "Banner", "自治县": "Autonomous County"}
+HOSPITAL_STEP = 8
+"""Points a township's hospital-delivery target is set above its own previous level (at most 98)."""
+
+
+def county_names(county: str, preset_name: str | None = None) -> tuple[str, str]:
+    """The county's Chinese name (from the areas) and an English one (``Gaize County``)."""
+    from renkou.core.models import Area
+
+    area = Area.objects.filter(code=areacodes.full_code(county)).first()
+    zh = area.name if area else county
+    kind = next((en for suffix, en in sorted(_KIND_EN.items(), key=lambda kv: -len(kv[0])) if zh.endswith(suffix)),
+                "County")
+    return zh, f"{(preset_name or county).capitalize()} {kind}"
+
+
+def demo_scheme_text(county: str, *, name_zh: str | None = None, name_en: str | None = None,
+                     plan: dict[str, float] | None = None) -> str:
+    """The 2005 township scheme made out for ``county``: named for it (``name_zh``, ``name_en``: the
+    county's names, e.g. 改则县 and Gaize County), and for a county other than Xifeng with the
+    birth-rate band and natural-increase ceiling set from ``plan`` (the county's ``cbr`` and
+    ``natural_increase`` of the previous statistical year, ‰): full points for a birth rate within
+    −25 % … +30 % of last year's (Xifeng's 7–13 around its 9–10), a natural increase up to last
+    year's + 4 ‰ (Xifeng's 8 over its 3–4).
+
+    Item B3 (village self-governance coverage) scores level and progress over last year, but the
+    indicators demo step loads the charter form for the calendar year 2005 only — no previous year,
+    and not the statistical year 2005SY the scheme assesses — so the demo keeps B3 as an inspection
+    score (this year's and last year's value entered by the county)."""
     data: dict[str, Any] = yaml.safe_load(SCHEME_FILE.read_text(encoding="utf-8"))
     data["units"]["parent"] = county
     if county != DEMO_COUNTY:
         data["code"] = f"{data['code']}-{county}"
+        if name_zh:
+            data["name_zh"] = data["name_zh"].replace("息烽县", name_zh, 1)
+        if name_en:
+            data["name_en"] = data["name_en"].replace("Xifeng County", name_en, 1)
     for theme in data["themes"]:
         for item in theme["items"]:
             if item["code"] == "B3":
                 item["source"] = {"inspection": "self_governance_coverage"}
+            if county == DEMO_COUNTY or not plan:
+                continue
+            if item["code"] == "A1" and plan.get("cbr"):
+                lo, hi = _round_half(0.75 * plan["cbr"]), _round_half(1.3 * plan["cbr"])
+                item["rule"] = {"type": "band", "lo": lo, "hi": hi}
+                item["description_zh"] = f"出生率（‰）在 {lo}–{hi}‰ 之间（上一统计年度水平 −25%～+30%）得满分；出生统计按统计年度计。"
+                item["description_en"] = (f"full points for a crude birth rate between {lo} and {hi} per thousand "
+                                          "(last statistical year's level −25 % to +30 %), counted by statistical year.")
+            if item["code"] == "A2" and plan.get("natural_increase") is not None:
+                item["rule"] = {"type": "band", "hi": _round_half(plan["natural_increase"] + 4)}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def _round_half(x: float) -> float:
+    """To the nearest half (‰ bands as a scheme writes them: 7, 13.5)."""
+    v = round(x * 2) / 2
+    return int(v) if v == int(v) else v
+
+
+def previous_year_plan(county: str, period_code: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The county's birth rate and natural increase (‰) of the statistical year before ``period_code``,
+    and each township's hospital delivery rate (%) then — the levels the county sets its targets from.
+    Computes that year's indicators when they are not stored yet."""
+    from renkou.core.periods import Period
+    from renkou.indicators import services as indicators
+    from renkou.indicators.models import IndicatorValue
+
+    period = Period.parse(period_code)
+    before = f"{period.end.year - 1}SY"
+    code = areacodes.full_code(county)
+    wanted = ("cbr", "natural_increase", "hospital_delivery_rate")
+    stored = IndicatorValue.objects.filter(area__pk__startswith=county, period=before, indicator__code__in=wanted)
+    if not stored.exists():
+        from renkou.indicators.models import Indicator
+
+        if not Indicator.objects.filter(code__in=wanted).exists():  # the assessment step may run first
+            indicators.load_catalog()
+        indicators.compute(county, before, level=4)
+    plan: dict[str, float] = {}
+    hospital: dict[str, float] = {}
+    for area, ind, value in stored.values_list("area_id", "indicator__code", "value"):
+        if value is None:
+            continue
+        if area == code and ind in ("cbr", "natural_increase"):
+            plan[ind] = float(value)
+        elif ind == "hospital_delivery_rate":
+            hospital[area] = float(value)
+    return plan, hospital
 
 
 def assess_demo_county(ctx, progress) -> None:
@@ -94,6 +176,9 @@ def assess_demo_county(ctx, progress) -> None:
         return
     county = DEMO_COUNTY if DEMO_COUNTY in ctx.results else next(iter(ctx.results))
     result = ctx.results[county]
+    from renkou.demo import COUNTIES
+
+    preset_name = next((name for name, code, _small in COUNTIES if code == county), None)
     user = User.objects.filter(is_superuser=True).order_by("id").first()
     if user is None:
         ctx.notes.append("assessment demo skipped: no superuser")
@@ -104,12 +189,19 @@ def assess_demo_county(ctx, progress) -> None:
         load_synthetic(result, progress=progress(f"载入户籍（考核） / loading the register of {county}"))
     bar = progress("考核评估 / assessment")
     bar(0, 6)
-    scheme = services.import_scheme(user=user, text=demo_scheme_text(county), replace=True)
+    plan, hospital = ({}, {}) if county == DEMO_COUNTY else previous_year_plan(county, "2005SY")
+    name_zh, name_en = county_names(county, preset_name)
+    scheme = services.import_scheme(user=user, text=demo_scheme_text(county, name_zh=name_zh, name_en=name_en,
+                                                                     plan=plan), replace=True)
     units = services.scheme_units(scheme)
     rng = np.random.default_rng(ctx.seed)
     for unit in units:
         town = areacodes.township_kind(unit.code) in ("subdistrict", "town")
-        services.set_target(user=user, scheme=scheme, unit=unit, item_code="B1", value=90 if town else 80)
+        if unit.code in hospital:  # a step above the township's own level of last year
+            b1 = min(98, round(hospital[unit.code]) + HOSPITAL_STEP)
+        else:
+            b1 = 90 if town else 80
+        services.set_target(user=user, scheme=scheme, unit=unit, item_code="B1", value=b1)
         services.set_target(user=user, scheme=scheme, unit=unit, item_code="B4", value=100)
         services.set_target(user=user, scheme=scheme, unit=unit, item_code="D1", value=100)
         for sheet, lo, hi in (("service_quality", 70, 100), ("groundwork_registers", 75, 100),

@@ -30,7 +30,7 @@ SERVICE_TYPES = ("reproductive_health_check", "premarital_check", "prenatal_care
                  "infertility_counselling", "child_care_guidance", "elder_care", "other")
 PLACES = ("facility", "home", "other")
 UNKNOWN_AGE = AGES  # births whose mother's age is unknown sit in the last column
-VERSION = 1
+VERSION = 2  # 2: provisional (not yet registered) births, deaths and events counted apart
 
 
 def _layout() -> list[tuple[str, tuple[int, ...]]]:
@@ -46,7 +46,10 @@ def _layout() -> list[tuple[str, tuple[int, ...]]]:
         out.append((f"births_late.{basis}", (2,)))
         out.append((f"births_timely.{basis}", (2,)))
         out.append((f"deaths.{basis}", (2, AGES)))
+        out.append((f"births_provisional.{basis}", (2,)))
+        out.append((f"deaths_provisional.{basis}", (2,)))
     out.append(("events", (len(EVENT_KINDS),)))
+    out.append(("events_provisional", (len(EVENT_KINDS),)))
     out.append(("served", (len(SERVICE_TYPES),)))
     return out
 
@@ -101,11 +104,20 @@ OPERANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "births_late": ("补报出生", "late reports of earlier births found in the period", ("basis", "sex")),
     "births_timely": ("及时登记出生", "births registered within the legal period (30 days)", ("basis", "sex")),
     "deaths": ("死亡人数", "deaths counted in the period", ("basis", "sex", "age")),
+    "births_provisional": ("待核实出生", "births declared, not yet registered: provisional, not in the births",
+                           ("basis", "sex")),
+    "deaths_provisional": ("待核实死亡", "deaths declared, not yet registered: provisional, not in the deaths",
+                           ("basis", "sex")),
     "tfr": ("总和生育率", "total fertility rate: sum of single-year ASFR 15–49, per woman", ("basis",)),
     "persons_served": ("享受服务人数", "persons who received a service", ("type",)),
 }
 for _kind, _zh in zip(EVENT_KINDS, ("结婚", "离婚", "迁入", "迁出", "流入", "流出", "住址变更"), strict=True):
     OPERANDS[f"{_kind}_count"] = (_zh, f"{_kind.replace('_', ' ')} events counted in the period", ())
+    OPERANDS[f"{_kind}_provisional_count"] = (f"待核实{_zh}", f"{_kind.replace('_', ' ')} events declared, "
+                                              "not yet registered (provisional)", ())
+PROVISIONAL = {"births": "births_provisional", "deaths": "deaths_provisional",
+               **{f"{k}_count": f"{k}_provisional_count" for k in EVENT_KINDS}}
+"""The provisional counterpart of each official event operand (shown beside it, never added to it)."""
 
 
 def _age_slice(value: str | None) -> slice:
@@ -156,7 +168,8 @@ def resolve_many(stack: Cube, ref: Reference) -> np.ndarray:
     code = ref.code
     basis = params.get("basis", "registered")
     if code in ("population", "mean_population", "married_women", "mean_married_women", "contraceptive_users",
-                "births", "births_late", "births_timely", "deaths", "tfr"):
+                "births", "births_late", "births_timely", "deaths", "tfr", "births_provisional",
+                "deaths_provisional"):
         bases = POP_BASES if code in ("population", "mean_population") else EVENT_BASES
         if basis not in bases:
             raise ValueError(f"basis {basis!r}: expected one of {', '.join(bases)}")
@@ -195,7 +208,7 @@ def resolve_many(stack: Cube, ref: Reference) -> np.ndarray:
         if mage is not None:
             b = b[..., _age_slice(mage)]
         return total(b)
-    if code in ("births_late", "births_timely"):
+    if code in ("births_late", "births_timely", "births_provisional", "deaths_provisional"):
         return total(stack[f"{code}.{basis}"][every, sex])
     if code == "deaths":
         return total(stack[f"deaths.{basis}"][every, sex, age])
@@ -208,6 +221,8 @@ def resolve_many(stack: Cube, ref: Reference) -> np.ndarray:
         if t not in SERVICE_TYPES:
             raise ValueError(f"type {t!r}: expected one of {', '.join(SERVICE_TYPES)}")
         return stack["served"][:, SERVICE_TYPES.index(t)].astype(float)
+    if code.endswith("_provisional_count"):
+        return stack["events_provisional"][:, EVENT_KINDS.index(code.removesuffix("_provisional_count"))].astype(float)
     kind = code.removesuffix("_count")
     return stack["events"][:, EVENT_KINDS.index(kind)].astype(float)
 

@@ -95,8 +95,9 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
         return "none", DataValue.objects.none()
     basis = params.get("basis", "registered")
     code = ref.code
-    if code in ("births", "births_late", "births_timely"):
-        rows = register.birth_rows(prefix, period.start, period.end, "all")
+    if code in ("births", "births_late", "births_timely", "births_provisional"):
+        status = "provisional" if code == "births_provisional" else "official"
+        rows = register.birth_rows(prefix, period.start, period.end, "all", status)
         keep = rows["registered"] if basis == "registered" else np.ones(len(rows["sex"]), dtype=bool)
         if "sex" in params:
             keep &= rows["sex"] == int(params["sex"])
@@ -113,8 +114,9 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
             keep &= rows["timely"]
         ids = [int(i) for i in rows["id"][keep]]
         return "events", scoped(user, Event).filter(pk__in=ids).select_related("subject", "mother", "area")
-    if code == "deaths":
-        rows = register.death_rows(prefix, period.start, period.end, "resident")
+    if code in ("deaths", "deaths_provisional"):
+        status = "provisional" if code == "deaths_provisional" else "official"
+        rows = register.death_rows(prefix, period.start, period.end, "resident", status)
         keep = rows["registered"] if basis == "registered" else np.ones(len(rows["sex"]), dtype=bool)
         if "sex" in params:
             keep &= rows["sex"] == int(params["sex"])
@@ -122,6 +124,10 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
             lo, _s, hi = params["age"].partition("-")
             keep &= (rows["age"] >= int(lo)) & (rows["age"] <= int(hi or lo))
         ids = [int(i) for i in rows["id"][keep]]
+        return "events", scoped(user, Event).filter(pk__in=ids).select_related("subject", "area")
+    if code.endswith("_provisional_count") and code.removesuffix("_provisional_count") in EVENT_KINDS:
+        ids = register.counted_event_ids(code.removesuffix("_provisional_count"), prefix, period.start, period.end,
+                                         "provisional")
         return "events", scoped(user, Event).filter(pk__in=ids).select_related("subject", "area")
     if code.endswith("_count") and code.removesuffix("_count") in EVENT_KINDS:
         ids = register.counted_event_ids(code.removesuffix("_count"), prefix, period.start, period.end)

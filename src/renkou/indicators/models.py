@@ -37,6 +37,10 @@ class DataElement(AuditedModel):
     description = models.TextField(_("description"), blank=True)
     disaggregations = models.JSONField(_("disaggregations"), default=list, blank=True,
                                        help_text=_("codes of the categories, e.g. male, female; frozen once used"))
+    categories = models.JSONField(_("categories"), default=list, blank=True,
+                                  help_text=_("codes of the categories the disaggregations are options of, "
+                                              "e.g. [\"sex\", \"age_group\"]; a disaggregation holds one option "
+                                              "of each, joined by |"))
     value_type = models.CharField(_("value type"), max_length=10, default="integer",
                                   choices=[("integer", _("whole number")), ("number", _("number"))])
 

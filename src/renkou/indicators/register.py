@@ -19,6 +19,11 @@ Counting rules (see ``docs/indicators.md``):
   event whose registration date is more than :data:`LATE_AFTER_DAYS` after it: a late report
   (迟报/补报) counts on its registration date, i.e. in the period in which it was found. Events not
   yet registered (declared, verified) count on their event date.
+* **Official and provisional** (正式数 / 待核实数): the official counts of births, deaths and other
+  events take the *registered* events only (and the verified ones too where the catalog's constant
+  ``verified_events_official`` is 1, see :func:`official_states`); the others — declared, and
+  verified unless the catalog says so — are counted apart as **provisional**, shown beside the
+  official figure and never added into it.
 * **Mean population** of a period = (population at the day before the start + population at the
   end) ÷ 2.
 
@@ -58,6 +63,10 @@ FACILITY_PLACES = ("hospital", "health_centre")
 ORDER_BUCKETS = 4  # 0 unknown, 1, 2, 3 = third and higher (多孩)
 PLACE_BUCKETS = 3  # 0 health facility, 1 home, 2 elsewhere / not recorded
 VILLAGE_DIGITS = 12
+EVENT_STATES = ("declared", "verified", "registered")
+OFFICIAL_DEFAULT = ("registered",)
+"""States counted in the official figures unless the catalog makes verified events official too."""
+VERIFIED_CONSTANT = "verified_events_official"
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -65,6 +74,15 @@ def _models():
     from renkou.registry.models import Event, Person, ServiceRecord
 
     return Person, Event, ServiceRecord
+
+
+def official_states() -> tuple[str, ...]:
+    """Event states counted in the official figures: registered (登记), plus verified (核实) where the
+    catalog's constant ``verified_events_official`` is 1. Every other live event is provisional."""
+    from .models import Constant
+
+    value = Constant.objects.filter(code=VERIFIED_CONSTANT).values_list("value", flat=True).first()
+    return ("verified", "registered") if value is not None and value == 1 else OFFICIAL_DEFAULT
 
 
 def live_events() -> QuerySet:
@@ -223,7 +241,8 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
     earlier event) as integers — cell, day numbers and the ``fields`` named below — and
     the late-report rule (a date difference) is applied to the candidate rows in NumPy. Returns
     arrays: ``id``, ``cell`` (12-digit code as an integer), ``event_date`` (``datetime64[D]``),
-    ``late``, ``delay`` (days from the event to its registration), ``registered_state`` and the fields.
+    ``late``, ``delay`` (days from the event to its registration), ``registered_state``, ``official``
+    (in :func:`official_states`; the others are provisional) and the fields.
     """
     from django.db import connection
 
@@ -244,7 +263,7 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
     }
     select = ["e.id", f"CAST(SUBSTR(e.area_id, 1, {VILLAGE_DIGITS}) AS BIGINT)", _day_sql("e.event_date"),
               f"COALESCE({_day_sql('e.registration_date')}, {_day_sql('e.event_date')})",
-              "CASE WHEN e.state = 'registered' THEN 1 ELSE 0 END"]
+              "CASE e.state WHEN 'registered' THEN 2 WHEN 'verified' THEN 1 ELSE 0 END"]
     select += [exprs[f] for f in fields]
     joins = ""
     if any(f in ("sex", "subject_registered", "subject_born") for f in fields):
@@ -261,24 +280,37 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
         rows = cur.fetchall()
     data = np.array(rows, dtype=np.int64).reshape(len(rows), 5 + len(fields))
     ev, rg = data[:, 2], data[:, 3]
-    registered = data[:, 4] == 1
+    registered = data[:, 4] == 2
+    official = np.isin(data[:, 4], [EVENT_STATES.index(s) for s in official_states()])
     delay = rg - ev
     late = registered & (delay > LATE_AFTER_DAYS)
     counting = np.where(late, rg, ev)
     keep = (counting >= day_number(start)) & (counting <= day_number(end))
     out = {"id": data[keep, 0], "cell": data[keep, 1], "late": late[keep], "delay": delay[keep],
-           "event_date": ev[keep].astype("datetime64[D]"), "registered_state": registered[keep]}
+           "event_date": ev[keep].astype("datetime64[D]"), "registered_state": registered[keep],
+           "official": official[keep]}
     for i, f in enumerate(fields):
         out[f] = data[keep, 5 + i]
     return out
 
 
-def birth_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered"
-               ) -> dict[str, np.ndarray]:
+def _status_mask(r: dict[str, np.ndarray], status: str) -> np.ndarray:
+    if status == "official":
+        return r["official"]
+    if status == "provisional":
+        return ~r["official"]
+    if status == "all":
+        return np.ones(len(r["official"]), dtype=bool)
+    raise ValueError(f"status {status!r}: expected official, provisional or all")
+
+
+def birth_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered",
+               status: str = "official") -> dict[str, np.ndarray]:
     """Births counted in [start, end] with: cell, child's sex, order bucket, place bucket, mother's age,
-    late, timely. ``basis`` registered leaves out children whose household registration is elsewhere."""
+    late, timely, official. ``basis`` registered leaves out children whose household registration is
+    elsewhere; ``status`` official (default), provisional or all."""
     r = _event_rows("birth", prefix, start, end, ["sex", "order", "place", "mother_born", "subject_registered"])
-    keep = np.isin(r["sex"], (1, 2))
+    keep = np.isin(r["sex"], (1, 2)) & _status_mask(r, status)
     if basis == "registered":
         keep &= r["subject_registered"] == 1
     elif basis not in ("resident", "all"):
@@ -290,8 +322,8 @@ def birth_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis:
         mage[known] = ages_at(r["mother_born"][known].astype("datetime64[D]"), r["event_date"][known])
     return {"cell": r["cell"], "sex": r["sex"], "order": np.clip(r["order"], 0, ORDER_BUCKETS - 1),
             "place": r["place"], "mother_age": mage, "late": r["late"],
-            "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"], "id": r["id"],
-            "registered": r["subject_registered"] == 1}
+            "timely": (r["delay"] <= TIMELY_DAYS) & ~r["late"] & r["registered_state"], "id": r["id"],
+            "registered": r["subject_registered"] == 1, "official": r["official"]}
 
 
 def births_by_mother_age(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -307,9 +339,10 @@ def births_by_mother_age(prefix: str, start: dt.date, end: dt.date, basis: str =
 
 
 def births(prefix: str, start: dt.date, end: dt.date, basis: str = "resident", *, sex: int | None = None,
-           order: int | None = None) -> int:
-    """Births counted in [start, end] (出生人数), optionally of one sex or order (3 = third and higher)."""
-    r = birth_rows(prefix, start, end, basis)
+           order: int | None = None, status: str = "official") -> int:
+    """Births counted in [start, end] (出生人数), optionally of one sex or order (3 = third and higher);
+    ``status`` official (default: registered), provisional (declared, not yet registered) or all."""
+    r = birth_rows(prefix, start, end, basis, status)
     keep = np.ones(len(r["sex"]), dtype=bool)
     if sex is not None:
         keep &= r["sex"] == sex
@@ -318,17 +351,19 @@ def births(prefix: str, start: dt.date, end: dt.date, basis: str = "resident", *
     return int(keep.sum())
 
 
-def death_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered") -> dict[str, np.ndarray]:
-    """Deaths counted in [start, end] with cell, sex, age at death, late."""
+def death_rows(prefix: str | Iterable[str], start: dt.date, end: dt.date, basis: str = "registered",
+               status: str = "official") -> dict[str, np.ndarray]:
+    """Deaths counted in [start, end] with cell, sex, age at death, late, official (``status`` as for births)."""
     r = _event_rows("death", prefix, start, end, ["sex", "subject_born", "subject_registered"])
-    keep = np.isin(r["sex"], (1, 2))
+    keep = np.isin(r["sex"], (1, 2)) & _status_mask(r, status)
     if basis == "registered":
         keep &= r["subject_registered"] == 1
     r = {k: v[keep] for k, v in r.items()}
     born = r["subject_born"].astype("datetime64[D]")
     return {"cell": r["cell"], "sex": r["sex"],
             "age": ages_at(born, r["event_date"]) if len(born) else np.zeros(0, dtype=np.int64),
-            "late": r["late"], "id": r["id"], "registered": r["subject_registered"] == 1}
+            "late": r["late"], "id": r["id"], "registered": r["subject_registered"] == 1,
+            "official": r["official"]}
 
 
 def deaths_by_age_sex(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -> np.ndarray:
@@ -343,17 +378,23 @@ def deaths(prefix: str, start: dt.date, end: dt.date, basis: str = "resident") -
     return int(deaths_by_age_sex(prefix, start, end, basis).sum())
 
 
-def event_count(kind: str, prefix: str, start: dt.date, end: dt.date) -> int:
+def event_count(kind: str, prefix: str, start: dt.date, end: dt.date, status: str = "official") -> int:
     """Events of ``kind`` (marriage, divorce, move_in, move_out, migrant_arrival, migrant_departure,
-    residence_change) counted in [start, end] at their area."""
-    return len(_event_rows(kind, prefix, start, end, [])["id"])
+    residence_change) counted in [start, end] at their area (``status`` as for births)."""
+    r = _event_rows(kind, prefix, start, end, [])
+    return int(_status_mask(r, status).sum())
 
 
-def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], start: dt.date, end: dt.date
-                            ) -> dict[str, dict[str, int]]:
+def event_counts_by_village(kinds: Iterable[str], prefix: str | Iterable[str], start: dt.date, end: dt.date,
+                            status: str = "official") -> dict[str, dict[str, int]]:
     """{kind: {village: count}} of events counted in [start, end] (one query for every kind)."""
     kinds = list(kinds)
     r = _event_rows(kinds, prefix, start, end, ["kind"])
+    return _by_village(r, kinds, _status_mask(r, status))
+
+
+def _by_village(r: dict[str, np.ndarray], kinds: list[str], keep: np.ndarray) -> dict[str, dict[str, int]]:
+    r = {k: v[keep] for k, v in r.items()}
     out: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
     if len(r["id"]):
         pairs, n = np.unique(np.stack([r["kind"], r["cell"]], axis=1), axis=0, return_counts=True)
@@ -638,16 +679,18 @@ def build_stack(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
 
     pop_cells, pop = population_arrays(prefixes, {"start": start - dt.timedelta(days=1), "end": end},
                                        methods_on="end")
-    b = birth_rows(prefixes, start, end, "all")
-    d = death_rows(prefixes, start, end, "resident")
-    moves = event_counts_by_village(cb.EVENT_KINDS, prefixes, start, end)
+    b = birth_rows(prefixes, start, end, "all", "all")
+    d = death_rows(prefixes, start, end, "resident", "all")
+    rows = _event_rows(list(cb.EVENT_KINDS), prefixes, start, end, ["kind"])
+    moves = _by_village(rows, list(cb.EVENT_KINDS), rows["official"])
+    pending = _by_village(rows, list(cb.EVENT_KINDS), ~rows["official"])
     served = persons_served(prefixes, start, end, by_area=True)
 
     def ints(codes) -> np.ndarray:
         return np.array([int(c) for c in codes], dtype=np.int64)
 
     b_cell, d_cell = b["cell"], d["cell"]
-    move_cells = ints(c for counts in moves.values() for c in counts)
+    move_cells = ints(c for counts in (*moves.values(), *pending.values()) for c in counts)
     served_cells = ints(served)  # type: ignore[arg-type]
     cells = np.unique(np.concatenate([pop_cells, b_cell, d_cell, move_cells, served_cells]))
     flat = cb.stack_zeros(len(cells))
@@ -659,16 +702,24 @@ def build_stack(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
     di = np.searchsorted(cells, d_cell)
     mage = np.where(b["mother_age"] < 0, cb.UNKNOWN_AGE, b["mother_age"])
     for basis in cb.EVENT_BASES:
-        sel = b["registered"] if basis == "registered" else np.ones(len(b["sex"]), dtype=bool)
+        base = b["registered"] if basis == "registered" else np.ones(len(b["sex"]), dtype=bool)
+        sel = base & b["official"]
         s = b["sex"][sel] - 1
         np.add.at(stack[f"births.{basis}"], (bi[sel], s, b["order"][sel], b["place"][sel], mage[sel]), 1)
         np.add.at(stack[f"births_late.{basis}"], (bi[sel], s), b["late"][sel].astype(np.int64))
         np.add.at(stack[f"births_timely.{basis}"], (bi[sel], s), b["timely"][sel].astype(np.int64))
-        sel = d["registered"] if basis == "registered" else np.ones(len(d["sex"]), dtype=bool)
+        sel = base & ~b["official"]
+        np.add.at(stack[f"births_provisional.{basis}"], (bi[sel], b["sex"][sel] - 1), 1)
+        base = d["registered"] if basis == "registered" else np.ones(len(d["sex"]), dtype=bool)
+        sel = base & d["official"]
         np.add.at(stack[f"deaths.{basis}"], (di[sel], d["sex"][sel] - 1, d["age"][sel]), 1)
+        sel = base & ~d["official"]
+        np.add.at(stack[f"deaths_provisional.{basis}"], (di[sel], d["sex"][sel] - 1), 1)
     for k, kind in enumerate(cb.EVENT_KINDS):
         for code, n in moves.get(kind, {}).items():
             stack["events"][np.searchsorted(cells, int(code)), k] += n
+        for code, n in pending.get(kind, {}).items():
+            stack["events_provisional"][np.searchsorted(cells, int(code)), k] += n
     for code, by_type in served.items():  # type: ignore[union-attr]
         i = np.searchsorted(cells, int(code))
         for t, n in by_type.items():
@@ -685,6 +736,7 @@ def build_cubes(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> 
     return {c: cb.row(flat, i) for i, c in enumerate(cells)}
 
 
-def counted_event_ids(kind: str, prefix: str, start: dt.date, end: dt.date) -> list[int]:
+def counted_event_ids(kind: str, prefix: str, start: dt.date, end: dt.date, status: str = "official") -> list[int]:
     """Ids of the events of ``kind`` counted in [start, end] under ``prefix`` (for the drill-down)."""
-    return [int(i) for i in _event_rows(kind, prefix, start, end, [])["id"]]
+    r = _event_rows(kind, prefix, start, end, [])
+    return [int(i) for i in r["id"][_status_mask(r, status)]]

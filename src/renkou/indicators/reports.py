@@ -19,13 +19,15 @@ from .models import Indicator, IndicatorValue
 
 REPORTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "annual": ("人口和计划生育统计年报", "annual population statistics report",
-               ("population_end", "mean_population", "births_count", "cbr", "deaths_count", "cdr",
+               ("population_end", "mean_population", "births_count", "births_provisional_count", "cbr",
+                "deaths_count", "deaths_provisional_count", "cdr",
                 "natural_increase", "srb", "first_birth_share", "second_birth_share", "third_plus_birth_share",
                 "hospital_delivery_rate", "move_in_count", "move_out_count", "migrant_arrivals_count",
                 "inflow_population_end", "married_women_15_49_end", "contraceptive_prevalence",
                 "persons_served_register", "late_birth_share")),
     "semiannual": ("人口和计划生育统计半年报", "semi-annual population statistics report",
-                   ("population_end", "births_count", "cbr", "deaths_count", "natural_increase", "srb",
+                   ("population_end", "births_count", "births_provisional_count", "cbr", "deaths_count",
+                    "natural_increase", "srb",
                     "first_birth_share", "second_birth_share", "third_plus_birth_share", "move_in_count",
                     "move_out_count", "married_women_15_49_end", "contraceptive_prevalence")),
 }

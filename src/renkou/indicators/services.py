@@ -72,6 +72,12 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
             for ref in expr.references():
                 if ref.kind == "register":
                     cb.validate(ref)
+    for e in data.get("elements", []):
+        cats = e.get("categories", [])
+        for d in e.get("disaggregations", []):
+            if cats and len(str(d).split("|")) != len(cats):
+                raise ValueError(f"数据元 {e['code']}: 分类 {d!r} 应含 {len(cats)} 个选项（以 | 分隔） / element "
+                                 f"{e['code']}: disaggregation {d!r} needs one option of each of {cats}, joined by |")
     cycles = detect_cycles(defs)
     if cycles:
         raise ValueError(f"指标循环引用 / indicators refer to each other in a cycle: {cycles}")
@@ -83,9 +89,11 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
             counts["constants"] += 1
         for e in data.get("elements", []):
             element, created = DataElement.objects.get_or_create(code=e["code"], defaults={
-                "name_zh": e["name_zh"], "name_en": e["name_en"], "disaggregations": e.get("disaggregations", [])})
+                "name_zh": e["name_zh"], "name_en": e["name_en"], "disaggregations": e.get("disaggregations", []),
+                "categories": e.get("categories", [])})
             if not created:
                 element.name_zh, element.name_en = e["name_zh"], e["name_en"]
+                element.categories = e.get("categories", [])  # names only: the values do not change
                 wanted = e.get("disaggregations", [])
                 if wanted != element.disaggregations and not element.values.exists():
                     element.disaggregations = wanted  # frozen once values exist
@@ -270,9 +278,16 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
 
 
 def _load_stack(prefix: str, period: Period) -> tuple[list[str], np.ndarray]:
+    """The stored cubes of the cells under ``prefix``; cubes of an older layout are rebuilt from the
+    register (and stored) rather than read wrongly."""
     rows = list(RegisterCube.objects.filter(cell__startswith=prefix, period=period.code).order_by("cell")
                 .values_list("cell", "data"))
-    return [c for c, _d in rows], cb.decode_many([bytes(d) for _c, d in rows])
+    blobs = [bytes(d) for _c, d in rows]
+    if any(not b or b[0] != cb.VERSION for b in blobs):
+        cells, flat = register.build_stack(prefix, period.start, period.end)
+        _save_cubes(period, cells, flat, replace_prefix=prefix)
+        return cells, flat
+    return [c for c, _d in rows], cb.decode_many(blobs)
 
 
 def _save_cubes(period: Period, cells: list[str], flat: np.ndarray, *, replace_prefix: str | None = None,
@@ -406,6 +421,34 @@ def cube_of(area_code: str, period_code: str) -> cb.Cube:
     period = Period.parse(period_code)
     cells, flat = _load_stack(area.prefix, period)
     return cb.row(cb.rollup(cells, flat, [area.prefix]), 0)
+
+
+def provisional_ref(ref: Reference) -> Reference | None:
+    """The provisional counterpart of an official event operand (``R{births.sex=2}`` →
+    ``R{births_provisional.sex=2}``), or None when it has none or is split finer than the
+    provisional counts are (order, place, age)."""
+    if ref.kind != "register" or ref.code not in cb.PROVISIONAL:
+        return None
+    other = cb.PROVISIONAL[ref.code]
+    accepted = cb.OPERANDS[other][2]
+    if any(k not in accepted for k, _v in ref.params):
+        return None
+    return Reference("register", other, params=ref.params)
+
+
+def provisional_beside(area_code: str, period_code: str, operand: str | Reference) -> int | None:
+    """Events not yet registered (provisional, 待核实) of the kind an official operand counts, for the
+    area and period — shown beside the official figure, never added to it. None for other operands."""
+    if isinstance(operand, str):
+        refs = parse(operand).references()
+        if len(refs) != 1:
+            raise ValueError(f"one operand expected, not {operand!r}")
+        operand = next(iter(refs))
+    other = provisional_ref(operand)
+    if other is None:
+        return None
+    value = cb.resolve(cube_of(area_code, period_code), other)
+    return None if value is None else int(value)
 
 
 def pyramid_of(area_code: str, period_code: str, basis: str = "registered") -> np.ndarray:

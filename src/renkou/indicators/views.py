@@ -139,6 +139,9 @@ def value_detail(request, pk: int):
     _area_for(request.user, value.area_id)
     refs = drill.operands(value)
     operand_rows = [{"ref": str(r), "value": value.inputs.get(str(r)), "index": i} for i, r in enumerate(refs)]
+    if any(services.provisional_ref(r) for r in refs):
+        for row, r in zip(operand_rows, refs, strict=True):
+            row["provisional"] = services.provisional_beside(value.area_id, value.period, r)
     current = value.definition_version == value.indicator.version
     return render(request, "indicators/value.html", {
         "v": value, "ind": value.indicator, "name": _name(value.indicator), "operands": operand_rows,

@@ -53,7 +53,7 @@ def params_from_args(args: argparse.Namespace) -> CountyParams:
         changes["county_code"] = args.area
     if args.persons:
         changes["persons"] = args.persons
-        for k in ("households_target", "migrants_target", "herders_target"):
+        for k in ("households_target", "migrants_target", "herders_target", "married_women_target"):
             changes[k] = None
     if args.years:
         first, _, last = args.years.partition("-")

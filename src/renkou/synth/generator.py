@@ -13,8 +13,10 @@ reference date (31 December of ``end_year``):
    or removing never-married young adults by out-moves; resident migrants likewise by
    arrivals or departures; the household count by splitting a never-married adult
    into a household of their own (分户) or merging one-person households into another
-   household of the same village.  These events are flagged ``adjustment`` in the
-   ground truth, with their counts.
+   household of the same village; married women 15–49 (已婚育龄妇女) by first marriages of
+   never-married women of those ages to never-married men of the county in the last year, and
+   when there are too few of them by married couples moving in together.  These events are
+   flagged ``adjustment`` in the ground truth, with their counts.
 4. Targets count the register as written: injected missing births are added to the
    true total and duplicate registrations subtracted, so that the files show the
    headline figure.  Herders are marked last on the written register.
@@ -39,6 +41,7 @@ from .params import CountyParams
 from .population import (
     DEPARTED,
     ENTRY_BASE,
+    FIRST_MARRIAGE,
     MIGRANT,
     MOVED_OUT,
     NEVER_MARRIED,
@@ -151,6 +154,9 @@ def close_totals(sim: Simulation, p: CountyParams, registered_target: int) -> di
     P, H, rng = sim.persons, sim.households, sim.rng
     y0, y1 = year_start(p.end_year), year_start(p.end_year + 1) - 1
     out: dict[str, int] = {}
+    if p.married_women_target is not None:  # first: couples moving in count in the registered total
+        out["married_women_marriages"], out["married_couples_in"] = _close_married_women(
+            sim, p.married_women_target, y0, y1)
     diff = registered_target - int(_present(P, REGISTERED).sum())
     if diff > 0:
         sim.add_movers_in(diff, y0, y1, adjustment=1)
@@ -177,6 +183,47 @@ def close_totals(sim: Simulation, p: CountyParams, registered_target: int) -> di
             _merge_households(sim, -diff, y0, y1)
         out["household_splits"], out["household_merges"] = max(diff, 0), max(-diff, 0)
     return out
+
+
+def completed_years(birth: np.ndarray, day: int) -> np.ndarray:
+    """Age in completed years (周岁) on ``day`` of persons born on ``birth`` (days since 1970-01-01)."""
+    def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        year = d.astype("datetime64[Y]")
+        month = d.astype("datetime64[M]")
+        month_day = (month - year.astype("datetime64[M]")).astype(np.int64) * 32 \
+            + (d - month.astype("datetime64[D]")).astype(np.int64)
+        return year.astype(np.int64), month_day
+
+    by, bmd = parts(EPOCH + np.asarray(birth).astype("timedelta64[D]"))
+    dy, dmd = parts(np.asarray(EPOCH + np.timedelta64(int(day), "D")))
+    return dy - by - (bmd > dmd)
+
+
+def married_women_15_49(P: Store, day: int) -> np.ndarray:
+    """Registered women present, married (first marriage) and aged 15–49 on ``day``: a mask."""
+    age = completed_years(P["birth"], day)
+    return _present(P, REGISTERED) & (P["sex"] == 2) & (P["marital"] == FIRST_MARRIAGE) & (age >= 15) & (age <= 49)
+
+
+def _close_married_women(sim: Simulation, target: int, y0: int, y1: int) -> tuple[int, int]:
+    """Married women 15–49 at the end of the last year made exactly ``target``: first marriages of
+    never-married registered women (legal age – 49) to never-married registered men, then married
+    couples moving in for what is left. Returns (marriages, couples)."""
+    P, nup = sim.persons, sim.p.nuptiality
+    diff = target - int(married_women_15_49(P, y1).sum())
+    if diff < 0:
+        raise ValueError(f"{-diff} more married women 15–49 than the target {target}: lower the nuptiality")
+    age = completed_years(P["birth"], y1)
+    free = _present(P, REGISTERED) & (P["marital"] == NEVER_MARRIED) & (P["last_ev"] < y1) & (P["exit"] == NO_DATE)
+    women = np.flatnonzero(free & (P["sex"] == 2) & (age >= nup.female_min_age) & (age <= 49))
+    men = np.flatnonzero(free & (P["sex"] == 1) & (age >= nup.male_min_age) & (age <= 59))
+    k = min(diff, len(women), len(men))
+    brides = sim.rng.permutation(women)[:k]
+    grooms = men[np.argsort(np.abs(age[men] - 27) + sim.rng.random(len(men)), kind="stable")][:k]
+    made = sim.marry(brides, grooms, age, y0, y1, adjustment=1) if k else 0
+    couples = target - int(married_women_15_49(P, y1).sum())
+    sim.add_couples_in(couples, y0, y1, adjustment=1)
+    return made, couples
 
 
 def registered_household_count(P: Store, H: Store) -> int:

@@ -251,7 +251,7 @@ class Simulation:
         return np.array([pos[int(w)] for w in who], dtype=np.int64)
 
     def _marriages(self, at_start: np.ndarray, age: np.ndarray, y0: int, y1: int) -> None:
-        P, rng, nup = self.persons, self.rng, self.p.nuptiality
+        P, rng = self.persons, self.rng
         ok = at_start & (P["status"] == PRESENT) & (P["exit"] == NO_DATE) & (P["reg"] == REGISTERED) \
             & (P["marital"] == NEVER_MARRIED)
         ag = np.clip(age, 0, 110)
@@ -259,6 +259,13 @@ class Simulation:
         men_w = np.where(ok & (P["sex"] == 1), self.h_m[ag], 0.0)
         grooms = weighted_choice_without_replacement(men_w, len(brides), rng)
         brides = brides[rng.permutation(len(brides))][: len(grooms)]
+        self.marry(brides, grooms, age, y0, y1)
+
+    def marry(self, brides: np.ndarray, grooms: np.ndarray, age: np.ndarray, y0: int, y1: int,
+              adjustment: int = 0) -> int:
+        """First marriages of ``brides`` to as many ``grooms`` paired by age rank (the groom ≈ 2 years
+        older), each dated after both partners' last event in [y0, y1]; returns the marriages made."""
+        P, rng, nup = self.persons, self.rng, self.p.nuptiality
         brides = brides[np.argsort(age[brides] + 2.0 + rng.normal(0, 2.0, len(brides)), kind="stable")]
         grooms = grooms[np.argsort(age[grooms] + rng.random(len(grooms)), kind="stable")]
         lo = np.maximum(np.maximum(P["last_ev"][brides], P["last_ev"][grooms]).astype(np.int64) + 1, y0)
@@ -270,7 +277,8 @@ class Simulation:
         P["spouse"][brides], P["spouse"][grooms] = grooms, brides
         P["last_ev"][brides] = P["last_ev"][grooms] = dates
         g_area = self.area_of(grooms)
-        self.events.append(n, kind=MARRIAGE, date=dates, person=grooms, spouse=brides, area=g_area)
+        self.events.append(n, kind=MARRIAGE, date=dates, person=grooms, spouse=brides, area=g_area,
+                           adjustment=adjustment)
         # the couple stays in the groom's parents' household or sets up its own
         stay_p = np.where(self.areas.urban[g_area], nup.stay_with_parents_urban, nup.stay_with_parents_rural)
         own = (P["mother"][grooms] == NONE) | (rng.random(n) >= stay_p)
@@ -280,7 +288,9 @@ class Simulation:
         P["hh"][brides] = P["hh"][grooms]
         moved = b_area != g_area
         self.events.append(int(moved.sum()), kind=RESIDENCE_CHANGE, date=dates[moved], person=brides[moved],
-                           area=g_area[moved], from_area=b_area[moved], to_area=g_area[moved])
+                           area=g_area[moved], from_area=b_area[moved], to_area=g_area[moved],
+                           adjustment=adjustment)
+        return n
 
     def _divorces(self, at_start: np.ndarray, y0: int, y1: int) -> None:
         P, rng = self.persons, self.rng
@@ -337,7 +347,10 @@ class Simulation:
     def _arrivals(self, y0: int, y1: int) -> None:
         P, m, rng = self.persons, self.p.migration, self.rng
         registered = int(((P["status"] == PRESENT) & (P["reg"] == REGISTERED)).sum())
-        self.add_movers_in(int(rng.poisson(m.move_in_rate * registered)), y0, y1, adjustment=0)
+        movers = int(rng.poisson(m.move_in_rate * registered))
+        couples = int(rng.binomial(movers // 2, m.couple_share)) if m.couple_share > 0 else 0
+        self.add_movers_in(movers - 2 * couples, y0, y1, adjustment=0)
+        self.add_couples_in(couples, y0, y1, adjustment=0)
         self.add_migrants(int(rng.poisson(m.migrant_arrival_rate * registered)), y0, y1, adjustment=0)
 
     def add_movers_in(self, n: int, y0: int, y1: int, adjustment: int) -> np.ndarray:
@@ -359,6 +372,31 @@ class Simulation:
         self.events.append(n, kind=MOVE_IN, date=dates, person=idx, area=self.area_of(idx),
                            other_county=county, adjustment=adjustment)
         return idx
+
+    def add_couples_in(self, n: int, y0: int, y1: int, adjustment: int) -> np.ndarray:
+        """n married couples moving in together from other counties (户口迁入, e.g. a posting with the
+        family), each a new household of two: the wife 20–44, the husband about two years older,
+        at least the legal age. Returns the wives."""
+        P, rng, nup = self.persons, self.rng, self.p.nuptiality
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        wife_age = rng.integers(max(nup.female_min_age, 20), 45, n)
+        husband_age = np.maximum(wife_age + np.rint(rng.normal(2.0, 2.0, n)).astype(np.int64), nup.male_min_age)
+        dates = random_dates(y0, y1, rng, n)
+        hh = self.new_households(choose_areas(self.areas, self.p.urban_share, n, rng), dates)
+        county = self.random_counties(n)
+        idx = []
+        for sex, age in ((2, wife_age), (1, husband_age)):
+            birth = (dates - age * 365.25 - rng.random(n) * 365).astype(np.int32)
+            idx.append(P.append(n, sex=np.full(n, sex, dtype=np.int8), birth=birth, hh=hh, entry=dates,
+                                entry_kind=ENTRY_MOVE_IN, last_ev=dates, origin=county, eth=self.draw_ethnicity(n),
+                                marital=np.full(n, FIRST_MARRIAGE, dtype=np.int8)))
+        wives, husbands = idx
+        P["spouse"][wives], P["spouse"][husbands] = husbands, wives
+        both = np.r_[wives, husbands]
+        self.events.append(2 * n, kind=MOVE_IN, date=np.r_[dates, dates], person=both, area=self.area_of(both),
+                           other_county=np.r_[county, county], adjustment=adjustment)
+        return wives
 
     def add_migrants(self, n: int, y0: int, y1: int, adjustment: int) -> np.ndarray:
         """About n resident migrants (流入人口) arriving in households from other counties."""

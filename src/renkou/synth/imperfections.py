@@ -98,6 +98,10 @@ def apply_imperfections(r: SynthResult, p: CountyParams, rng: np.random.Generato
     n = _next_serial(P["person_key"], "P")
     next_event = _next_serial(E["record_id"], "E")
     adult = present_reg & (P["birth_date"] <= ref - np.timedelta64(16 * 366, "D"))
+    if p.married_women_target is not None:  # the target counts the register as written: no second copies
+        born = P["birth_date"].astype("datetime64[D]")
+        under_50 = born > np.datetime64(f"{int(str(ref)[:4]) - 50}-{str(ref)[5:]}")
+        adult &= ~((P["sex"].astype(int) == 2) & (P["marital_status"].astype(str) == "21") & under_50)
     src = np.sort(rng.choice(np.flatnonzero(adult), size=n_dup, replace=False)) if n_dup else np.empty(0, int)
     taken = set(P["id_number"].tolist())
     dup = _take(P, src)

@@ -102,6 +102,7 @@ class MigrationParams:
     migrant_arrival_rate: float = 0.0  # arrivals per registered person per year
     migrant_departure_rate: float = 0.2
     born_elsewhere_share: float = 0.08
+    couple_share: float = 0.0  # share of in-movers (户口迁入) who come as married couples, e.g. on a posting
     origin_provinces: tuple[str, ...] = ("13", "37", "41")
 
 
@@ -158,6 +159,7 @@ class CountyParams:
     households_target: int | None = None
     migrants_target: int | None = None
     herders_target: int | None = None
+    married_women_target: int | None = None  # married women 15–49 (已婚育龄妇女), registered, at the reference date
     cbr_target_permille: float | None = None
     ethnicity: tuple[tuple[str, float], ...] = (("01", 1.0),)
     tibetan_names: bool = False
@@ -204,16 +206,19 @@ PRESETS: dict[str, CountyParams] = {
     # 城关区, Lhasa: the city proper; end of 2004.
     "chengguan": CountyParams(
         county_code="540102", start_year=2001, end_year=2004, persons=46_730,
-        households_target=17_115,
+        households_target=17_115, married_women_target=10_839,
         ethnicity=(("04", 0.86), ("01", 0.12), ("03", 0.02)), tibetan_names=True, urban_share=0.85,
         structure=AreaStructure(subdistricts=7, townships=4, residents_committees=28, villages=12),
         fertility=FertilityParams(tfr=1.9, mean_age=27.5, sd_age=5.0,
                                   parity_weights=(1.0, 0.8, 0.4, 0.25), srb=106.0,
                                   hospital_share=0.85, home_share=0.13, base_tfr=3.2),
         mortality=MortalityParams(e0_male=66.0, e0_female=70.0),
-        nuptiality=_TIBET_NUPTIALITY,
+        # the city's married couples: early, near-universal marriage and in-movers who come with
+        # their family (postings to the regional capital) give the handbook's 10,839 married
+        # women 15–49, closed exactly at the reference date
+        nuptiality=replace(_TIBET_NUPTIALITY, female_mean_age=21.0, male_mean_age=23.0, ever_married=0.99),
         migration=MigrationParams(internal_move_rate=0.008, household_move_out_rate=0.004,
-                                  young_move_out_rate=0.01, move_in_rate=0.008,
+                                  young_move_out_rate=0.01, move_in_rate=0.05, couple_share=0.85,
                                   origin_provinces=("54", "51", "62", "63")),
     ),
     # 息烽县, Guiyang, Guizhou: Han with Buyi and Miao villages; end of 2005, CBR 9.2‰.
