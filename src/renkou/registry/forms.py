@@ -277,6 +277,8 @@ class ServiceForm(forms.Form):
 
 
 FORMATS = [("xlsx", "XLSX"), ("csv", "CSV")]
+LAYOUTS = [("people", _("for reading: headers in your language, names beside the codes")),
+           ("machine", _("import format: column names and codes of the register import"))]
 EXPORT_KINDS = [("persons", _("person records")), ("households", _("household records")),
                 ("events", _("event records")), ("services", _("service records"))]
 
@@ -285,6 +287,7 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=_("what"), choices=EXPORT_KINDS)
     area = forms.ChoiceField(label=_("area"))
     format = forms.ChoiceField(label=_("format"), choices=FORMATS, initial="xlsx")
+    layout = forms.ChoiceField(label=_("layout"), choices=LAYOUTS, initial="people", required=False)
     unmasked = forms.BooleanField(label=_("full ID numbers (unmasked)"), required=False)
 
     def __init__(self, *args, areas=(), allow_unmasked: bool = False, **kwargs):
@@ -294,6 +297,9 @@ class ExportForm(forms.Form):
         if not allow_unmasked:
             self.fields["unmasked"].disabled = True
             self.fields["unmasked"].help_text = _("Your role may export masked ID numbers only.")
+
+    def clean_layout(self):
+        return self.cleaned_data.get("layout") or "people"
 
     def clean_unmasked(self):
         # a disabled field ignores what was posted: read it to refuse, not to silently mask

@@ -403,7 +403,8 @@ def export_page(request):
             d = form.cleaned_data
             path = _tmp_file(f".{d['format']}")
             try:
-                exporter.export(user=user, kind=d["kind"], path=path, area_code=d["area"], unmasked=d["unmasked"])
+                exporter.export(user=user, kind=d["kind"], path=path, area_code=d["area"], unmasked=d["unmasked"],
+                                layout=d["layout"])
             except PermissionDenied:
                 os.unlink(path) if path.exists() else None
                 os.rmdir(path.parent)
