@@ -17,8 +17,7 @@ from pathlib import Path
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from renkou.core import audit, codes, idnumber
 from renkou.core.roles import PERSON_EXPORT
@@ -161,10 +160,11 @@ def person_rows_for_people(qs, unmasked: bool, lang: str):
               pgettext("column", "Household number"), pgettext("column", "Relation to head code"),
               pgettext("column", "Relation to head"), pgettext("column", "Residence code"),
               pgettext("column", "Residence"), pgettext("column", "Registration"),
-              pgettext("column", "Place of household registration (county code)"), pgettext("column", "Status"),
-              pgettext("column", "Entered the register"), pgettext("column", "Left the register"),
-              pgettext("column", "Mother (person key)"), pgettext("column", "Father (person key)"),
-              pgettext("column", "Spouse (person key)"), pgettext("column", "Herder")]
+              pgettext("column", "Place of household registration (county code)"),
+              pgettext("column", "Status"), pgettext("column", "Entered the register"),
+              pgettext("column", "Left the register"), pgettext("column", "Mother (person key)"),
+              pgettext("column", "Father (person key)"), pgettext("column", "Spouse (person key)"),
+              pgettext("column", "Herder")]
 
     def rows():
         keys = dict(Person.objects.filter(pk__in=qs.values("mother_id")).values_list("pk", "source_key"))
@@ -191,10 +191,11 @@ def person_rows_for_people(qs, unmasked: bool, lang: str):
 
 
 def household_rows_for_people(qs, unmasked: bool, lang: str):
-    header = [pgettext("column", "Household number"), pgettext("column", "Area code"), pgettext("column", "Area"),
-              pgettext("column", "Head of household (person key)"), pgettext("column", "Head of household"),
-              pgettext("column", "Registration type"), pgettext("column", "Herder household"),
-              pgettext("column", "Established"), pgettext("column", "Dissolved"), pgettext("column", "Address")]
+    header = [pgettext("column", "Household number"), pgettext("column", "Area code"),
+              pgettext("column", "Area"), pgettext("column", "Head of household (person key)"),
+              pgettext("column", "Head of household"), pgettext("column", "Registration type"),
+              pgettext("column", "Herder household"), pgettext("column", "Established"),
+              pgettext("column", "Dissolved"), pgettext("column", "Address")]
     kinds = Household._meta.get_field("registration_type").choices
 
     def rows():
@@ -209,12 +210,12 @@ def household_rows_for_people(qs, unmasked: bool, lang: str):
 def event_rows_for_people(qs, unmasked: bool, lang: str):
     header = [pgettext("column", "Record number"), pgettext("column", "Event"),
               pgettext("column", "Person (person key)"), pgettext("column", "Person"),
-              pgettext("column", "Event date"), pgettext("column", "Registration date"), pgettext("column", "State"),
-              pgettext("column", "Area code"), pgettext("column", "Area"), pgettext("column", "Mother (person key)"),
-              pgettext("column", "Father (person key)"), pgettext("column", "Spouse (person key)"),
-              pgettext("column", "Birth order"), pgettext("column", "Plurality"),
-              pgettext("column", "Place of delivery"), pgettext("column", "From (area code)"),
-              pgettext("column", "To (area code)")]
+              pgettext("column", "Event date"), pgettext("column", "Registration date"),
+              pgettext("column", "State"), pgettext("column", "Area code"), pgettext("column", "Area"),
+              pgettext("column", "Mother (person key)"), pgettext("column", "Father (person key)"),
+              pgettext("column", "Spouse (person key)"), pgettext("column", "Birth order"),
+              pgettext("column", "Plurality"), pgettext("column", "Place of delivery"),
+              pgettext("column", "From (area code)"), pgettext("column", "To (area code)")]
     kinds = Event._meta.get_field("kind").choices
     states = Event._meta.get_field("state").choices
     places = Event._meta.get_field("delivery_place").choices
@@ -233,10 +234,11 @@ def event_rows_for_people(qs, unmasked: bool, lang: str):
 
 def service_rows_for_people(qs, unmasked: bool, lang: str):
     header = [pgettext("column", "Record number"), pgettext("column", "Person (person key)"),
-              pgettext("column", "Person"), pgettext("column", "Service"), pgettext("column", "Service date"),
-              pgettext("column", "Area code"), pgettext("column", "Area"), pgettext("column", "Provider"),
-              pgettext("column", "Method"), pgettext("column", "Informed consent"),
-              pgettext("column", "Consent date"), pgettext("column", "Outcome")]
+              pgettext("column", "Person"), pgettext("column", "Service"),
+              pgettext("column", "Service date"), pgettext("column", "Area code"),
+              pgettext("column", "Area"), pgettext("column", "Provider"), pgettext("column", "Method"),
+              pgettext("column", "Informed consent"), pgettext("column", "Consent date"),
+              pgettext("column", "Outcome")]
     types = ServiceRecord._meta.get_field("type").choices
 
     def rows():
