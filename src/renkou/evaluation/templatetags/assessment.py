@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import template
 from django.utils.translation import get_language
 
@@ -24,7 +26,7 @@ def bi(obj, field: str = "name"):
 @register.filter
 def num(value, places: int = 2):
     """A number with ``places`` decimals, ``—`` for none."""
-    if value is None or value == "":
+    if value is None or value == "" or math.isnan(float(value)):
         return "—"
     return f"{float(value):.{int(places)}f}"
 
