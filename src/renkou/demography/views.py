@@ -39,6 +39,9 @@ def _life_table_message(error: str | None) -> str:
     """What the life table's refusal means to the reader (the library's message is for the command line)."""
     if not error:
         return ""
+    if error.startswith("too few deaths or person-years for a life table"):
+        return _("Too few deaths or person-years for a life table: choose a larger area (the county) or more "
+                 "years.")
     ages = re.search(r"no exposure \(person-years\) at ages \[([\d, ]+)\]", error)
     if ages:
         return _("No person-years at ages %(ages)s in the pooled years: choose a larger area (the county) or "
