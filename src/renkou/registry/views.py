@@ -42,6 +42,7 @@ from .forms import (
 )
 from .models import DuplicateCandidate, Event, Finding, Household, Person
 from .search import search_persons
+from .templatetags.register_words import rule_label
 
 PAGE = 50
 
@@ -388,7 +389,8 @@ def check_report(request):
         r["severity_label"] = str(labels.get(r["severity"], r["severity"]))
     chart = None
     if counts:
-        chart = charts.bar([{"rule": r["rule"], "n": r["n"], "severity": r["severity_label"]} for r in counts],
+        chart = charts.bar([{"rule": rule_label(r["rule"]), "n": r["n"], "severity": r["severity_label"]}
+                            for r in counts],
                            x="rule", y="n", color="severity", sort=None, horizontal=True,
                            title=_("Open findings by rule · %(area)s") % {"area": area.name},
                            x_title=_("Rule"), y_title=_("Findings"))
