@@ -138,8 +138,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttle: this many failures for one username or one address within the window lock it.
+# Failed-login throttle (core/auth.py): this many failures of one username from one address within the
+# window lock that pair; past the address limit, an address (a NAT may hide a whole office) is throttled
+# to one try per account that already failed from it, while accounts without failures sign in as usual.
 RENKOU_LOGIN_MAX_FAILURES = int(os.environ.get("RENKOU_LOGIN_MAX_FAILURES", "5"))
+RENKOU_LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("RENKOU_LOGIN_ADDRESS_MAX_FAILURES", "20"))
 RENKOU_LOGIN_WINDOW_SECONDS = int(os.environ.get("RENKOU_LOGIN_WINDOW_SECONDS", "900"))
 
 LANGUAGE_CODE = "zh-hans"

@@ -144,3 +144,51 @@ def test_merge_keeps_history_and_crosswalk_follows(seed_areas, make_user):
     assert services.current_code("520122100202", dt.date(2019, 1, 1)) == "520122100202"
 
 
+
+
+@pytest.mark.django_db
+def test_synth_area_tree_imports_after_the_national_table(tmp_path):
+    from renkou.core import divisions
+    from renkou.synth.cli import main as synth
+
+    national = divisions.write_subset(tmp_path / "nbs", ("542526",))
+    services.import_areas(national)
+    townships = dict(Area.objects.filter(level=4, code__startswith="542526").values_list("code", "name"))
+    out = tmp_path / "synth"
+    assert synth(["--preset", "gaize", "--persons", "1500", "--seed", "3", "--out", str(out),
+                  "--townships", str(national / "streets.csv")]) == 0
+    tree = (out / "areas.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert tree[0] == "code,name,level,urban_rural,parent_code"
+    villages = [row.split(",") for row in tree[1:] if ",village," in row]
+    result = services.import_areas(out / "areas.csv")
+    # the county and its townships were there (same names): only the villages are new
+    assert (result.created, result.updated) == (len(villages), 0)
+    assert result.unchanged == len(tree) - 1 - len(villages)
+    code, name, _level, ur, parent = villages[0]
+    v = Area.objects.get(code=code)
+    assert (v.name, v.level, v.urban_rural, v.parent_id) == (name, 5, ur, parent)
+    assert dict(Area.objects.filter(level=4, code__startswith="542526").values_list("code", "name")) == townships
+    # the folder the generator wrote is accepted too (its areas.csv is the area tree, not the NBS county file)
+    again = services.import_areas(out)
+    assert (again.created, again.updated) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_area_tree_level_must_match_the_code(tmp_path, seed_areas):
+    f = tmp_path / "areas.csv"
+    f.write_text("code,name,level,urban_rural,parent_code\n520122100201,红岩村,township,220,520122100\n",
+                 encoding="utf-8")
+    with pytest.raises(services.AreaImportError) as err:
+        services.import_areas(f)
+    assert err.value.problems == ["areas.csv 第2行 / row 2: 字段 level 的值 'township' 与代码 520122100201 的层级(村级)不符 / "
+                                  "level does not match the code (village)"]
+
+
+@pytest.mark.django_db
+def test_area_file_in_utf16_with_a_nul_byte_names_the_row(tmp_path, seed_areas):
+    f = tmp_path / "groups.csv"
+    f.write_bytes("code,name\n520122100201001,红岩村一组\n520122100201002,红岩\x00村二组\n".encode("utf-16"))
+    with pytest.raises(services.AreaImportError) as err:
+        services.import_areas(f)
+    assert err.value.problems == ["groups.csv 第3行 / row 3: name: 含 NUL 字节(二进制内容) / contains a NUL byte (binary content)"]
+    assert not Area.objects.filter(code__startswith="520122100201001").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import override_settings
 
@@ -62,3 +64,57 @@ def test_api_token_authenticates_a_machine_peer_and_is_stored_hashed(client, mak
     assert r.status_code == 200 and r.json()["username"] == "peer"
     assert r.json()["capture_prefixes"] == ["520122"]
     assert client.get("/api/me", HTTP_AUTHORIZATION="Bearer rk_forged").status_code == 401
+
+
+NAT = "203.0.113.7"  # a township office behind one address
+
+
+def _sign_in(client, username, password="Correct-Horse-9", address=NAT) -> bool:
+    r = client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+    ok = r.status_code == 302 and r.wsgi_request.user.is_authenticated
+    client.logout()
+    return ok
+
+
+@pytest.mark.django_db
+def test_an_attacker_behind_a_nat_does_not_lock_out_the_colleagues_behind_it(client, make_user):
+    from renkou.core.models import LoginFailure
+
+    officers = [make_user(f"officer{i:02d}", role="village_officer") for i in range(30)]
+    victim = officers[0].username
+    for _ in range(20):
+        assert not _sign_in(client, victim, "guess-guess-guess")
+    assert LoginFailure.objects.filter(address=NAT).count() == 20  # the address limit is reached
+    assert [o.username for o in officers[1:] if not _sign_in(client, o.username)] == []
+    assert not _sign_in(client, victim)  # the attacked account is locked from this address
+    assert _sign_in(client, victim, address="198.51.100.20")  # and signs in from its owner's own
+
+
+@pytest.mark.django_db
+def test_past_the_address_limit_each_account_gets_one_guess_from_that_address(client, make_user):
+    sprayed = [make_user(f"clerk{i:02d}", role="village_officer") for i in range(21)]
+    for o in sprayed[:20]:  # one wrong password for each of twenty accounts: 20 failures from the NAT
+        assert not _sign_in(client, o.username, "Spring-2024-pw")
+    assert not _sign_in(client, sprayed[0].username)  # failed here in the window: throttled, even if right
+    assert _sign_in(client, sprayed[20].username)  # no failure anywhere: signs in
+    assert _sign_in(client, sprayed[1].username, address="198.51.100.20")  # not locked elsewhere
+
+
+@pytest.mark.django_db
+@override_settings(RENKOU_LOGIN_MAX_FAILURES=3)
+def test_the_right_password_during_a_lockout_is_refused_but_not_counted(client, make_user):
+    from renkou.core.models import AuditEvent, LoginFailure
+
+    make_user("zhou", role="village_officer")
+    for _ in range(3):
+        assert not _sign_in(client, "zhou", "nope-nope-nope")
+    assert not _sign_in(client, "zhou")
+    assert not _sign_in(client, "zhou")
+    assert LoginFailure.objects.filter(username="zhou").count() == 3
+    last = AuditEvent.objects.filter(action="login_failed", actor_username="zhou").order_by("-id").first()
+    assert last.detail == {"locked": "account", "right_password": True, "via": "web"}
+    assert not _sign_in(client, "zhou", "still-wrong-pw")  # a wrong one during the lock still counts
+    assert LoginFailure.objects.filter(username="zhou").count() == 4
+    # the window passes: the failures age out and the right password signs in
+    LoginFailure.objects.update(at=LoginFailure.objects.first().at - dt.timedelta(hours=1))
+    assert _sign_in(client, "zhou")

@@ -27,6 +27,7 @@ def test_county_officer_confirms_with_a_reason_and_it_is_audited(client, make_us
     client.force_login(officer)
     r = client.post("/idnumber/", {"number": WRONG, "confirm": "1", "reason": ""})
     assert not IdNumberConfirmation.objects.exists()
+    assert r.status_code == 200 and "请说明确认理由(至少4个字)" in r.content.decode()
     r = client.post("/idnumber/", {"number": WRONG, "confirm": "1", "reason": "旧身份证原件已核对"})
     assert r.status_code == 302
     conf = IdNumberConfirmation.objects.get()
@@ -43,5 +44,8 @@ def test_valid_numbers_need_no_confirmation(make_user):
 
     from renkou.core.services import confirm_id_number
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"only numbers with a wrong check character need confirmation "
+                                              r"\(this one: valid\)") as caught:
         confirm_id_number(user=make_user("c", "county_officer"), number="11010519491231002X", reason="无需确认")
+    assert list(caught.value.message_dict) == ["number"]
+    assert not IdNumberConfirmation.objects.exists()

@@ -77,7 +77,8 @@ def test_lifetable_command_of_constant_hazard(files, capsys, tmp_path):
     code, _, _ = run(capsys, "lifetable", "--deaths", str(files["deaths"]), "--population", str(files["pop"]),
                      "--sex", "female", "--out", str(out_file))
     assert code == 0
-    rows = list(csv.DictReader(out_file.open(encoding="utf-8")))
+    with out_file.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) == 101
     assert rows[0]["table"] == "all/female" and rows[-1]["age"] == "100+"
     assert {round(float(r["ex"]), 9) for r in rows} == {50.0}

@@ -48,7 +48,9 @@ def loaded(db, county, make_user):
     _ensure_upper_areas("520122")
     _save_area_tree(county.areas)
     load_synthetic(county)
-    user = make_user("kaohe", "evaluator")
+    from renkou.core.models import Area
+
+    user = make_user("kaohe", "evaluator", view=[Area.objects.get(code="520122000000")])  # assesses Xifeng
     scheme = services.import_scheme(user=user, text=VERIFY_SCHEME)
     return county, user, scheme
 

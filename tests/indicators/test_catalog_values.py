@@ -122,5 +122,11 @@ def test_values_keep_their_provenance(hand_world):
 
 
 def test_a_newborn_who_died_counts_in_births_and_deaths(hand_world):
-    got = values(VILLAGE_A[:12] and TOWNSHIP)
+    # 永靖镇 (village A): B1, B2, B3 (late report) and B4 were born there, and B4, two days old, is its only death
+    got = values(TOWNSHIP)
     assert got["births_count"] == Decimal("4") and got["deaths_count"] == Decimal("1")
+    # … and is in no population at the year's end: W1 W2 M1 M3 B1 B2 B3 (M7 moved out)
+    assert got["population_end"] == Decimal("7")
+    # 温泉镇 (village C): no birth, M2 its only death
+    other = values(VILLAGE_C[:9] + "000")
+    assert other["births_count"] == Decimal("0") and other["deaths_count"] == Decimal("1")

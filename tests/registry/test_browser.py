@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-
-import pytest
 
 from renkou.registry.models import Event, Person
+from tests.browser import ARGS, CHROMIUM, requires_chromium
 
 from .conftest import VILLAGE_A
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium")]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = requires_chromium
 
 
 def sign_in(page, base, username):
@@ -35,7 +30,7 @@ def test_birth_declared_by_village_officer_verified_and_registered_by_county(liv
     base = live_server.url
     born = dt.date.today() - dt.timedelta(days=10)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         sign_in(page, base, "cun_a")
         page.goto(f"{base}/registry/events/birth/new/")
@@ -85,7 +80,7 @@ def test_death_declared_from_the_person_page_and_registered(live_server, officer
     father = people["father"]
     died = dt.date.today() - dt.timedelta(days=3)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         sign_in(page, base, "cun_a")
         page.goto(f"{base}/registry/persons/{father.pk}/")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from renkou.registry import checks
 from renkou.registry.checks import EventFacts, PersonFacts
 
@@ -44,11 +46,43 @@ def test_formula_or_digits_in_a_name_is_an_error():
                                                                            birth_date=dt.date(2000, 1, 1)), TODAY))
 
 
-def test_married_at_nineteen_is_a_warning_for_a_woman_not_at_twenty():
-    p = PersonFacts(name="陈静", sex=2, birth_date=dt.date(2006, 6, 2), marital_status="21")
-    assert rules(checks.check_person(p, TODAY)) == {("married_under_age", "warning")}
-    p20 = PersonFacts(name="陈静", sex=2, birth_date=dt.date(2005, 6, 1), marital_status="21")
-    assert checks.check_person(p20, TODAY) == []
+# Civil Code art. 1047: men may marry at 22, women at 20 (completed years, 周岁). TODAY is 2025-06-01.
+LEGAL_AGE_BOUNDARIES = [
+    # sex, born one day too late (age − 1 year + 364 days), born exactly the legal age before
+    (2, dt.date(2005, 6, 2), dt.date(2005, 6, 1)),  # a woman: 19 years 364 days / exactly 20
+    (1, dt.date(2003, 6, 2), dt.date(2003, 6, 1)),  # a man: 21 years 364 days / exactly 22
+]
+
+
+@pytest.mark.parametrize(("sex", "a_day_short", "of_age"), LEGAL_AGE_BOUNDARIES)
+def test_married_a_day_below_the_legal_age_is_flagged_and_at_the_legal_age_is_not(sex, a_day_short, of_age):
+    assert checks.age_on(a_day_short, TODAY) == checks.age_on(of_age, TODAY) - 1
+    young = PersonFacts(name="陈静", sex=sex, birth_date=a_day_short, marital_status="21")
+    found = checks.check_person(young, TODAY)
+    assert rules(found) == {("married_under_age", "warning")}
+    assert "below the legal marriage age" in found[0].en and found[0].field == "marital_status"
+    assert checks.check_person(PersonFacts(name="陈静", sex=sex, birth_date=of_age, marital_status="21"), TODAY) == []
+    # never married: no age rule applies
+    assert checks.check_person(PersonFacts(name="陈静", sex=sex, birth_date=a_day_short, marital_status="10"),
+                               TODAY) == []
+
+
+@pytest.mark.parametrize(("sex", "a_day_short", "of_age"), LEGAL_AGE_BOUNDARIES)
+def test_marriage_a_day_before_the_legal_age_is_flagged_and_on_the_birthday_is_not(sex, a_day_short, of_age):
+    other = PersonFacts(name="乙", sex=3 - sex, birth_date=dt.date(1990, 1, 1))
+
+    def marriage(born):
+        person = PersonFacts(name="甲", sex=sex, birth_date=born)
+        # the husband is the subject, the wife the spouse (docs/formats.md)
+        him, her = (person, other) if sex == 1 else (other, person)
+        return EventFacts(kind="marriage", event_date=TODAY, registration_date=TODAY, area_code="520122100201",
+                          subject=him, spouse=her)
+
+    found = checks.check_event(marriage(a_day_short), TODAY)
+    assert rules(found) == {("marriage_age", "warning")}
+    who = "the person" if sex == 1 else "the spouse"
+    assert found[0].en == f"{who} was below the legal marriage age"
+    assert checks.check_event(marriage(of_age), TODAY) == []
 
 
 def _birth(mother_born, day, **kw):

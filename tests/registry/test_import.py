@@ -94,13 +94,75 @@ def test_gbk_file_is_read(tmp_path, officers):
 
 def test_undecodable_file_is_refused_as_a_whole(tmp_path, officers):
     p = tmp_path / "junk.csv"
-    p.write_bytes("person_key,name\n".encode("utf-16"))
-    with pytest.raises(ImportFailed, match="binary|encoding"):
+    p.write_bytes(b"\xff\xfe\xfa" * 1001)  # a UTF-16 byte-order mark, then an odd number of bytes
+    with pytest.raises(ImportFailed, match="not valid UTF-16 encoding"):
         import_file("persons", p, user=officers["county"])
-    p.write_bytes(b"\xff\xfe\xfa" * 1000)
-    with pytest.raises(ImportFailed, match="encoding"):
+    p.write_bytes(b"person_key,name\n\x81\x30\xff\xff\n")  # neither UTF-8 nor GB18030
+    with pytest.raises(ImportFailed, match="line 2 is not UTF-8, line 2 is not GBK/GB18030"):
         import_file("persons", p, user=officers["county"])
     assert snapshot() == (0, 0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_with_a_byte_order_mark_is_read(tmp_path, officers, encoding):
+    text = f"户编号,住址区划代码,户类别,住址\nH9,{VILLAGE_A},family,河东村3组\n"
+    bom = {"utf-16": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[encoding]
+    p = tmp_path / "hh.csv"
+    p.write_bytes(bom + text.encode(encoding))
+    r = import_file("households", p, user=officers["county"], today=TODAY)
+    assert (r.created, r.rejected) == (1, 0)
+    assert Household.objects.get(source_key="H9").address == "河东村3组"
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path, officers):
+    p = tmp_path / "hh.csv"
+    p.write_bytes(f"household_key,area_code\nH9,{VILLAGE_A}\n".encode("utf-16-le"))
+    with pytest.raises(ImportFailed, match="UTF-16 without a byte-order mark"):
+        import_file("households", p, user=officers["county"])
+
+
+def test_nul_byte_rejects_its_row_naming_the_field(tmp_path, officers):
+    p = write(tmp_path, "hh.csv", f"household_key,area_code,address\nH1,{VILLAGE_A},东街1号\n"
+                                  f"H2,{VILLAGE_A},东街\x002号\nH3,{VILLAGE_A},东街3号\n")
+    r = import_file("households", p, user=officers["county"], mode="valid-rows", today=TODAY)
+    assert (r.created, r.rejected) == (2, 1)
+    [bad] = r.rows
+    assert bad.line == 3 and bad.raw["household_key"] == "H2"
+    assert bad.errors == ["address: 含 NUL 字节(二进制内容) / contains a NUL byte (binary content)"]
+    assert sorted(Household.objects.values_list("source_key", flat=True)) == ["H1", "H3"]
+
+
+def test_extra_cells_at_the_end_of_a_row_are_reported_with_their_count(tmp_path, officers):
+    p = write(tmp_path, "hh.csv", f"household_key,area_code,address\nH1,{VILLAGE_A},东街1号,,\n"
+                                  f"H2,{VILLAGE_A},东街,2号,3单元\n")
+    r = import_file("households", p, user=officers["county"], mode="valid-rows", today=TODAY)
+    # trailing empty cells (as spreadsheets save them) are harmless; two cells with text are not
+    assert (r.created, r.rejected) == (1, 1)
+    [bad] = r.rows
+    assert bad.line == 3 and "row 3 has 2 cell(s) beyond the header's 3 columns" in bad.errors[0]
+
+
+def test_birth_date_before_1890_is_rejected_naming_row_and_field(tmp_path, officers):
+    u = officers["county"]
+    import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)), user=u)
+    p = write(tmp_path, "p.csv", "person_key,name,sex,birth_date,household_key,area_code\n"
+                                 f"P1,王大山,1,1800-01-01,H1,{VILLAGE_A}\nP2,李红,2,1890-01-01,H1,{VILLAGE_A}\n"
+                                 f"P3,李明,1,2025-06-02,H1,{VILLAGE_A}\n")
+    r = import_file("persons", p, user=u, mode="valid-rows", today=TODAY)
+    assert (r.created, r.rejected) == (1, 2)
+    by_key = {row.raw["person_key"]: row for row in r.rows}
+    assert by_key["P1"].line == 2 and by_key["P1"].errors[0].startswith(
+        "[birth_too_early] birth_date: 出生日期 1800-01-01 早于 1890-01-01")
+    assert "birth_future" in by_key["P3"].errors[0]  # after the import date
+    assert Person.objects.get().source_key == "P2"  # 1890-01-01 itself is possible (flagged as over 120)
+
+
+def test_file_over_the_size_limit_is_refused_with_the_limit_named(tmp_path, officers, settings):
+    settings.RENKOU_IMPORT_MAX_BYTES = 1000
+    p = write(tmp_path, "hh.csv", "household_key,area_code\n" + "".join(f"H{i},{VILLAGE_A}\n" for i in range(100)))
+    with pytest.raises(ImportFailed, match="over the import limit of 0.0 MiB.*RENKOU_IMPORT_MAX_BYTES"):
+        import_file("households", p, user=officers["county"])
+    assert Household.objects.count() == 0
 
 
 def test_missing_columns_are_named(tmp_path, officers):
@@ -170,7 +232,8 @@ def test_village_officer_cannot_import_into_another_village(tmp_path, officers):
     r = import_file("households", write(tmp_path, "hh.csv", HH.format(a=VILLAGE_A, b=VILLAGE_B)),
                     user=officers["village_a"])
     assert (r.rejected, Household.objects.count()) == (1, 0)
-    assert "outside your capture areas" in r.rows[1].errors[0]
+    assert [row.line for row in r.rows] == [3]  # the rows of the report only
+    assert "outside your capture areas" in r.rows[0].errors[0]
 
 
 def test_events_and_services_import_with_checks(tmp_path, county, officers):
@@ -180,12 +243,12 @@ def test_events_and_services_import_with_checks(tmp_path, county, officers):
     assert Event.objects.get(source_key="E2").state == "registered"
     bad = EVENTS.replace("E2,birth,P4,2020-06-01", "E3,birth,P4,2020-06-01").replace("P2,P1,,1", "P1,P1,,1")
     r = import_file("events", write(tmp_path, "e2.csv", bad), user=u, today=TODAY, mode="valid-rows")
-    assert r.rejected == 1 and "mother_sex" in " ".join(r.rows[1].errors)
+    assert r.rejected == 1 and "mother_sex" in " ".join(r.rows[0].errors) and r.rows[0].line == 3
     svc = ("record_id,person_key,service,service_date,area_code,provider,consent,consent_date\n"
            f"S1,P2,prenatal_care,2020-03-01,{VILLAGE_A},township_station,yes,2020-03-01\n"
            f"S2,P2,prenatal_care,2020-04-01,{VILLAGE_A},township_station,no,\n")
     r = import_file("services", write(tmp_path, "s.csv", svc), user=u, today=TODAY, mode="valid-rows")
-    assert (r.created, r.rejected) == (1, 1) and "consent" in r.rows[1].errors[0]
+    assert (r.created, r.rejected) == (1, 1) and "consent" in r.rows[0].errors[0] and r.rows[0].line == 3
 
 
 def test_xlsx_import(tmp_path, officers):
@@ -213,3 +276,24 @@ def test_confirming_a_legacy_number_closes_its_finding(county, officers):
     f = Finding.objects.get(person=old)
     assert (f.status, f.decided_by, f.reason) == ("fixed", officers["county"], "核对旧身份证原件")
     assert services.check_person_record(old, TODAY) == []
+
+
+def test_report_has_every_rejected_row_when_more_are_kept_than_in_memory(tmp_path, officers, monkeypatch, capsys):
+    from django.core.management import CommandError, call_command
+
+    from renkou.core import pipeline
+
+    monkeypatch.setattr(pipeline, "KEEP_ROWS", 2)
+    rows = "".join(f"H{i},{VILLAGE_A},family,2015-13-0{i}\n" for i in range(1, 6))
+    p = write(tmp_path, "hh.csv", "household_key,area_code,kind,established_date\n" + rows + f"H9,{VILLAGE_A},family,\n")
+    report = tmp_path / "report.csv"
+    with pytest.raises(CommandError, match="5 row"):
+        call_command("import", "households", str(p), "--report", str(report), "--user", "xian")
+    out = capsys.readouterr().out
+    assert "line 2:" in out and "line 3:" in out and "3 more rejected row(s)" in out
+    assert f"report: {report} (5 rows)" in out
+    with open(report, encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert [r[0] for r in lines[1:]] == ["H1", "H2", "H3", "H4", "H5"]
+    assert all(r[-2] == "拒绝 rejected" and "not a date" in r[-1] for r in lines[1:])
+    assert Household.objects.count() == 0

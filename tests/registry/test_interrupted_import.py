@@ -1,16 +1,15 @@
-"""An import killed with SIGKILL in the middle of writing leaves the database as it was."""
+"""An import killed with SIGKILL in the middle of writing leaves the database as it was (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.scratch_db import scratch_database
 
 CHILD = r'''
 import os, sys, time, django
@@ -28,7 +27,9 @@ marker = sys.argv[2]
 
 def progress(done, total):
     if done >= 2000 and not os.path.exists(marker):
-        open(marker, "w").close()
+        with open(marker + ".tmp", "w") as fh:  # rows sent to the database inside the open transaction
+            fh.write(str(done))
+        os.replace(marker + ".tmp", marker)
         time.sleep(60)  # killed here, rows of the first batch written but not committed
 
 import_file("households", sys.argv[1], progress=progress)
@@ -37,29 +38,30 @@ import_file("households", sys.argv[1], progress=progress)
 
 @pytest.mark.slow
 def test_kill_9_during_import_leaves_the_database_unchanged(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
     data = tmp_path / "hh.csv"
     data.write_text("household_key,area_code,kind\n" + "".join(f"H{i},520122100201,family\n" for i in range(6000)),
                     encoding="utf-8")
     marker = tmp_path / "writing"
-    env = {**os.environ, "RENKOU_HOME": str(home)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("RENKOU_DATABASE_URL", None)  # the child works on its own SQLite file, inspected below
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(marker)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for _ in range(1200):
-            if marker.exists() or child.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert marker.exists(), child.communicate()[1].decode()[-2000:]
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    db = sqlite3.connect(Path(home) / "renkou.sqlite3")
-    assert db.execute("select count(*) from core_area").fetchone()[0] == 5  # committed before the import
-    assert db.execute("select count(*) from registry_household").fetchone()[0] == 0
-    assert db.execute("select count(*) from core_auditevent where object_type like 'registry.%'").fetchone()[0] == 0
+    # the child works on a database of its own (a SQLite file, or a fresh PostgreSQL database), inspected below
+    with scratch_database(tmp_path / "home") as scratch:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(marker)], env=scratch.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for _ in range(1200):
+                if marker.exists() or child.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert marker.exists(), child.communicate()[1].decode()[-2000:]
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.stdout.close()
+            child.stderr.close()
+        assert child.returncode == -signal.SIGKILL
+        assert int(marker.read_text()) >= 2000  # killed with rows written inside its open transaction
+        # the areas were committed before the import; of the import nothing is left
+        assert scratch.scalar("select count(*) from core_area") == 5
+        assert scratch.scalar("select count(*) from registry_household") == 0
+        assert scratch.scalar("select count(*) from core_auditevent where object_type like 'registry.%'") == 0

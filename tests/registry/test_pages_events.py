@@ -119,7 +119,7 @@ def test_a_person_outside_the_capture_areas_is_refused_with_a_clear_message(clie
     assert client.get(f"/registry/events/death/new/?person={b_man.pk}").status_code == 404
     assert not Event.objects.exists()
     # the service refuses too, whatever a page or a script passes
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(services.PermissionDenied, match="this person is outside your areas"):
         services.declare_event(user=officers["village_a"], kind="death", event_date=DAY, registration_date=TODAY,
                                area=VILLAGE_A, subject=b_man)
 
@@ -128,6 +128,10 @@ def test_marriage_needs_the_spouse(client, officers, single):
     client.force_login(officers["village_a"])
     r = declare(client, "marriage", subject=f"#{single['man'].pk}")
     assert r.status_code == 200 and not Event.objects.exists()
+    form = r.context["form"]
+    assert list(form.errors) == ["spouse"] and [e.code for e in form.errors.as_data()["spouse"]] == ["required"]
+    # shown at the spouse field, in the page's language
+    assert '<ul class="errorlist" id="id_spouse_error"><li>这个字段是必填项。</li></ul>' in r.content.decode()
 
 
 def test_migrant_arrival_of_a_person_new_to_the_register(client, officers, people):

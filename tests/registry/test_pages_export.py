@@ -73,13 +73,54 @@ def test_export_is_scoped_and_formula_safe(client, officers, people):
     assert "'@cmd" in {row[rows[0].index("姓名")] for row in rows[1:]}
 
 
+@pytest.fixture
+def records(officers, people):
+    """A household, a marriage and a service in village A (永靖镇), and one of each in village C (温泉镇)."""
+    from renkou.registry import services
+    from renkou.registry.models import Event
+
+    county = officers["county"]
+    mother, father, c_woman = people["mother"], people["father"], people["c_woman"]
+    services.create_household(user=county, number="H-A", area=VILLAGE_A, source_key="520122H0001", address="红岩村3组")
+    services.create_household(user=county, number="H-C", area=VILLAGE_C, source_key="520122H0002")
+    Event.objects.create(kind="marriage", event_date=dt.date(2018, 5, 1), registration_date=dt.date(2018, 5, 2),
+                         subject=father, spouse=mother, area_id=VILLAGE_A, state="registered", source_key="520122E01")
+    Event.objects.create(kind="death", event_date=dt.date(2020, 1, 1), subject=people["b_man"], area_id=VILLAGE_C,
+                         state="declared", source_key="520122E02")
+    services.record_service(user=county, person=mother, type="prenatal_care", date=dt.date(2024, 3, 1),
+                            provider="township_station", consent_noted=True, source_key="520122S01")
+    services.record_service(user=county, person=c_woman, type="cervical_screening", date=dt.date(2024, 4, 1),
+                            provider="county_station", consent_noted=True, source_key="520122S02")
+    return people
+
+
+EXPECTED_ROWS = {  # the township's rows only, in the columns the import reads back
+    "households": ("household_key", [{"household_key": "520122H0001", "area_code": VILLAGE_A, "address": "红岩村3组"}]),
+    "events": ("record_id", [{"record_id": "520122E01", "kind": "marriage", "event_date": "2018-05-01",
+                              "registration_date": "2018-05-02", "registration_state": "registered",
+                              "area_code": VILLAGE_A}]),
+    "services": ("record_id", [{"record_id": "520122S01", "service": "prenatal_care", "service_date": "2024-03-01",
+                                "area_code": VILLAGE_A, "provider": "township_station", "consent": "yes"}]),
+}
+
+
 @pytest.mark.parametrize("kind", ["households", "events", "services"])
-def test_every_kind_exports(client, officers, people, kind):
+def test_every_kind_exports_the_rows_of_the_area(client, officers, records, kind):
     client.force_login(officers["county"])
     rows = download(client.post("/registry/export/", {"kind": kind, "area": TOWNSHIP, "format": "xlsx",
                                                       "layout": "machine"}))
-    assert rows and rows[0][0] in ("household_key", "record_id")
-    assert AuditEvent.objects.get(action="export").detail["filter"] == {"kind": kind, "area": TOWNSHIP}
+    header, body = list(rows[0]), rows[1:]
+    key, expected = EXPECTED_ROWS[kind]
+    assert header[0] == key
+    got = [{c: str(row[header.index(c)] or "") for c in want} for row, want in zip(body, expected, strict=False)]
+    assert len(body) == len(expected) and got == expected  # village C's record is outside the township
+    if kind == "events":
+        row = dict(zip(header, body[0], strict=True))
+        assert (row["person_key"], row["spouse_key"]) == (str(records["father"].pk), str(records["mother"].pk))
+    if kind == "services":
+        assert dict(zip(header, body[0], strict=True))["person_key"] == str(records["mother"].pk)
+    audit = AuditEvent.objects.get(action="export")
+    assert audit.detail["filter"] == {"kind": kind, "area": TOWNSHIP} and audit.detail["rows"] == 1
 
 
 def _workbook(r):

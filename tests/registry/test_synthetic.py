@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from renkou.registry.models import DuplicateCandidate, Event, Finding, Household, Person, ServiceRecord
-
-synth = pytest.importorskip("renkou.synth.generator")
+from renkou.synth import generator as synth
 
 
 @pytest.fixture(scope="module")

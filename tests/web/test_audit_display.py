@@ -35,3 +35,58 @@ def test_audit_entry_lists_fields_by_label_and_values_by_name(client, seed_areas
     html = client.get(f"/audit/{entry.pk}/").content.decode()
     rows = dict(re.findall(r'<tr class="changed"><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td></tr>', html))
     assert rows["state"] == "verified" and "<dd>event #" in html
+
+
+@pytest.mark.django_db
+def test_a_list_page_view_is_named_in_words_with_the_number_of_persons(client, seed_areas, make_user):
+    from renkou.core import audit
+
+    county = make_user("xian", "county_officer", capture=[seed_areas["520122000000"]])
+    auditor = make_user("shenji", "auditor", view=[seed_areas["520122000000"]])
+    entry = audit.record_persons_shown("registry.event_queue", [3, 1, 2, 3], user=county, area_code=VILLAGE_A,
+                                       detail={"page_number": 1})
+    assert entry.object_repr == "registry.event_queue (3)"  # recorded as the page's code and the count
+    client.force_login(auditor)
+    listing = client.get("/audit/").content.decode()
+    assert "<td>待办事件列表 3 人</td>" in listing and "registry.event_queue" not in listing
+    html = client.get(f"/audit/{entry.pk}/").content.decode()
+    assert "<dd>待办事件列表 3 人</dd>" in html
+    assert "<dt>页码</dt><dd>1</dd>" in html and "<dt>页</dt><dd>待办事件列表</dd>" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/audit/{entry.pk}/").content.decode()
+    assert "<dd>list of events to handle 3 persons</dd>" in html and "<dt>page number</dt><dd>1</dd>" in html
+
+
+@pytest.mark.django_db
+def test_a_drill_down_is_named_by_indicator_period_and_operand():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from renkou.core.templatetags.audit_display import audit_repr
+
+    event = SimpleNamespace(object_type="indicators.drilldown.events", object_repr="cbr 520122000000 2005 R{births}",
+                            detail={"operand": "R{births}", "page": 1})
+    with translation.override("zh-hans"):
+        assert audit_repr(event) == "cbr · 520122000000 · 2005年 · 出生人数"  # no catalog here: the code
+    with translation.override("en"):
+        assert audit_repr(event) == "cbr · 520122000000 · 2005 · births"
+    odd = SimpleNamespace(object_type="indicators.drilldown.events", object_repr="as recorded", detail={})
+    assert audit_repr(odd) == "as recorded"
+
+
+@pytest.mark.django_db
+def test_a_record_is_named_in_the_sites_language_whatever_the_language_of_the_request(seed_areas, make_user):
+    from django.utils import translation
+
+    from renkou.core import audit
+    from renkou.registry import services
+
+    county = make_user("xian", "county_officer", capture=[seed_areas["520122000000"]])
+    person = services.create_person(user=county, name="赵敏", sex=2, birth_date=dt.date(1990, 1, 1),
+                                    registered_area=VILLAGE_A)
+    event = services.declare_event(user=county, kind="death", event_date=dt.date(2020, 1, 1), area=VILLAGE_A,
+                                   subject=person)
+    with translation.override("en"):
+        entry = audit.record("view", event, user=county)
+    assert entry.object_repr.startswith("死亡 2020-01-01")

@@ -96,12 +96,30 @@ class AuditOut(Schema):
     address: str | None
 
 
-@router.get("/audit", response=list[AuditOut], summary="审计日志 / audit log (auditors)")
+class _Shown:
+    """The page of events the paginator slices, each shown masked (or in full, audited, when entitled)."""
+
+    def __init__(self, user, qs, full: bool):
+        self.user, self.qs, self.full = user, qs, full
+
+    def __len__(self) -> int:
+        return self.qs.count()
+
+    def __getitem__(self, window: slice):
+        from .audit_query import shown
+
+        return [shown(self.user, e, full=self.full, entitled=None if self.full else False) for e in self.qs[window]]
+
+
+@router.get("/audit", response=list[AuditOut], summary="审计日志 / audit log (auditors); personal data masked")
 @paginate
 def audit_log(request, action: str | None = None, user: str | None = None, object_type: str | None = None,
-              area: str | None = None, since: dt.date | None = None, until: dt.date | None = None):
+              area: str | None = None, since: dt.date | None = None, until: dt.date | None = None,
+              full: bool = False):
+    """Personal data in the events is masked (ID number, name, birth year only). ``full=true`` shows the
+    full values of the events whose person the caller's scope grants, and records that in the audit log."""
     require(request.user, AUDIT_VIEW)
     from .audit_query import filtered_events
 
-    return filtered_events(request.user, action=action, username=user, object_type=object_type, area=area,
-                           since=since, until=until)
+    return _Shown(request.user, filtered_events(request.user, action=action, username=user, object_type=object_type,
+                                                area=area, since=since, until=until), full)

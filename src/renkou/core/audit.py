@@ -66,7 +66,12 @@ def record(action: str, obj: models.Model | None = None, *, user: Any | None = N
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        if not object_repr:  # named in the site's language, whatever the language of the request
+            from django.conf import settings
+            from django.utils import translation
+
+            with translation.override(settings.LANGUAGE_CODE):
+                object_repr = str(obj)[:200]
         if not area_code and hasattr(obj, "audit_area"):
             area_code = obj.audit_area()
     authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -80,3 +85,51 @@ def record(action: str, obj: models.Model | None = None, *, user: Any | None = N
         area_code=area_code or "", before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None, detail=_jsonable(detail) or None, address=address,
     )
+
+
+def record_persons_shown(what: str, person_ids, obj: models.Model | None = None, *, user: Any | None = None,
+                         object_repr: str = "", area_code: str = "", detail: dict | None = None):
+    """One ``view`` event for a page that shows persons' data (a list, or a record naming others),
+    naming the persons shown by their record ids. ``what`` names the page (``registry.event_queue``) when
+    no ``obj`` is the page's subject. Nothing is recorded when the page shows nobody."""
+    ids = sorted({int(p) for p in person_ids if p is not None})
+    if not ids:
+        return None
+    detail = {"page": what, **(detail or {}), "persons": ids}
+    if obj is not None:
+        return record("view", obj, user=user, object_repr=object_repr, area_code=area_code, detail=detail)
+    return record("view", user=user, object_type=what, object_repr=object_repr or f"{what} ({len(ids)})",
+                  area_code=area_code, detail=detail)
+
+
+#: Triggers that keep the audit table append-only, by database (migrations 0002 and 0004).
+GUARD_TRIGGERS = {
+    "sqlite": ("core_auditevent_no_update", "core_auditevent_no_delete", "core_auditevent_no_replace"),
+    "postgresql": ("core_auditevent_no_update", "core_auditevent_no_truncate", "core_auditevent_no_replace"),
+}
+
+
+def missing_guard(connection=None) -> list[str]:
+    """Names of the append-only triggers absent from the database (a table rebuild drops them)."""
+    from django.db import connection as default_connection
+
+    connection = connection or default_connection
+    wanted = GUARD_TRIGGERS.get(connection.vendor, ())
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'core_auditevent'")
+        elif connection.vendor == "postgresql":
+            cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'core_auditevent'::regclass")
+        else:
+            return []
+        present = {r[0] for r in cur.fetchall()}
+    return [t for t in wanted if t not in present]
+
+
+def verify_chain(chunk_size: int = 5000):
+    """Walk the whole log in id order and return the :class:`~renkou.core.audit_chain.Verdict`."""
+    from .audit_chain import FIELDS, walk
+    from .models import AuditEvent
+
+    rows = AuditEvent._base_manager.order_by("id").values("id", "prev_hash", "row_hash", *FIELDS)
+    return walk(rows.iterator(chunk_size=chunk_size))

@@ -165,7 +165,53 @@ class LoginFailure(models.Model):
         return f"{self.username}@{self.address} {self.at:%Y-%m-%d %H:%M}"
 
 
+#: Key of the PostgreSQL advisory lock that serialises appends to the audit chain.
+AUDIT_CHAIN_LOCK = 0x726B_6175_6469_7431
+
+
+def _append_chained(objs: list, using: str, write):
+    """Link ``objs`` to the chain head and write them with ``write()``, holding the chain lock.
+
+    On PostgreSQL a transaction-scoped advisory lock serialises the writers (held until the enclosing
+    transaction ends, so two transactions never read the same head); SQLite serialises writers
+    already (``BEGIN IMMEDIATE``). Rows are chained in id order, so ids are checked to grow.
+    """
+    from django.db import connections, transaction
+
+    from .audit_chain import GENESIS, digest
+
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        head = AuditEvent._base_manager.using(using).order_by("-id").values_list("id", "row_hash").first()
+        prev = GENESIS if head is None else (head[1] or "")
+        for obj in objs:
+            obj.prev_hash = prev
+            obj.row_hash = prev = digest(obj.chain_content(), prev)
+        result = write()
+        ids = [obj.pk for obj in objs]
+        last = head[0] if head else 0
+        for pk in ids:
+            if pk is not None and pk <= last:
+                raise RuntimeError("audit events must be written in id order / 审计事件须按编号顺序写入")
+            last = pk if pk is not None else last
+    return result
+
+
 class AuditQuerySet(models.QuerySet):
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs):
+        if ignore_conflicts or update_conflicts:
+            raise PermissionError("审计日志只能追加 / the audit log is append-only")
+        objs = list(objs)
+        if any(obj.pk is not None for obj in objs):
+            raise PermissionError("审计日志只能追加 / the audit log is append-only")
+        if not objs:
+            return objs
+        return _append_chained(objs, self.db, lambda: super(AuditQuerySet, self).bulk_create(
+            objs, batch_size=batch_size, **kwargs))
+
     def update(self, **kwargs):
         raise PermissionError("审计日志只能追加 / the audit log is append-only")
 
@@ -207,6 +253,11 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     detail = models.JSONField(_("detail"), null=True, blank=True)
     address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    # The hash chain (``audit_chain``): the previous event's hash and this one's. Nullable so that SQLite
+    # adds the columns without rebuilding the table, which would drop the append-only triggers.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True, blank=True,  # noqa: DJ001
+                                 editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = AuditQuerySet.as_manager()
 
@@ -222,10 +273,21 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("审计日志只能追加 / the audit log is append-only")
-        super().save(*args, **kwargs)
+        from django.db import router
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        _append_chained([self], using, lambda: super(AuditEvent, self).save(*args, **kwargs))
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加 / the audit log is append-only")
+
+    def chain_content(self) -> dict:
+        """The values covered by the hash, as the database will give them back."""
+        from .audit_chain import FIELDS
+
+        out = {name: getattr(self, name) for name in FIELDS}
+        out["address"] = self._meta.get_field("address").get_prep_value(self.address)
+        return out
 
     def changed_fields(self) -> list[str]:
         b, a = self.before or {}, self.after or {}

@@ -33,6 +33,12 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 # Permission names. Person-level reads are additionally limited to the user's view areas,
 # writes to the capture areas, by the one scoping function.
 PERSON_VIEW = "person.view"
+# Persons linked to the user's work (与本人工作相关的人员): not an area-wide read, only the persons a
+# piece of the user's own work names — the members of the households drawn in a verification sample
+# of the user's assessment, (once loans exist) a loan's applicants and borrowers. Read only through
+# that work's page, by ``scoping.linked(user, Model, work, ...)``, masked and audited; a role with this
+# permission and no PERSON_VIEW can neither search the register nor open a person's record.
+PERSON_LINKED = "person.linked"
 PERSON_CAPTURE = "person.capture"
 EVENT_VERIFY = "event.verify"
 EVENT_REGISTER = "event.register"
@@ -53,14 +59,35 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.VILLAGE_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, AGGREGATE_VIEW, AGGREGATE_CAPTURE}),
     Role.TOWNSHIP_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, EVENT_VERIFY, PERSON_EXPORT, AGGREGATE_VIEW,
                                       AGGREGATE_CAPTURE, AGGREGATE_APPROVE}),
-    Role.COUNTY_OFFICER: frozenset({PERSON_VIEW, PERSON_CAPTURE, EVENT_VERIFY, EVENT_REGISTER, ID_CONFIRM,
+    Role.COUNTY_OFFICER: frozenset({PERSON_VIEW, PERSON_LINKED, PERSON_CAPTURE, EVENT_VERIFY, EVENT_REGISTER, ID_CONFIRM,
                                     DUPLICATE_REVIEW, PERSON_EXPORT, USER_MANAGE, AREA_MANAGE, AGGREGATE_VIEW,
                                     AGGREGATE_CAPTURE, AGGREGATE_APPROVE, ASSESSMENT_MANAGE}),
-    Role.EVALUATOR: frozenset({PERSON_VIEW, AGGREGATE_VIEW, ASSESSMENT_MANAGE}),
-    Role.LOAN_OFFICER: frozenset({PERSON_VIEW, LOAN_MANAGE, AGGREGATE_VIEW}),
+    # An evaluator needs aggregate values and the households of its own verification samples.
+    Role.EVALUATOR: frozenset({PERSON_LINKED, AGGREGATE_VIEW, ASSESSMENT_MANAGE}),
+    # Until loans exist a loan officer reads no person: the loans module will add PERSON_LINKED and
+    # register the work "loan" (its applicants and borrowers) in LINKED_WORK and with scoping.link().
+    Role.LOAN_OFFICER: frozenset({LOAN_MANAGE, AGGREGATE_VIEW}),
     Role.AUDITOR: frozenset({AUDIT_VIEW, AGGREGATE_VIEW}),
     Role.MACHINE_PEER: frozenset({EXCHANGE, PERSON_VIEW, PERSON_CAPTURE}),
 }
+
+# The kinds of work through which a role reads linked persons (with PERSON_LINKED). The work's module
+# registers how a piece of work names its persons (``scoping.link``); a role reads through the works
+# listed here and no other.
+VERIFICATION_WORK = "verification"  # the households of a verification sample (evaluation)
+LINKED_WORK: dict[Role, frozenset[str]] = {
+    Role.COUNTY_OFFICER: frozenset({VERIFICATION_WORK}),
+    Role.EVALUATOR: frozenset({VERIFICATION_WORK}),
+}
+
+# Roles whose own work (never person-level data) is done in the areas they are assigned to view: an
+# evaluator assesses the areas it is assigned to and has no capture areas, for it enters no person.
+WORKS_IN_VIEW_AREAS = frozenset({Role.EVALUATOR})
+
+# The officer of an assessed unit, by the level of the units a scheme assesses: the one who files
+# the unit's appeals and reads its own scorecard (township officer of that township, …).
+UNIT_OFFICER: dict[str, Role] = {"county": Role.COUNTY_OFFICER, "township": Role.TOWNSHIP_OFFICER,
+                                 "village": Role.VILLAGE_OFFICER}
 
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
@@ -71,3 +98,12 @@ def permissions_of(role: str | None) -> frozenset[str]:
         return PERMISSIONS[Role(role)]
     except ValueError:
         return frozenset()
+
+
+def linked_work_of(role: str | None) -> frozenset[str]:
+    """The kinds of work through which the role reads the persons that work names."""
+    try:
+        role = Role(role)
+    except ValueError:
+        return frozenset()
+    return LINKED_WORK.get(role, frozenset()) if PERSON_LINKED in PERMISSIONS[role] else frozenset()

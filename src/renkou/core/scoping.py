@@ -7,17 +7,22 @@ A model opts in by naming, in ``scope_fields``, the foreign keys to :class:`Area
 key is the division code) that place a row: a person is in an area when either its registered or
 its resident area lies in the area's subtree — the place of residence and the place of household
 registration both serve a migrant.
+
+Persons linked to the user's work (:func:`linked`) are the one exception to "by area": a role with
+``person.linked`` reads the persons one piece of its own work names (the households of a
+verification sample it runs; a loan's applicants and borrowers once loans exist), and only through
+the page of that work. The module of the work registers how the work names its rows (:func:`link`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 
 from . import areacodes
-from .roles import PERSON_CAPTURE, PERSON_VIEW, permissions_of
+from .roles import PERSON_CAPTURE, PERSON_LINKED, PERSON_VIEW, linked_work_of, permissions_of
 
 VIEW = "view"
 CAPTURE = "capture"
@@ -91,6 +96,38 @@ def scoped(user, source: type[Model] | QuerySet, action: str = VIEW) -> QuerySet
     if not prefixes:
         return qs.none()
     return qs.filter(_q_for(fields, prefixes))
+
+
+# A kind of work → how one piece of it names its rows: ``provider(user, model, **context)`` returns a
+# ``Q`` over ``model`` (a person-level model) or raises PermissionDenied when the piece of work named
+# by ``context`` is not the user's.
+LinkProvider = Callable[..., Q]
+_LINKS: dict[str, LinkProvider] = {}
+
+
+def link(work: str, provider: LinkProvider) -> None:
+    """Register how work of kind ``work`` names its persons (a module calls it in ``AppConfig.ready``)."""
+    _LINKS[work] = provider
+
+
+def linked(user, source: type[Model] | QuerySet, work: str, **context) -> QuerySet:
+    """The rows of ``source`` that one piece of the user's work names, whatever the user's areas.
+
+    The user needs ``person.linked`` and a role whose table (``roles.LINKED_WORK``) lists ``work``;
+    the work's provider then checks that the piece of work (``context``, e.g. ``sample=…``) is the
+    user's. The caller shows the rows masked and records the read in the audit log.
+    """
+    qs = source._default_manager.all() if isinstance(source, type) else source
+    if not getattr(qs.model, "scope_fields", ()):
+        raise TypeError(f"{qs.model.__name__} declares no scope_fields; it is not person-level data")
+    if work not in _LINKS:
+        raise LookupError(f"no provider registered for linked work {work!r}")
+    allowed = user is not None and getattr(user, "is_authenticated", False) and user.is_active and (
+        user.is_superuser or (has_perm(user, PERSON_LINKED) and work in linked_work_of(user.role)))
+    if not allowed:
+        raise PermissionDenied(f"无权查看与此项工作相关的人员 ({work}) / not permitted to read the persons of "
+                               f"this work ({work})")
+    return qs.filter(_LINKS[work](user, qs.model, **context))
 
 
 def ensure_can_capture(user, area_code: str) -> None:

@@ -5,9 +5,7 @@ Plain functions, one transaction each, called by views, the API, the command lin
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
-from . import areacodes, audit, idnumber
+from . import areacodes, audit, idnumber, pipeline
 from .models import Area, AreaChange, IdNumberConfirmation, User
 from .roles import ID_CONFIRM, USER_MANAGE, Role
 from .scoping import code_in_scope, require
@@ -68,27 +66,68 @@ NBS_FILES = {
 }
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
+# The columns of each kind of area file (``pipeline.Spec``): the NBS files by their parent column, and
+# Renkou's own area file, which is also the area tree that ``renkou synth --out`` writes
+# (``areas.csv``: code, name, level, urban_rural, parent_code; docs/formats.md).
+def _nbs_spec(name: str, parent_col: str | None) -> pipeline.Spec:
+    cols = [pipeline.Col("code", "code", True), pipeline.Col("name", "name", True)]
+    if parent_col:
+        cols.append(pipeline.Col(parent_col, parent_col, True))
+    return pipeline.Spec(name, tuple(cols))
+
+
+AREA_FILE = pipeline.Spec("areas", (
+    pipeline.Col("code", "代码", True), pipeline.Col("name", "名称", True), pipeline.Col("level", "层级"),
+    pipeline.Col("parent_code", "上级代码"), pipeline.Col("urban_rural", "城乡分类代码"),
+    pipeline.Col("valid_from", "启用日期"),
+))
+LEVEL_WORDS = {"province": 1, "prefecture": 2, "county": 3, "township": 4, "village": 5, "group": 6,
+               **{str(n): n for n in range(1, 7)}, **{zh: n for n, (zh, _en) in areacodes.LEVEL_NAMES.items()}}
+
+
+def _area_rows(path: Path, spec: pipeline.Spec, problems: list[str]):
+    """The rows of one area file as ``(where, cells by column)``, read by the file pipeline
+    (encoding, size limit, one row at a time); a missing column, extra cells or a NUL byte is a problem."""
+    try:
+        table = pipeline.read_table(pipeline.open_source(path))
+    except pipeline.ImportFailed as exc:
+        problems.append(f"{path.name}: {exc.zh} / {exc.en}")
+        return
+    try:
+        mapping = spec.map_header(table.header, path.name)
+    except pipeline.ImportFailed:
+        have = {h.lower() for h in table.header} | set(table.header)
+        missing = [c.name for c in spec.columns if c.required and c.name.lower() not in have and c.zh not in have]
+        problems.append(f"{path.name}: 缺少列 {', '.join(missing)}(表头为 {table.header[:10]}) / missing column(s) "
+                        f"{', '.join(missing)}")
+        table.close()
+        return
+    for line, cells in table.rows:
+        r = mapping.row(line, cells)
+        where = f"{path.name} 第{line}行 / row {line}"
+        if r.errors:
+            problems.extend(f"{where}: {e}" for e in r.errors)
             continue
-    raise AreaImportError([f"{path.name}: 编码无法识别(应为 UTF-8 或 GBK/GB18030) / unknown encoding (use UTF-8 or GBK)"])
+        yield where, r.raw
+
+
+def _is_area_tree(path: Path) -> bool:
+    """Whether a file named like an NBS file is in fact Renkou's own area file (the area tree of
+    ``renkou synth``): its header has ``parent_code`` or ``level`` rather than the NBS parent column."""
+    try:
+        table = pipeline.read_table(pipeline.open_source(path))
+    except pipeline.ImportFailed:
+        return False
+    header = table.header
+    table.close()
+    names = {h.strip().lower() for h in header}
+    return bool(names & {"parent_code", "level", "上级代码", "层级"})
 
 
 def _rows_of_nbs_file(path: Path, level: int, digits: int, parent_col: str | None, problems: list[str]):
-    reader = csv.DictReader(io.StringIO(_read_text(path)))
-    need = ["code", "name"] + ([parent_col] if parent_col else [])
-    missing = [c for c in need if c not in (reader.fieldnames or [])]
-    if missing:
-        problems.append(f"{path.name}: 缺少列 {', '.join(missing)}(表头为 {reader.fieldnames}) / missing column(s) {', '.join(missing)}")
-        return
-    for i, rec in enumerate(reader, start=2):
-        where = f"{path.name} 第{i}行 / row {i}"
-        code = (rec.get("code") or "").strip()
-        name = (rec.get("name") or "").strip()
+    for where, rec in _area_rows(path, _nbs_spec(path.name, parent_col), problems):
+        code = rec.get("code", "")
+        name = rec.get("name", "")
         if not code.isdigit() or len(code) != digits:
             problems.append(f"{where}: 字段 code 的值 {code!r} 应为 {digits} 位数字 / field code must be {digits} digits")
             continue
@@ -102,7 +141,7 @@ def _rows_of_nbs_file(path: Path, level: int, digits: int, parent_col: str | Non
             continue
         parent = None
         if parent_col:
-            pcode = (rec.get(parent_col) or "").strip()
+            pcode = rec.get(parent_col, "")
             pdigits = areacodes.LEVEL_DIGITS[level - 1]
             if not pcode.isdigit() or len(pcode) != pdigits or not code.startswith(pcode):
                 problems.append(f"{where}: 字段 {parent_col} 的值 {pcode!r} 不是代码 {code} 的上级 / "
@@ -118,16 +157,11 @@ def _rows_of_nbs_file(path: Path, level: int, digits: int, parent_col: str | Non
 
 
 def _rows_of_generic_file(path: Path, problems: list[str]):
-    """Renkou's own area file: code (12 or 15 digits), name, optional parent_code, urban_rural, valid_from."""
-    reader = csv.DictReader(io.StringIO(_read_text(path)))
-    cols = reader.fieldnames or []
-    if "code" not in cols or "name" not in cols:
-        problems.append(f"{path.name}: 缺少列 code 或 name(表头为 {cols}) / missing column code or name")
-        return
-    for i, rec in enumerate(reader, start=2):
-        where = f"{path.name} 第{i}行 / row {i}"
-        code = (rec.get("code") or "").strip()
-        name = (rec.get("name") or "").strip()
+    """Renkou's own area file: code (significant digits, or 12 or 15 digits), name, optional level,
+    parent_code, urban_rural, valid_from — also the area tree ``renkou synth --out`` writes."""
+    for where, rec in _area_rows(path, AREA_FILE, problems):
+        code = rec.get("code", "")
+        name = rec.get("name", "")
         if len(code) in (2, 4, 6, 9) and code.isdigit():
             code = areacodes.full_code(code)
         bad = areacodes.problem(code)
@@ -138,16 +172,22 @@ def _rows_of_generic_file(path: Path, problems: list[str]):
             problems.append(f"{where}: 字段 name 为空 / field name is empty")
             continue
         level = areacodes.level_of(code)
+        given_level = rec.get("level", "")
+        if given_level and LEVEL_WORDS.get(given_level.lower()) != level:
+            problems.append(f"{where}: 字段 level 的值 {given_level!r} 与代码 {code} 的层级"
+                            f"({areacodes.LEVEL_NAMES[level][0]})不符 / level does not match the code "
+                            f"({areacodes.LEVEL_NAMES[level][1]})")
+            continue
         parent = areacodes.parent_code(code, level)
-        given_parent = (rec.get("parent_code") or "").strip()
+        given_parent = rec.get("parent_code", "")
         if given_parent and areacodes.full_code(given_parent) != parent:
             problems.append(f"{where}: 字段 parent_code {given_parent} 与代码 {code} 的结构不符 / parent_code does not match the code")
             continue
-        ur = (rec.get("urban_rural") or "").strip()
+        ur = rec.get("urban_rural", "")
         if ur and ur not in areacodes.URBAN_RURAL:
             problems.append(f"{where}: 字段 urban_rural 的值 {ur!r} 不是城乡分类代码(111…220) / not an urban–rural class code")
             continue
-        vf = (rec.get("valid_from") or "").strip()
+        vf = rec.get("valid_from", "")
         try:
             valid_from = dt.date.fromisoformat(vf) if vf else None
         except ValueError:
@@ -156,23 +196,27 @@ def _rows_of_generic_file(path: Path, problems: list[str]):
         yield AreaRow(where, code, name, level, parent, ur, valid_from)
 
 
+def _rows_of(path: Path, problems: list[str]):
+    if path.name in NBS_FILES and not _is_area_tree(path):
+        return _rows_of_nbs_file(path, *NBS_FILES[path.name], problems)
+    return _rows_of_generic_file(path, problems)
+
+
 def read_area_rows(source: str | Path) -> list[AreaRow]:
-    """Read a directory of NBS files, one NBS file, or one generic area file; raise on any bad row."""
+    """Read a directory of NBS files (or holding the area tree ``areas.csv`` of ``renkou synth``), one
+    NBS file, or one area file of Renkou's own format; raise naming every bad row."""
     path = Path(source)
     problems: list[str] = []
     rows: list[AreaRow] = []
     if path.is_dir():
-        files = [(path / name, spec) for name, spec in NBS_FILES.items() if (path / name).exists()]
+        files = [path / name for name in NBS_FILES if (path / name).exists()]
         if not files:
             raise AreaImportError([f"{path}: 目录中没有 provinces.csv / cities.csv / areas.csv / streets.csv / "
                                    "no division files in the directory"])
-        for file, spec in files:
-            rows.extend(_rows_of_nbs_file(file, *spec, problems))
+        for file in files:
+            rows.extend(_rows_of(file, problems))
     elif path.is_file():
-        if path.name in NBS_FILES:
-            rows.extend(_rows_of_nbs_file(path, *NBS_FILES[path.name], problems))
-        else:
-            rows.extend(_rows_of_generic_file(path, problems))
+        rows.extend(_rows_of(path, problems))
     else:
         raise AreaImportError([f"{path}: 文件或目录不存在 / no such file or directory"])
     seen: dict[str, str] = {}

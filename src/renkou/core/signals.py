@@ -64,6 +64,13 @@ def _audit_logout(sender, request, user, **kwargs):
 def _audit_login_failed(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get("username", "")[:150]
     address = _address(request)
-    LoginFailure.objects.create(username=username, address=address)
+    detail = {"username": username}
+    lock = getattr(request, "renkou_throttled", None)
+    if lock:
+        detail["locked"] = lock  # refused by the throttle (core/auth.py)
+    if getattr(request, "renkou_failure_counted", True):
+        LoginFailure.objects.create(username=username, address=address)
+    else:
+        detail["right_password"] = True  # not counted as a failure: the lock must not feed on its owner
     audit.record("login_failed", user=None, object_type="core.user", object_repr=username,
-                 detail={"username": username}, address=address)
+                 detail=detail, address=address)

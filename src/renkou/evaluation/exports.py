@@ -25,6 +25,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def ranking_xlsx_for(user, run: Run, lang: str = "zh") -> bytes:
+    """The ranking workbook for ``user``: every unit's details, so only for those who read the run
+    whole (the assessment managers and readers of its area); the export is audited."""
+    from django.core.exceptions import PermissionDenied
+
+    from renkou.core import audit
+
+    from . import services
+
+    if services.scheme_access(user, run.scheme) not in (services.MANAGE, services.READ):
+        raise PermissionDenied("无权导出此排名表 / not permitted to export this ranking")
+    data = ranking_xlsx(run, lang)
+    audit.record("export", run, user=user, detail={"format": "xlsx"})
+    return data
+
+
 def ranking_xlsx(run: Run, lang: str = "zh") -> bytes:
     """Workbook: sheet 1 the ranking with every item's points and a bar chart of totals; sheet 2 the
     explanations of every item of every unit."""

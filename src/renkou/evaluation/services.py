@@ -30,7 +30,8 @@ from django.utils import timezone
 from renkou.core import actor, areacodes, audit
 from renkou.core.models import Area
 from renkou.core.periods import Period
-from renkou.core.roles import AGGREGATE_VIEW, ASSESSMENT_MANAGE
+from renkou.core.roles import AGGREGATE_VIEW, ASSESSMENT_MANAGE, UNIT_OFFICER, WORKS_IN_VIEW_AREAS
+from renkou.core.scoping import CAPTURE, VIEW, assigned_prefixes, has_perm
 from renkou.core.scoping import require as require_perm
 
 from . import sources
@@ -60,13 +61,189 @@ from .verification import (
 UNIT_LEVELS = {"township": 4, "village": 5, "county": 3}
 
 
+def _system(user) -> bool:
+    """No user: the command line or the system itself is acting (never a page or an API call)."""
+    if user is not None:
+        return False
+    current = actor.current()
+    return current is not None and current.user is None and current.via in ("cli", "system")
+
+
 def require(user, permission: str) -> None:
     """The user's permission; with no user, only the command line and the system itself may act."""
-    if user is None:
-        current = actor.current()
-        if current is not None and current.user is None and current.via in ("cli", "system"):
-            return
+    if _system(user):
+        return
     require_perm(user, permission)
+
+
+# ---------------------------------------------------------------------------------------
+# Who reads and who acts (考核数据权限): the one rule of the pages, the API and the command line
+# ---------------------------------------------------------------------------------------
+#
+# A scheme places everything of it (targets, inspection scores, runs, results, appeals, samples) in
+# the area whose units it assesses, ``scheme.parent``. Access to it is one of:
+#   MANAGE — ``assessment.manage`` and the area inside the areas the user works in: its capture
+#            areas (a county officer), or the areas an evaluator is assigned to. Every action, the
+#            verification samples and their households, appeals of any unit.
+#   READ   — ``aggregate.view`` and the area inside the user's assigned areas (auditor, a loan or
+#            county officer whose areas cover it): every page of the scheme except the samples.
+#   UNIT   — the officer of an assessed unit (township officer of that township, by
+#            ``roles.UNIT_OFFICER``): the scheme, its published runs, the unit's own scorecard and
+#            contract, and the unit's appeals.
+# Anything else sees nothing of the scheme (the pages answer 404, as for a record out of scope).
+
+MANAGE, READ, UNIT = "manage", "read", "unit"
+
+
+def _active(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def _covers(prefixes: list[str] | None, code: str) -> bool:
+    return prefixes is None or any(code.startswith(p) for p in prefixes)
+
+
+def work_prefixes(user) -> list[str] | None:
+    """Prefixes of the areas where the user does assessment work (``None``: no limit)."""
+    if not _active(user):
+        return []
+    if user.is_superuser:
+        return None
+    if not has_perm(user, ASSESSMENT_MANAGE):
+        return []
+    return assigned_prefixes(user, VIEW if user.role in WORKS_IN_VIEW_AREAS else CAPTURE)
+
+
+def read_prefixes(user) -> list[str] | None:
+    """Prefixes of the areas whose assessments the user reads whole."""
+    if not has_perm(user, AGGREGATE_VIEW):
+        return []
+    return assigned_prefixes(user, VIEW)
+
+
+def own_units(user, scheme: AssessmentScheme) -> set[str]:
+    """Codes of the scheme's units of which the user is the officer (its own unit, for appeals)."""
+    if not _active(user) or user.is_superuser or UNIT_OFFICER.get(scheme.level) != user.role:
+        return set()
+    level = UNIT_LEVELS[scheme.level]
+    parent = scheme.parent_id
+    prefix = areacodes.prefix(parent, areacodes.level_of(parent))
+    out = set()
+    for a in user.capture_areas.all():
+        if a.level >= level and a.code.startswith(prefix):
+            out.add(areacodes.full_code(areacodes.prefix(a.code, level)))
+    return out
+
+
+def scheme_access(user, scheme: AssessmentScheme) -> str | None:
+    """MANAGE, READ, UNIT or None (see above)."""
+    if _system(user):
+        return MANAGE
+    if not _active(user):
+        return None
+    if _covers(work_prefixes(user), scheme.parent_id):
+        return MANAGE
+    if _covers(read_prefixes(user), scheme.parent_id):
+        return READ
+    return UNIT if has_perm(user, AGGREGATE_VIEW) and own_units(user, scheme) else None
+
+
+def can_read_scheme(user, scheme: AssessmentScheme) -> bool:
+    return scheme_access(user, scheme) is not None
+
+
+def can_manage_scheme(user, scheme: AssessmentScheme) -> bool:
+    """Targets, inspection scores, runs, publication, appeals decided, samples and their visits."""
+    return scheme_access(user, scheme) == MANAGE
+
+
+def can_read_run(user, run: Run) -> bool:
+    access = scheme_access(user, run.scheme)
+    return access in (MANAGE, READ) or (access == UNIT and run.is_published)
+
+
+def can_read_unit(user, run: Run, unit: Area | str) -> bool:
+    """One unit's scorecard: readers of the whole run, or the unit's own officer."""
+    code = unit.code if isinstance(unit, Area) else areacodes.full_code(str(unit))
+    access = scheme_access(user, run.scheme)
+    if access in (MANAGE, READ):
+        return True
+    return access == UNIT and run.is_published and code in own_units(user, run.scheme)
+
+
+def appeal_units_of(user, run: Run) -> set[str] | None:
+    """Units the user may appeal for in this run: ``None`` for every unit (an assessment manager of
+    the area: the county's officers, its evaluators), else the user's own units."""
+    access = scheme_access(user, run.scheme)
+    if access == MANAGE:
+        return None
+    return own_units(user, run.scheme) if access == UNIT else set()
+
+
+def can_appeal(user, run: Run, unit: Area | str) -> bool:
+    """Whether the user may file an appeal for ``unit`` against ``run`` (its role and areas only;
+    :func:`file_appeal` adds that the run is the latest published version)."""
+    code = unit.code if isinstance(unit, Area) else areacodes.full_code(str(unit))
+    allowed = appeal_units_of(user, run)
+    return allowed is None or code in allowed
+
+
+def can_read_sample(user, sample: VerificationSample) -> bool:
+    """A sample names households: only the assessment managers of its area see it."""
+    return can_manage_scheme(user, sample.scheme)
+
+
+def _refuse(what: str):
+    from django.core.exceptions import PermissionDenied
+
+    return PermissionDenied(f"无权{what[0]}：不在您的考核范围或职责内 / not permitted to {what[1]}: outside "
+                            f"your assessment areas or duties")
+
+
+def ensure_can_manage(user, scheme: AssessmentScheme) -> None:
+    require(user, ASSESSMENT_MANAGE)
+    if not can_manage_scheme(user, scheme):
+        raise _refuse(("管理此考核方案", "manage this scheme"))
+
+
+def _scheme_q(user, path: str = ""):
+    """(whole, unit): filters of the schemes the user reads whole, and of those of its own unit;
+    (None, None) for no limit."""
+    from django.db.models import Q
+
+    if _system(user) or (_active(user) and user.is_superuser):
+        return None, None
+    whole, unit = Q(pk__in=[]), Q(pk__in=[])
+    if not _active(user):
+        return whole, unit
+    for p in (work_prefixes(user) or []) + (read_prefixes(user) or []):
+        whole |= Q(**{f"{path}parent__pk__startswith": p})
+    if has_perm(user, AGGREGATE_VIEW):
+        for level_name, role in UNIT_OFFICER.items():
+            if role != user.role:
+                continue
+            for a in user.capture_areas.all():
+                unit |= Q(**{f"{path}level": level_name,
+                             f"{path}parent__pk__in": areacodes.ancestor_codes(a.code, a.level)})
+    return whole, unit
+
+
+def readable_schemes(user):
+    """The schemes the user may open (home page, API list)."""
+    whole, unit = _scheme_q(user)
+    if whole is None:
+        return AssessmentScheme.objects.all()
+    return AssessmentScheme.objects.filter(whole | unit)
+
+
+def readable_runs(user):
+    """The runs the user may open: every run of a scheme read whole, the published ones of its unit's."""
+    from django.db.models import Q
+
+    whole, unit = _scheme_q(user, "scheme__")
+    if whole is None:
+        return Run.objects.all()
+    return Run.objects.filter(whole | (unit & Q(status=Run.Status.PUBLISHED)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,6 +271,9 @@ def import_scheme(*, user, text: str, fmt: str = "yaml", replace: bool = False) 
         raise SchemeError([f"参评单位 units：上级区划 {scheme.units.parent} 不存在 / units: parent area "
                            f"{scheme.units.parent} does not exist"])
     existing = AssessmentScheme.objects.select_for_update().filter(code=scheme.code).first()
+    if not _system(user) and not (_covers(work_prefixes(user), parent.code)
+                                  and (existing is None or _covers(work_prefixes(user), existing.parent_id))):
+        raise _refuse(("导入此考核方案", "store this scheme"))
     if existing is not None and not replace:
         raise SchemeError([f"方案：代码 {scheme.code} 已存在 / scheme: code {scheme.code} already exists"])
     fields = {"name_zh": scheme.name_zh, "name_en": scheme.name_en, "year": scheme.year,
@@ -168,7 +348,7 @@ def _unit_of(scheme: AssessmentScheme, code: str) -> Area:
 def set_target(*, user, scheme: AssessmentScheme, unit: Area | str, item_code: str, value: Any,
                note: str = "") -> Target:
     """Enter one unit's target for one item (责任书目标值)."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, scheme)
     area = unit if isinstance(unit, Area) else _unit_of(scheme, unit)
     parsed = scheme.parsed()
     if item_code not in {i.code for i in target_items(parsed)}:
@@ -214,7 +394,7 @@ def import_targets(*, user, scheme: AssessmentScheme, data: bytes | str, filenam
 
     All or nothing: any bad row raises a :class:`ValidationError` listing every bad row by number.
     """
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, scheme)
     rows = _rows_of(data, filename)
     allowed = {i.code for i in target_items(scheme.parsed())}
     errors, good = [], []
@@ -258,7 +438,7 @@ def targets_table(scheme: AssessmentScheme) -> list[dict[str, Any]]:
 def set_inspection_score(*, user, scheme: AssessmentScheme, unit: Area | str, sheet: str, value: Any,
                          previous: Any = None, note: str = "") -> InspectionScore:
     """Enter an inspection score (检查评分) of a unit, with last year's where progress is scored."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, scheme)
     area = unit if isinstance(unit, Area) else _unit_of(scheme, unit)
     sheets = {i.source.ref for i in scheme.parsed().items if i.source.kind == "inspection"}
     if sheet not in sheets:
@@ -346,7 +526,7 @@ def _next_version(scheme: AssessmentScheme) -> int:
 @transaction.atomic
 def compute_run(*, user, scheme: AssessmentScheme, period_code: str | None = None) -> Run:
     """Score every unit of the scheme from its sources into a new draft run (考核计分)."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, scheme)
     AssessmentScheme.objects.select_for_update().filter(pk=scheme.pk).first()  # one version number at a time
     period_code = period_code or scheme.period_code
     Period.parse(period_code)
@@ -399,7 +579,7 @@ def verify_run(run: Run) -> bool:
 @transaction.atomic
 def publish_run(*, user, run: Run) -> Run:
     """Publish a draft run (发布): freeze it with the SHA-256 of its content."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, run.scheme)
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.is_published:
         raise FrozenError("该版本已发布 / this version is already published")
@@ -415,7 +595,7 @@ def publish_run(*, user, run: Run) -> Run:
 @transaction.atomic
 def delete_run(*, user, run: Run) -> None:
     """Delete a draft run; a published one is refused (:class:`FrozenError`)."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, run.scheme)
     if Run.objects.filter(pk=run.pk, status=Run.Status.PUBLISHED).exists():
         raise FrozenError()
     audit.record("delete", run, user=user)
@@ -441,8 +621,11 @@ def inputs_of_run(run: Run) -> dict[tuple[str, str], ItemInput]:
 @transaction.atomic
 def file_appeal(*, user, run: Run, unit: Area | str, item_code: str, reason: str,
                 claimed_value: Any = None) -> Appeal:
-    """A unit appeals one item of the latest published version (申诉)."""
+    """A unit appeals one item of the latest published version (申诉): its own officers (township
+    officer of that township) or the assessment managers of the area (:func:`can_appeal`)."""
     require(user, AGGREGATE_VIEW)
+    if not can_appeal(user, run, unit):
+        raise _refuse(("为此单位申诉", "appeal for this unit"))
     if not run.is_published:
         raise ValidationError("只能对已发布的结果申诉 / only a published run can be appealed")
     latest = latest_published(run.scheme)
@@ -466,7 +649,7 @@ def decide_appeal(*, user, appeal: Appeal, accept: bool, corrected_value: Any = 
                   decision: str = "") -> Appeal:
     """Decide an appeal. Accepted, the item is re-opened with the corrected value and every unit
     re-scored and re-ranked from the appealed version's inputs into a new draft version."""
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, appeal.run.scheme)
     appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
     if appeal.status != Appeal.Status.OPEN:
         raise ValidationError("该申诉已处理 / the appeal has been decided")
@@ -569,7 +752,7 @@ def draw_sample(*, user, scheme: AssessmentScheme, households_per_unit: int, see
     """
     from renkou.registry.models import Household
 
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, scheme)
     if households_per_unit < 1:
         raise ValidationError("每单位样本户数至少为 1 / at least 1 household per unit")
     period_code = period_code or scheme.period_code
@@ -601,6 +784,57 @@ def draw_sample(*, user, scheme: AssessmentScheme, households_per_unit: int, see
     sample.save(update_fields=["strata"])
     audit.record("create", sample, user=user, after={"households": len(rows), "seed": seed, "period": period_code})
     return sample
+
+
+def sampled_persons(user, model, *, sample: VerificationSample, unit: str | None = None):
+    """The persons the work "verification" links to: the members of the households drawn in
+    ``sample`` (of one unit), for the assessment managers of the sample's area only. Registered with
+    :func:`renkou.core.scoping.link`; read through :func:`renkou.core.scoping.linked`."""
+    from django.db.models import Q
+
+    from renkou.registry.models import Household
+
+    if not can_read_sample(user, sample):
+        raise _refuse(("查看此样本的住户", "read the households of this sample"))
+    drawn = SampledHousehold.objects.filter(sample=sample)
+    if unit:
+        drawn = drawn.filter(unit_id=areacodes.full_code(unit))
+    ids = drawn.values("household_id")
+    return Q(pk__in=ids) if model is Household else Q(household__in=ids)
+
+
+def ensure_can_read_sample(user, sample: VerificationSample) -> None:
+    if not can_read_sample(user, sample):
+        from django.http import Http404
+
+        raise Http404("no such sample")
+
+
+def sample_households(user, sample: VerificationSample, unit: str = ""):
+    """The sampled households of a sample (one unit's), for its assessment managers."""
+    ensure_can_read_sample(user, sample)
+    rows = SampledHousehold.objects.filter(sample=sample).select_related("unit")
+    return rows.filter(unit_id=areacodes.full_code(unit)) if unit else rows
+
+
+def field_sheet_rows(user, sample: VerificationSample, unit: str) -> list[dict[str, Any]]:
+    """The field sheet (入户核查表) of one unit: each sampled household with the living members the
+    register lists — the one path by which an evaluator reads persons, linked to its own sample
+    (``scoping.linked``), shown masked; the read is audited."""
+    from renkou.core.roles import VERIFICATION_WORK
+    from renkou.core.scoping import linked
+    from renkou.registry.models import Person
+
+    code = areacodes.full_code(unit)
+    rows = list(sample_households(user, sample, code).select_related("household"))
+    members: dict[int, list] = {}
+    persons = linked(user, Person, VERIFICATION_WORK, sample=sample, unit=code).filter(status="living")
+    for p in persons.order_by("household_id", "birth_date", "pk"):
+        members.setdefault(p.household_id, []).append(p)
+    audit.record("view", sample, user=user, area_code=code,
+                 detail={"field_sheet": code, "households": len(rows),
+                         "persons": sum(len(m) for m in members.values())})
+    return [{"h": h, "members": members.get(h.household_id, [])} for h in rows]
 
 
 @dataclass(frozen=True)
@@ -635,7 +869,7 @@ def enter_visits(*, user, sample: VerificationSample, findings: Mapping[int, Vis
 
     All or nothing: any bad row raises a :class:`ValidationError` naming the household.
     """
-    require(user, ASSESSMENT_MANAGE)
+    ensure_can_manage(user, sample.scheme)
     rows = {h.pk: h for h in SampledHousehold.objects.select_for_update().filter(sample=sample, pk__in=list(findings))}
     errors = [f"{pk}: 不在此样本中 / not in this sample" for pk in findings if pk not in rows]
     for pk, f in findings.items():

@@ -1,9 +1,11 @@
 """Pages of assessment (考核评估): schemes, targets and contracts, inspection scores, runs with their
 ranking, scorecards and explanations, methods side by side, appeals, sampled verification.
 
-Thin: every action is a service call; reading person records (field sheets) goes through the
-scoping function and is audited. An indicator item drills down on the indicators engine's value
-page (``indicators:value``), not here.
+Thin: every action is a service call; who reads and acts on what is decided by the services'
+one rule (``services.scheme_access``, ``can_read_run``, ``can_appeal``…): a scheme, run or sample out
+of the user's reach answers 404, an action out of its duties 403. Reading person records (field
+sheets) goes through ``scoping.linked`` (the persons of the user's own sample), masked and audited.
+An indicator item drills down on the indicators engine's value page (``indicators:value``), not here.
 """
 
 from __future__ import annotations
@@ -12,21 +14,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renkou.core import areacodes, audit
+from renkou.core import areacodes
 from renkou.core.models import Area
-from renkou.core.roles import AGGREGATE_VIEW, ASSESSMENT_MANAGE
-from renkou.core.scoping import has_perm, require, scoped
+from renkou.core.roles import AGGREGATE_VIEW
+from renkou.core.scoping import require
 from renkou.indicators.names import catalog_names
 from renkou.web import charts
 
 from . import exports, forms, presentation, services
-from .models import Appeal, AssessmentScheme, Run, SampledHousehold, UnitResult, VerificationSample
+from .models import Appeal, AssessmentScheme, Run, UnitResult, VerificationSample
 from .scheme_format import SchemeError
 from .scoring import describe_rule
 
@@ -39,6 +41,36 @@ def _lang() -> str:
 
 def _viewer(request) -> None:
     require(request.user, AGGREGATE_VIEW)
+
+
+def _scheme(request, pk: int, *, need: tuple[str, ...] = (services.MANAGE, services.READ, services.UNIT)):
+    """The scheme and the user's access to it: 404 out of reach, 403 when the page needs more."""
+    _viewer(request)
+    scheme = get_object_or_404(AssessmentScheme.objects.select_related("parent"), pk=pk)
+    access = services.scheme_access(request.user, scheme)
+    if access is None:
+        raise Http404("no such scheme")
+    if access not in need:
+        raise PermissionDenied
+    return scheme, access
+
+
+def _run(request, pk: int, *, whole: bool = False) -> Run:
+    """A run the user may read (``whole``: every unit's details, not only the published ranking)."""
+    _viewer(request)
+    run = get_object_or_404(Run.objects.select_related("scheme", "scheme__parent", "previous"), pk=pk)
+    if not services.can_read_run(request.user, run):
+        raise Http404("no such run")
+    if whole and services.scheme_access(request.user, run.scheme) not in (services.MANAGE, services.READ):
+        raise PermissionDenied
+    return run
+
+
+def _sample(request, pk: int) -> VerificationSample:
+    _viewer(request)
+    sample = get_object_or_404(VerificationSample.objects.select_related("scheme", "scheme__parent"), pk=pk)
+    services.ensure_can_read_sample(request.user, sample)
+    return sample
 
 
 def _errors(request, exc: Exception) -> None:
@@ -67,33 +99,34 @@ def home(request):
                 return redirect("evaluation:scheme", scheme.pk)
             except (SchemeError, ValidationError, PermissionDenied) as exc:
                 _errors(request, exc)
-    page = Paginator(AssessmentScheme.objects.select_related("parent"), PAGE).get_page(request.GET.get("page"))
-    runs = Run.objects.select_related("scheme").order_by("-created_at")[:10]
+    page = Paginator(services.readable_schemes(request.user).select_related("parent"), PAGE).get_page(
+        request.GET.get("page"))
+    runs = services.readable_runs(request.user).select_related("scheme").order_by("-created_at")[:10]
     return render(request, "evaluation/home.html", {"page": page, "form": form, "runs": runs,
-                                                    "can_manage": has_perm(request.user, ASSESSMENT_MANAGE)})
+                                                    "can_manage": services.work_prefixes(request.user) != []})
 
 
 @login_required
 def scheme_detail(request, pk: int):
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, access = _scheme(request, pk)
+    manage = access == services.MANAGE
     parsed = scheme.parsed()
     lang = _lang()
     names, sheets = catalog_names(), presentation.sheet_names(parsed, lang)
     themes = [{"theme": t, "items": [{"item": i, "rule": describe_rule(i.rule, lang),
                                       "source": _source_text(i.source, lang, names, sheets)} for i in t.items]}
               for t in parsed.themes]
-    runs = Paginator(scheme.runs.all(), PAGE).get_page(request.GET.get("page"))
+    runs = scheme.runs.all() if access != services.UNIT else scheme.runs.filter(status=Run.Status.PUBLISHED)
+    runs = Paginator(runs, PAGE).get_page(request.GET.get("page"))
     return render(request, "evaluation/scheme.html", {
         "scheme": scheme, "parsed": parsed, "themes": themes, "runs": runs, "units": services.scheme_units(scheme),
-        "samples": scheme.samples.all()[:20], "sample_form": forms.SampleForm(initial={"period": scheme.period_code}),
-        "can_manage": has_perm(request.user, ASSESSMENT_MANAGE)})
+        "samples": scheme.samples.all()[:20] if manage else [],
+        "sample_form": forms.SampleForm(initial={"period": scheme.period_code}), "can_manage": manage})
 
 
 @login_required
 def scheme_edit(request, pk: int):
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk, need=(services.MANAGE,))
     text = scheme.source_text
     if request.method == "POST":
         text = request.POST.get("text", "")
@@ -108,8 +141,7 @@ def scheme_edit(request, pk: int):
 
 @login_required
 def scheme_export(request, pk: int, fmt: str):
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk)
     fmt = "json" if fmt == "json" else "yaml"
     response = HttpResponse(services.export_scheme(scheme, fmt),
                             content_type="application/json" if fmt == "json" else "application/yaml")
@@ -119,8 +151,7 @@ def scheme_export(request, pk: int, fmt: str):
 
 @login_required
 def targets(request, pk: int):
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk, need=(services.MANAGE, services.READ))
     items = services.target_items(scheme.parsed())
     if request.method == "POST":
         try:
@@ -146,9 +177,10 @@ def targets(request, pk: int):
 @login_required
 def contract(request, pk: int, unit: str):
     """The responsibility contract (目标管理责任书) a township head signs, printable."""
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, access = _scheme(request, pk)
     area = get_object_or_404(Area, code=areacodes.full_code(unit))
+    if access == services.UNIT and area.code not in services.own_units(request.user, scheme):
+        raise PermissionDenied
     row = next((r for r in services.targets_table(scheme) if r["unit"].code == area.code), None)
     if row is None:
         raise PermissionDenied
@@ -162,8 +194,7 @@ def contract(request, pk: int, unit: str):
 
 @login_required
 def inspections(request, pk: int):
-    _viewer(request)
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk, need=(services.MANAGE, services.READ))
     sheets = sorted({i.source.ref for i in scheme.parsed().items if i.source.kind == "inspection"})
     if request.method == "POST":
         try:
@@ -189,7 +220,7 @@ def inspections(request, pk: int):
 @login_required
 @require_POST
 def run_compute(request, pk: int):
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk)
     try:
         run = services.compute_run(user=request.user, scheme=scheme, period_code=request.POST.get("period") or None)
     except (ValidationError, PermissionDenied, ValueError) as exc:
@@ -219,15 +250,20 @@ def _ranking_charts(run: Run, lines: list[UnitResult]) -> tuple[dict, dict]:
 
 @login_required
 def run_detail(request, pk: int):
-    _viewer(request)
-    run = get_object_or_404(Run.objects.select_related("scheme", "previous"), pk=pk)
+    run = _run(request, pk)
+    access = services.scheme_access(request.user, run.scheme)
     lines = services.ranking(run)
     page = Paginator(lines, PAGE).get_page(request.GET.get("page"))
     bars, by_theme = _ranking_charts(run, lines)
     parsed = run.parsed_scheme()
-    appeal_form = forms.AppealForm(units=[(u.unit_id, u.unit_name) for u in lines],
+    appealable = services.appeal_units_of(request.user, run)
+    appeal_form = forms.AppealForm(units=[(u.unit_id, u.unit_name) for u in lines
+                                          if appealable is None or u.unit_id in appealable],
                                    items=[(i.code, f"{i.code} {i.name_zh if _lang() == 'zh' else i.name_en}")
                                           for i in parsed.items])
+    appeals = run.appeals.select_related("unit", "new_run")
+    if access == services.UNIT:
+        appeals = appeals.filter(unit_id__in=appealable)
     yoy = services.year_over_year(run.scheme)
     yoy_chart = charts.line(yoy, x="year", y="total", series="unit", title=_("Total points year over year"),
                             y_title=_("points")) if len({r["year"] for r in yoy}) > 1 else None
@@ -235,16 +271,16 @@ def run_detail(request, pk: int):
     return render(request, "evaluation/run.html", {
         "run": run, "page": page, "bars": bars, "by_theme": by_theme, "yoy": yoy_chart, "diff": diff,
         "groups": presentation.peer_group_names(parsed, _lang()),
-        "appeals": run.appeals.select_related("unit", "new_run"), "appeal_form": appeal_form,
+        "appeals": appeals, "appeal_form": appeal_form, "can_appeal": appealable is None or bool(appealable),
         "decision_form": forms.DecisionForm(), "verified": services.verify_run(run) if run.is_published else None,
-        "can_manage": has_perm(request.user, ASSESSMENT_MANAGE),
+        "can_manage": access == services.MANAGE,
         "is_latest": services.latest_published(run.scheme) == run})
 
 
 @login_required
 @require_POST
 def run_publish(request, pk: int):
-    run = get_object_or_404(Run, pk=pk)
+    run = _run(request, pk)
     try:
         services.publish_run(user=request.user, run=run)
         messages.success(request, _("Published; the results are frozen."))
@@ -256,7 +292,7 @@ def run_publish(request, pk: int):
 @login_required
 @require_POST
 def run_delete(request, pk: int):
-    run = get_object_or_404(Run, pk=pk)
+    run = _run(request, pk)
     scheme_pk = run.scheme_id
     try:
         services.delete_run(user=request.user, run=run)
@@ -269,20 +305,19 @@ def run_delete(request, pk: int):
 
 @login_required
 def run_xlsx(request, pk: int):
-    _viewer(request)
-    run = get_object_or_404(Run, pk=pk)
-    response = HttpResponse(exports.ranking_xlsx(run, _lang()),
+    run = _run(request, pk, whole=True)
+    response = HttpResponse(exports.ranking_xlsx_for(request.user, run, _lang()),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{run.scheme.code}-v{run.version}.xlsx"'
-    audit.record("export", run, user=request.user, detail={"format": "xlsx"})
     return response
 
 
 @login_required
 def scorecard(request, pk: int, unit: str):
     """One unit's scorecard (考核计分表): every item's value, target, rule, points and why."""
-    _viewer(request)
-    run = get_object_or_404(Run.objects.select_related("scheme"), pk=pk)
+    run = _run(request, pk)
+    if not services.can_read_unit(request.user, run, unit):
+        raise PermissionDenied
     try:
         line, pairs = services.scorecard(run, unit)
     except UnitResult.DoesNotExist:
@@ -337,8 +372,7 @@ def _url(name, *args):
 @login_required
 def methods(request, pk: int):
     """Rankings by several methods side by side and how stable each unit's rank is."""
-    _viewer(request)
-    run = get_object_or_404(Run.objects.select_related("scheme"), pk=pk)
+    run = _run(request, pk, whole=True)
     themes = [t.code for t in run.parsed_scheme().themes]
     matrix_text = request.GET.get("ahp", "").strip()
     matrix = None
@@ -381,7 +415,7 @@ def _fraction(text: str) -> float:
 @login_required
 @require_POST
 def appeal_file(request, pk: int):
-    run = get_object_or_404(Run, pk=pk)
+    run = _run(request, pk)
     try:
         services.file_appeal(user=request.user, run=run, unit=request.POST.get("unit", ""),
                              item_code=request.POST.get("item_code", ""), reason=request.POST.get("reason", ""),
@@ -395,7 +429,8 @@ def appeal_file(request, pk: int):
 @login_required
 @require_POST
 def appeal_decide(request, pk: int):
-    appeal = get_object_or_404(Appeal, pk=pk)
+    appeal = get_object_or_404(Appeal.objects.select_related("run"), pk=pk)
+    _run(request, appeal.run_id)
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose accept or reject."))
@@ -420,7 +455,7 @@ def appeal_decide(request, pk: int):
 @login_required
 @require_POST
 def sample_new(request, pk: int):
-    scheme = get_object_or_404(AssessmentScheme, pk=pk)
+    scheme, _access = _scheme(request, pk)
     form = forms.SampleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the households per unit and a seed."))
@@ -437,8 +472,7 @@ def sample_new(request, pk: int):
 
 @login_required
 def sample_detail(request, pk: int):
-    _viewer(request)
-    sample = get_object_or_404(VerificationSample.objects.select_related("scheme"), pk=pk)
+    sample = _sample(request, pk)
     unit = request.GET.get("unit", "")
     if request.method == "POST":
         findings = {}
@@ -462,9 +496,7 @@ def sample_detail(request, pk: int):
             _errors(request, exc)
     names = {a.code: a.name for a in services.scheme_units(sample.scheme)}
     estimates = [(names.get(v.unit, v.unit), v) for v in services.estimates_rows(sample)]
-    households = SampledHousehold.objects.filter(sample=sample).select_related("unit")
-    if unit:
-        households = households.filter(unit_id=areacodes.full_code(unit))
+    households = services.sample_households(request.user, sample, unit)
     page = Paginator(households, PAGE).get_page(request.GET.get("page"))
     return render(request, "evaluation/sample.html", {
         "sample": sample, "estimates": estimates, "pooled": services.pooled_estimate(sample), "page": page,
@@ -475,20 +507,11 @@ def sample_detail(request, pk: int):
 def field_sheet(request, pk: int, unit: str):
     """Printable field sheet (入户核查表) of one unit: the sampled households and who the register lists.
 
-    Person rows come through the scoping function, ID numbers masked; the print is audited.
+    Person rows are those of the user's own sample (``services.field_sheet_rows``), ID numbers masked;
+    the read is audited.
     """
-    _viewer(request)
-    from renkou.registry.models import Person
-
-    sample = get_object_or_404(VerificationSample.objects.select_related("scheme"), pk=pk)
+    sample = _sample(request, pk)
     code = areacodes.full_code(unit)
-    rows = list(SampledHousehold.objects.filter(sample=sample, unit_id=code).select_related("household"))
-    members: dict[int, list] = {}
-    for p in scoped(request.user, Person).filter(household_id__in=[h.household_id for h in rows], status="living"):
-        members.setdefault(p.household_id, []).append(p)
-    audit.record("view", sample, user=request.user, area_code=code,
-                 detail={"field_sheet": code, "households": len(rows)})
-    page = Paginator([{"h": h, "members": members.get(h.household_id, [])} for h in rows], PAGE).get_page(
-        request.GET.get("page"))
-    return render(request, "evaluation/field_sheet.html", {"sample": sample, "unit": Area.objects.get(code=code),
-                                                           "page": page})
+    area = get_object_or_404(Area, code=code)
+    page = Paginator(services.field_sheet_rows(request.user, sample, code), PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/field_sheet.html", {"sample": sample, "unit": area, "page": page})

@@ -152,6 +152,12 @@ def value_detail(request, pk: int):
 
 
 
+def _persons_on(kind: str, page) -> list[int]:
+    """Record ids of the persons a page of drill-down rows shows (for its audit event)."""
+    attr = {"events": "subject_id", "persons": "pk", "services": "person_id"}[kind]
+    return sorted({getattr(row, attr) for row in page if getattr(row, attr) is not None})
+
+
 @login_required
 def value_records(request, pk: int, index: int):
     """The records behind one operand: events, persons, services (scoped, paginated, audited) or data values."""
@@ -168,7 +174,8 @@ def value_records(request, pk: int, index: int):
         audit.record("view", object_type=f"indicators.drilldown.{kind}", object_id=str(value.pk),
                      object_repr=f"{value.indicator.code} {value.area_id} {value.period} {ref}"[:200],
                      area_code=value.area_id, user=request.user,
-                     detail={"operand": str(ref), "page": page.number, "rows": len(page.object_list)})
+                     detail={"operand": str(ref), "page": page.number, "rows": len(page.object_list),
+                             "persons": _persons_on(kind, page)})
     return render(request, "indicators/records.html", {
         "v": value, "ref": str(ref), "kind": kind, "page": page, "count": page.paginator.count,
         "name": _name(value.indicator), "label": wording.operand_label(ref, get_language() or "zh-hans",

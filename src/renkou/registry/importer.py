@@ -1,7 +1,8 @@
-"""Import of persons, households, events and services from CSV (UTF-8 or GBK/GB18030) and XLSX.
+"""Import of persons, households, events and services from CSV (UTF-8, UTF-16, GBK/GB18030) and XLSX.
 
-The column spec is the register's import format (``docs/formats.md``, ``docs/registry.md``):
-English or Chinese headers, one row per record, each with its stable source key
+Each kind is a spec and its rules over the one file pipeline (``renkou.core.pipeline``: read → map →
+check → write → report). The column spec is the register's import format (``docs/formats.md``,
+``docs/registry.md``): English or Chinese headers, one row per record, each with its stable source key
 (``person_key`` 人员编号, ``household_key`` 户编号, ``record_id`` 记录编号). The key makes a
 re-import idempotent: a row already in the register with the same content changes nothing.
 
@@ -10,62 +11,68 @@ the good rows. Every rejected row goes to the report with its original columns a
 so the user can fix the report itself and import it again. All writing happens in one
 transaction: an interrupted import (even ``kill -9``) leaves the database as it was.
 
-Audit: each file that writes is one ``import`` audit event (who, when, the file's name and SHA-256,
-mode, counts, the first and last key created, the keys updated), written before the rows; persons
-and households created or changed by the file carry its id in ``import_batch``, so every row is
-traceable to who imported which file when. Updated rows also get their own before/after record;
-events, services and queued duplicates one ``create`` record each.
+Memory: rows are read, checked and written a chunk at a time (5,000 rows); what must be known across
+the file (keys and ID numbers seen, candidates for duplicate matching, links to rows further down,
+the report) is kept in the pipeline's scratch database, so memory does not grow with the file. Events
+are the exception: their checks compare each event with every other event of the same persons in
+the file, so an events file is checked as one chunk (bounded by ``RENKOU_IMPORT_MAX_BYTES``).
 
-Speed: a person file is parsed and checked row by row in Python (ID numbers inspected once, the
-address code of an ID number looked up once per code) and written with ``executemany`` under
-primary keys reserved up front; on SQLite a large file (10,000 new rows or more) into a nearly empty
-table drops the secondary indexes and builds them once at the end, and checks foreign keys once
-before the commit — all inside the one transaction (``bench/registry``, ``docs/benchmarks.md``).
+Audit: each file that writes is one ``import`` audit event (who, when, the file's name and SHA-256,
+mode, counts, the first and last key created, the keys updated); its key is taken before the first
+row and persons and households created or changed by the file carry it in ``import_batch``, so every
+row is traceable to who imported which file when. Updated rows also get their own before/after
+record; events, services and queued duplicates one ``create`` record each.
+
+Speed: ID numbers are inspected once (the address code of an ID number looked up once per code);
+rows are written with ``executemany`` (``COPY`` on PostgreSQL) under primary keys reserved per chunk;
+on SQLite a large file (10,000 rows or more) into a nearly empty table drops the secondary indexes
+and builds them once at the end, and checks foreign keys once before the commit — all inside the
+one transaction (``bench/registry``, ``docs/benchmarks.md``).
 
 Legacy data is taken as it is found: an ID number with a wrong check character lands flagged
 (an open error in the check queue, not registrable until an authorised user confirms it), never
 dropped and never silently accepted; probable duplicates land flagged in the duplicate queue;
 warnings land with an open finding. Errors reject the row.
+
+Public entry points (used by ``renkou import``, the register's pages, the demo and the synthetic
+county tests): :func:`import_file`, :func:`write_report`, :data:`KINDS`, :class:`ImportFailed`,
+:class:`ImportResult`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import gc
-import hashlib
-import io
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
-from renkou.core import audit, idnumber
+from renkou.core import audit, idnumber, pipeline
 from renkou.core.models import Area, AuditEvent
+from renkou.core.pipeline import (  # noqa: F401 - the import's public names
+    Col,
+    ImportFailed,
+    ImportResult,
+    Row,
+    Spec,
+    insert_rows,
+    read_table,
+    write_report,
+)
 from renkou.core.scoping import code_in_scope
 
-from . import checks, duplicates, loader, search
+from . import checks, duplicates, search
 from .models import DuplicateCandidate, Event, Finding, Household, Person, ServiceRecord
 
-MAX_CELL = 1000  # characters; longer cells are junk
-BATCH = 2000
-
+MAX_CELL = pipeline.MAX_CELL
+BATCH = pipeline.BATCH
+MIN_BIRTH = dt.date(1890, 1, 1)  # no one in a register kept since the 1950s was born earlier
 
 # ------------------------------------------------------------------------------------ column spec
-@dataclass(frozen=True)
-class Col:
-    name: str
-    zh: str
-    required: bool = False
-
-
 SPEC: dict[str, tuple[Col, ...]] = {
     "persons": (
         Col("person_key", "人员编号", True), Col("id_number", "公民身份号码"), Col("name", "姓名", True),
@@ -97,6 +104,7 @@ SPEC: dict[str, tuple[Col, ...]] = {
     ),
 }
 KINDS = tuple(SPEC)
+SPECS = {kind: Spec(kind, cols) for kind, cols in SPEC.items()}
 
 STATUS = {"present": ("living", ""), "living": ("living", ""), "正常": ("living", ""), "在册": ("living", ""),
           "deceased": ("dead", ""), "dead": ("dead", ""), "死亡": ("dead", ""),
@@ -115,146 +123,6 @@ RELATIONS = {"", "02", "10", "20", "30", "40", "50", "60", "70", "99"}
 LINK_KEYS = ("mother_key", "father_key", "spouse_key")
 LINK_ATTRS = ("mother_id", "father_id", "spouse_id")
 
-
-class ImportFailed(Exception):
-    """The file as a whole cannot be read (encoding, format, missing columns); nothing was changed."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
-
-
-@dataclass(slots=True)
-class Row:
-    line: int
-    raw: dict[str, str]  # canonical column name → cell text
-    original: list[str]  # the cells as read, for the report
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    findings: list[checks.Finding] = field(default_factory=list)
-    action: str = ""  # create / update / unchanged / reject
-    obj: Any = None  # the existing record (update, unchanged)
-    pk: int | None = None  # the primary key of a created or existing record, once known
-
-    def reject(self, message: str) -> None:
-        self.errors.append(message)
-
-
-@dataclass
-class ImportResult:
-    kind: str
-    source: str
-    mode: str
-    dry_run: bool
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    flagged: int = 0
-    written: bool = False
-    headers: list[str] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.rejected == 0
-
-    def summary(self) -> str:
-        state = ("试运行，未写入 / dry run, nothing written" if self.dry_run else
-                 "已写入 / written" if self.written else "未写入任何数据 / nothing was written")
-        return (f"{self.kind}: {self.total} 行 rows — 新增 created {self.created}, 更新 updated {self.updated}, "
-                f"未变 unchanged {self.unchanged}, 拒绝 rejected {self.rejected}, 标记待审 flagged {self.flagged}; "
-                f"{state}")
-
-
-# ------------------------------------------------------------------------------------- reading
-
-
-def _decode(raw: bytes, name: str) -> str:
-    if b"\x00" in raw[:65536]:
-        raise ImportFailed(f"{name} 不是文本文件(含二进制内容)", f"{name} is not a text file (binary content)")
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFailed(f"{name} 的编码无法识别，请另存为 UTF-8 或 GBK/GB18030",
-                       f"cannot tell the encoding of {name}; save it as UTF-8 or GBK/GB18030")
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
-def read_table(path: Path) -> tuple[list[str], Iterator[list[str]]]:
-    """Header and rows (lists of cell text) of a CSV or XLSX file."""
-    name = path.name
-    if not path.is_file():
-        raise ImportFailed(f"文件 {path} 不存在", f"no such file {path}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise ImportFailed(f"{name} 不是有效的 XLSX 文件", f"{name} is not a valid XLSX file ({exc})") from exc
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise ImportFailed(f"{name} 是空表", f"{name} is empty")
-        return [_cell(h) for h in header], ([_cell(c) for c in r] for r in rows)
-    text = _decode(path.read_bytes(), name)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise ImportFailed(f"{name} 不是有效的 CSV 文件", f"{name} is not a valid CSV file ({exc})") from exc
-    if header is None:
-        raise ImportFailed(f"{name} 是空文件", f"{name} is empty")
-
-    def rows() -> Iterator[list[str]]:
-        try:
-            for r in reader:
-                yield [c.strip() for c in r]
-        except csv.Error as exc:
-            raise ImportFailed(f"{name} 第 {reader.line_num} 行无法解析", f"{name} line {reader.line_num} cannot be "
-                               f"parsed ({exc})") from exc
-
-    return [h.strip() for h in header], rows()
-
-
-def map_header(kind: str, header: list[str], name: str) -> dict[int, str]:
-    """Column position → canonical name; raises naming every missing required column."""
-    lookup = {}
-    for c in SPEC[kind]:
-        lookup[c.name.lower()] = c.name
-        lookup[c.zh] = c.name
-    positions: dict[int, str] = {}
-    for i, h in enumerate(header):
-        key = lookup.get(h.strip().lower().lstrip("\ufeff"))
-        if key and key not in positions.values():
-            positions[i] = key
-    missing = [c for c in SPEC[kind] if c.required and c.name not in positions.values()]
-    if missing:
-        raise ImportFailed(
-            f"{name} 缺少必需的列：{'、'.join(f'{c.zh}({c.name})' for c in missing)}；表头为 {header[:30]}",
-            f"{name} lacks required column(s): {', '.join(c.name for c in missing)}; the header is {header[:30]}")
-    return positions
-
-
-# ------------------------------------------------------------------------------------- parsing
 
 
 def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
@@ -296,6 +164,16 @@ def _choice(row: Row, col: str, allowed, default: str = "") -> str:
     return text
 
 
+def _birth(row: Row, col: str) -> dt.date | None:
+    """A birth date: required and not before :data:`MIN_BIRTH` (one after the import date is refused by
+    the person checks' ``birth_future`` rule)."""
+    born = _date(row, col, required=True)
+    if born is not None and born < MIN_BIRTH:
+        row.reject(f"[birth_too_early] {col}: 出生日期 {born} 早于 {MIN_BIRTH}，不可能 — 核对证件后更正 / birth date {born} is "
+                   f"before {MIN_BIRTH}, impossible — check the document and correct it")
+    return born
+
+
 def _junk(row: Row) -> None:
     for col, text in row.raw.items():
         if len(text) > MAX_CELL:
@@ -331,78 +209,42 @@ def inspect_id(raw: str, today: dt.date | None = None) -> idnumber.IdNumberInfo:
     return idnumber.inspect(raw)
 
 
-def _reserve_ids(model, n: int) -> list[int]:
-    """``n`` primary keys for rows inserted by hand: from the sequence on PostgreSQL; on SQLite the
-    next free ones (the import's transaction is IMMEDIATE: it holds the write lock)."""
-    if not n:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                        [table, model._meta.pk.column, n])
-            return [r[0] for r in cur.fetchall()]
-    start = loader._next_id(model)
-    return list(range(start, start + n))
 
 
-def insert_rows(model, values: list[dict[str, Any]], pks: list[int] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> list[int]:
-    """Insert new rows given as ``attname → value`` dicts (model defaults for the rest) with
-    ``executemany``, with the primary keys ``pks`` (reserved here when not given); returns the keys.
-    Signals do not run: the caller audits."""
-    if not values:
-        return []
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields}
-    names = [f.attname for f in fields]
-    qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({qn(model._meta.pk.column)}, "
-           f"{', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * (len(fields) + 1))})")
-    pks = _reserve_ids(model, len(values)) if pks is None else pks
-    if connection.vendor == "postgresql":  # COPY: one stream instead of one statement per row
-        cols = ", ".join(qn(f.column) for f in fields)
-        with connection.cursor() as cur, cur.cursor.copy(
-                f"COPY {qn(model._meta.db_table)} ({qn(model._meta.pk.column)}, {cols}) FROM STDIN") as copy:
-            for i, (pk, v) in enumerate(zip(pks, values, strict=True), start=1):
-                d = {**defaults, **v}
-                copy.write_row((pk, *[d[n] for n in names]))
-                if progress and i % BATCH == 0:
-                    progress(i, len(values))
-        if progress:
-            progress(len(values), len(values))
-        return pks
-    with connection.cursor() as cur:
-        for i in range(0, len(values), BATCH):
-            rows = []
-            for pk, v in zip(pks[i:i + BATCH], values[i:i + BATCH], strict=True):
-                d = {**defaults, **v}
-                rows.append((pk, *[d[n] for n in names]))
-            cur.executemany(sql, rows)
-            if progress:
-                progress(i + len(rows), len(values))
-    return pks
+# ------------------------------------------------------------------------------------ the kinds
 
 
-# ------------------------------------------------------------------------------------ importing
+class RegisterImport(pipeline.FileImport):
+    """What the register's four kinds share: areas and capture scope, source keys, the audit."""
 
+    key_column = ""
 
-class Importer:
-    """One import run. ``user`` None means the system administrator at the console (no area limit)."""
-
-    def __init__(self, kind: str, path: Path, *, user=None, mode: str = "all-or-nothing", dry_run: bool = False,
-                 progress: Callable[[int, int], None] | None = None, today: dt.date | None = None):
-        if kind not in SPEC:
-            raise ImportFailed(f"未知的导入类型 {kind}", f"unknown kind {kind}; one of {', '.join(KINDS)}")
-        if mode not in ("all-or-nothing", "valid-rows"):
-            raise ImportFailed(f"未知的模式 {mode}", f"unknown mode {mode}; all-or-nothing or valid-rows")
-        self.kind, self.path, self.user, self.mode, self.dry_run = kind, Path(path), user, mode, dry_run
-        self.progress = progress or (lambda done, total: None)
-        self.today = today or timezone.localdate()
-        self.result = ImportResult(kind, str(path), mode, dry_run)
+    def __init__(self, path, **kw):
+        super().__init__(path, **kw)
         self.clock_today = dt.date.today()  # for the plausibility of ID numbers' dates, like ``idnumber``
-        self.deferred_checks = False
         self.areas: dict[str, Area] = {}
+        self.first_created = self.last_created = ""
+        self.updated_keys: list[str] = []
+
+    @property
+    def object_type(self) -> str:  # type: ignore[override]
+        return f"registry.{self.spec.kind}"
+
+    def begin(self) -> None:
+        self.areas = {a.code: a for a in Area.objects.all()}
+        self.keys = pipeline.KeySet(self.scratch, "source")
+
+    def audit_detail(self) -> dict:
+        return {"created_keys": [self.first_created, self.last_created] if self.first_created else [],
+                "updated_keys": self.updated_keys[:1000]}
+
+    def _note_written(self, rows: list[Row]) -> None:
+        for r in rows:
+            if r.action == "create":
+                self.first_created = self.first_created or r.raw[self.key_column]
+                self.last_created = r.raw[self.key_column]
+            elif r.action == "update" and len(self.updated_keys) < 1000:
+                self.updated_keys.append(r.raw[self.key_column])
 
     # -- helpers
     def area(self, row: Row, col: str, required: bool = True) -> str | None:
@@ -420,106 +262,33 @@ class Importer:
             return None
         return code
 
-    def run(self) -> ImportResult:
-        # A file of a million rows makes millions of small objects that live until the end: the cyclic
-        # garbage collector would walk all of them again and again (it finds nothing to free here).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return self._run()
-        finally:
-            if collecting:
-                gc.enable()
-
-    def _run(self) -> ImportResult:
-        header, body = read_table(self.path)
-        positions = map_header(self.kind, header, self.path.name)
-        self.result.headers = header
-        self.areas = {a.code: a for a in Area.objects.all()}
-        rows: list[Row] = []
-        names, index = list(positions.values()), list(positions)
-        width = max(index) + 1
-        pick = itemgetter(*index) if len(index) > 1 else (lambda cells: (cells[index[0]],))
-        for n, cells in enumerate(body, start=2):
-            if not any(cells):
-                continue
-            if len(cells) >= width:
-                raw = dict(zip(names, pick(cells), strict=True))
-            else:
-                raw = {name: (cells[i] if i < len(cells) else "") for i, name in positions.items()}
-            rows.append(Row(n, raw, cells))
-        self.result.rows, self.result.total = rows, len(rows)
-        getattr(self, f"_prepare_{self.kind}")(rows)
+    def _seen_twice(self, rows: list[Row], col: str, keys: pipeline.KeySet | None = None) -> None:
+        """The second row with a key is rejected, naming the first (across the whole file)."""
+        keys = keys or self.keys
+        before = keys.first_lines(r.raw.get(col, "") for r in rows)
+        first: dict[str, int] = {}
         for r in rows:
-            if r.errors:
-                r.action = "reject"
-        self.result.rejected = sum(1 for r in rows if r.action == "reject")
-        self.result.flagged = sum(1 for r in rows if r.action != "reject" and (r.flags or r.findings))
-        write = not (self.mode == "all-or-nothing" and self.result.rejected)
-        self.batch = None
-        # Like ``loaddata`` and the loader: on SQLite, foreign keys of a large file are checked once,
-        # in bulk, before the commit (``check_constraints``) rather than row by row — possible only
-        # outside an enclosing transaction; otherwise they are checked as the rows go in.
-        self.deferred_checks = (write and self.kind in ("persons", "households") and connection.vendor == "sqlite"
-                                and sum(1 for r in rows if r.action == "create") >= 10_000
-                                and not connection.in_atomic_block and connection.disable_constraint_checking())
-        try:
-            return self._commit(rows, write)
-        finally:
-            if self.deferred_checks:
-                connection.enable_constraint_checking()
+            k = r.raw.get(col, "")
+            if not k:
+                continue
+            line = before.get(k) or first.get(k)
+            if line is not None:
+                r.reject(f"{col}: {k} 在文件中重复(第 {line} 行) / appears twice in the file (line {line})")
+            else:
+                first[k] = r.line
+        keys.add((k, line, None) for k, line in first.items())
 
-    def _commit(self, rows: list[Row], write: bool) -> ImportResult:
-        with transaction.atomic():
-            if write:
-                todo = [r for r in rows if r.action not in ("reject", "")]
-                self.result.created = sum(1 for r in todo if r.action == "create")
-                self.result.updated = sum(1 for r in todo if r.action == "update")
-                self.result.unchanged = sum(1 for r in todo if r.action == "unchanged")
-                self.result.written = not self.dry_run and bool(self.result.created or self.result.updated)
-                if self.result.written:
-                    # One audit event per file, written first: the rows created or changed by the file
-                    # carry its id (``import_batch``, persons and households), so each of them is
-                    # traceable to who imported which file when. Events and services keep one
-                    # ``create`` record per row; updates are audited row by row (before/after).
-                    key = SPEC[self.kind][0].name
-                    created = [r.raw[key] for r in todo if r.action == "create"]
-                    self.batch = audit.record(
-                        "import", user=self.user, object_type=f"registry.{self.kind}", object_repr=self.path.name,
-                        detail={"file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(),
-                                "mode": self.mode, "created": self.result.created, "updated": self.result.updated,
-                                "unchanged": self.result.unchanged, "rejected": self.result.rejected,
-                                "flagged": self.result.flagged, "key_column": key,
-                                "created_keys": [created[0], created[-1]] if created else [],
-                                "updated_keys": [r.raw[key] for r in todo if r.action == "update"][:1000]})
-                getattr(self, f"_write_{self.kind}")(todo)
-                if self.deferred_checks:
-                    connection.check_constraints(table_names=[Person._meta.db_table, Household._meta.db_table])
-            if self.dry_run:
-                transaction.set_rollback(True)
-        return self.result
-
-    @property
-    def batch_id(self) -> int | None:
-        return self.batch.pk if self.batch is not None else None
-
-    def _existing(self, model, keys: list[str]) -> dict[str, Any]:
-        if len(keys) > 5000 and model.objects.count() < 4 * len(keys):
-            wanted = set(keys)  # a large file beside the table: one pass over the table
-            return {o.source_key: o for o in model.objects.exclude(source_key=None).iterator(chunk_size=5000)
-                    if o.source_key in wanted}
+    @staticmethod
+    def _existing(model, keys: list[str]) -> dict[str, Any]:
         out = {}
+        keys = [k for k in keys if k]
         for i in range(0, len(keys), 900):
             out.update({o.source_key: o for o in model.objects.filter(source_key__in=keys[i:i + 900])})
         return out
 
     @staticmethod
     def _pairs(qs, field: str, value: str, wanted: list[str]) -> dict[str, Any]:
-        """``{field: value}`` of the rows whose ``field`` is in ``wanted`` (chunked, or one pass when large)."""
-        if len(wanted) > 5000 and qs.count() < 4 * len(wanted):
-            keep = set(wanted)
-            return {k: v for k, v in qs.exclude(**{field: None}).values_list(field, value).iterator(chunk_size=5000)
-                    if k in keep}
+        """``{field: value}`` of the rows whose ``field`` is in ``wanted`` (900 at a time)."""
         out = {}
         for i in range(0, len(wanted), 900):
             out.update(dict(qs.filter(**{f"{field}__in": wanted[i:i + 900]}).values_list(field, value)))
@@ -527,17 +296,6 @@ class Importer:
 
     def _persons_by_key(self, keys: set[str]) -> dict[str, Person]:
         return self._existing(Person, sorted(k for k in keys if k))
-
-    def _seen_twice(self, rows: list[Row], col: str) -> None:
-        first: dict[str, int] = {}
-        for r in rows:
-            k = r.raw.get(col, "")
-            if not k:
-                continue
-            if k in first:
-                r.reject(f"{col}: {k} 在文件中重复(第 {first[k]} 行) / appears twice in the file (line {first[k]})")
-            else:
-                first[k] = r.line
 
     def _bulk_audit(self, objs: list) -> None:
         """One ``create`` audit record per new row, written in bulk (the core signals do not see bulk inserts)."""
@@ -555,7 +313,6 @@ class Importer:
     def _create(self, model, objs: list) -> None:
         for i in range(0, len(objs), BATCH):
             model.objects.bulk_create(objs[i:i + BATCH])
-            self.progress(i + len(objs[i:i + BATCH]), len(objs))
         self._bulk_audit(objs)
 
     @staticmethod
@@ -575,12 +332,36 @@ class Importer:
                 out += [Finding.from_check(f, area_id=area, **{f"{target}_id": pk}) for f in r.findings]
         Finding.objects.bulk_create(out, batch_size=BATCH)
 
-    # -- households
-    def _prepare_households(self, rows: list[Row]) -> None:
+    # -- SQLite's bulk path for large files of persons and households
+    def _bulk_begin(self) -> None:
+        """Like ``loaddata`` and the loader: on SQLite, foreign keys of a large file are checked once,
+        in bulk, before the commit (``check_constraints``) rather than row by row — possible only
+        outside an enclosing transaction; otherwise they are checked as the rows go in."""
+        self.deferred_checks = bool(connection.vendor == "sqlite" and self.estimate >= 10_000
+                                    and not connection.in_atomic_block and connection.disable_constraint_checking())
+
+    def _bulk_end(self) -> None:
+        if self.deferred_checks:
+            connection.enable_constraint_checking()
+            self.deferred_checks = False
+
+
+class HouseholdsImport(RegisterImport):
+    spec = SPECS["households"]
+    key_column = "household_key"
+
+    def begin(self) -> None:
+        super().begin()
+        self._bulk_begin()
+
+    def end(self) -> None:
+        self._bulk_end()
+
+    def check(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "household_key")
         existing = self._existing(Household, [r.raw["household_key"] for r in rows])
         new_keys = [r.raw["household_key"] for r in rows if r.raw["household_key"] not in existing]
-        numbers_taken = self._pairs(Household.objects.all(), "number", "pk", new_keys)
+        numbers_taken = self._pairs(Household.objects.exclude(import_batch=self.batch_id), "number", "pk", new_keys)
         kinds = {c for c, _ in Household.RegType.choices}
         for r in rows:
             _junk(r)
@@ -607,10 +388,11 @@ class Importer:
                     setattr(old, k, val)
                 r.action, r.obj = "update", old
 
-    def _write_households(self, rows: list[Row]) -> None:
+    def write(self, rows: list[Row]) -> None:
+        self._note_written(rows)
         new = [r for r in rows if r.action == "create"]
         pks = insert_rows(Household, [{**r.values, "source_key": r.raw["household_key"],
-                                       "import_batch": self.batch_id} for r in new], progress=self.progress)
+                                       "import_batch": self.batch_id} for r in new])
         for r, pk in zip(new, pks, strict=True):
             r.pk = pk
         for r in rows:
@@ -627,34 +409,71 @@ class Importer:
                 obj.head = head
                 obj.save(update_fields=["head"])
 
-    # -- persons
-    def _prepare_persons(self, rows: list[Row]) -> None:
+    def finish(self) -> None:
+        if self.deferred_checks:
+            connection.check_constraints(table_names=[Person._meta.db_table, Household._meta.db_table])
+
+
+class PersonsImport(RegisterImport):
+    """Persons, a chunk at a time. Across the file, in the scratch database: the keys seen (with the
+    primary key each got), the ID numbers seen, the candidates for duplicate matching, and the links
+    to persons not found when their row was checked (further down the file, or nowhere)."""
+
+    spec = SPECS["persons"]
+    key_column = "person_key"
+
+    def begin(self) -> None:
+        super().begin()
+        self.numbers = pipeline.KeySet(self.scratch, "id_number")
+        s = self.scratch
+        s.execute("CREATE TABLE cand (ref INTEGER PRIMARY KEY, line INTEGER, pkey TEXT, name TEXT, birth INTEGER, "
+                  "sex INTEGER, mother INTEGER, area TEXT, idn TEXT, mkey TEXT, b_addr TEXT, b_digits TEXT)")
+        s.execute("CREATE TABLE unresolved (line INTEGER, col TEXT, key TEXT)")  # links not found when checked
+        s.execute("CREATE TABLE pending (pk INTEGER, col INTEGER, key TEXT)")  # links written at the end
+        self.pairs: list[tuple[int, int, float, list[str]]] = []
+        self.rebuild: list[str] | None = None
+        self.big = self.estimate >= 10_000
+        self._bulk_begin()
+
+    def end(self) -> None:
+        self._bulk_end()
+
+    # -- check
+    def check(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "person_key")
         keys = [r.raw["person_key"] for r in rows]
         existing = self._existing(Person, keys)
         households = self._pairs(Household.objects.all(), "source_key", "pk",
                                  sorted({r.raw.get("household_key", "") for r in rows} - {""}))
-        numbers_in_file: dict[str, int] = {}
         disagree: set[int] = set()  # lines whose ID number disagrees with the birth date or sex
         for r in rows:
             _junk(r)
             info = self._parse_person(r, households)
             if info is not None and idnumber.agrees_with(info, r.values["birth_date"], r.values["sex"]):
                 disagree.add(r.line)
+        numbers_in_file = self.numbers.first_lines(r.values["id_number"] for r in rows
+                                                   if r.values.get("id_number") and not r.errors)
+        numbers_here: dict[str, int] = {}
+        for r in rows:
             n = r.values.get("id_number")
             if n and not r.errors:
-                if n in numbers_in_file:
-                    r.reject(f"id_number: 身份证号与第 {numbers_in_file[n]} 行相同(完全重复) / the same ID number as line "
-                             f"{numbers_in_file[n]} (exact duplicate)")
+                first = numbers_in_file.get(n) or numbers_here.get(n)
+                if first is not None:
+                    r.reject(f"id_number: 身份证号与第 {first} 行相同(完全重复) / the same ID number as line "
+                             f"{first} (exact duplicate)")
                 else:
-                    numbers_in_file[n] = r.line
+                    numbers_here[n] = r.line
+        self.numbers.add((n, line, None) for n, line in numbers_here.items())
         from renkou.core.models import IdNumberConfirmation
 
-        numbers = list(numbers_in_file)
-        taken = self._pairs(Person.objects.all(), "id_number", "source_key", numbers)
+        numbers = list(numbers_here)
+        taken = self._pairs(Person.objects.exclude(import_batch=self.batch_id), "id_number", "source_key", numbers)
         confirmed = set(self._pairs(IdNumberConfirmation.objects.all(), "number", "pk", numbers))
-        in_file = set(keys)
-        known_links = self._persons_by_key({r.raw.get(c, "") for r in rows for c in LINK_KEYS} - in_file)
+        link_keys = {r.raw.get(c, "") for r in rows for c in LINK_KEYS} - {""}
+        # persons a link may point to: in the register, or in the file so far (their key is known)
+        known = self._pairs(Person.objects.all(), "source_key", "pk", sorted(link_keys))
+        in_file = self.keys.has(link_keys)
+        unresolved = []
         for r in rows:
             if r.errors:
                 continue
@@ -686,9 +505,8 @@ class Importer:
                 r.flags.append(f"[{f.rule}] {f.message} — {f.fix}")
             for col in LINK_KEYS:
                 link = r.raw.get(col, "")
-                if link and link not in in_file and link not in known_links:
-                    r.flags.append(f"{col}: 人员编号 {link} 不在登记中，关系未建立 / person {link} is not in the register; "
-                                   "the link is left empty")
+                if link and link not in in_file and link not in known:
+                    unresolved.append((r.line, col, link))
             old = existing.get(key)
             if old is None:
                 r.action = "create"
@@ -698,21 +516,18 @@ class Importer:
                     r.reject("该人员不在您的录入范围内 / the person is outside your capture areas")
                     continue
                 r.obj, r.pk = old, old.pk
-                if self._same(old, v) and self._same_links(old, r, existing, known_links):
+                same_links = all(getattr(old, attr) == known.get(r.raw.get(col, ""))
+                                 for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True))
+                if self._same(old, v) and same_links:
                     r.action = "unchanged"
                 else:
                     for k, val in v.items():
                         setattr(old, k, val)
                     r.action = "update"
-        self._match_duplicates(rows)
-
-    def _same_links(self, old: Person, r: Row, existing: dict, known: dict) -> bool:
-        for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True):
-            k = r.raw.get(col, "")
-            target = existing.get(k) or known.get(k)
-            if getattr(old, attr) != (target.pk if target is not None else None):
-                return False
-        return True
+        self.known_links = known
+        self.scratch.executemany("INSERT INTO unresolved VALUES (?, ?, ?)", unresolved)
+        self.keys.set_pks((r.pk, r.raw["person_key"]) for r in rows if r.pk and not r.errors)
+        self._candidates(rows)
 
     def _parse_person(self, r: Row, households: dict[str, int]) -> idnumber.IdNumberInfo | None:
         raw = r.raw
@@ -750,7 +565,7 @@ class Importer:
             "name": name, "name_pinyin": spaced,
             "pinyin_key": key, "pinyin_alt": alt, "pinyin_initials": initials,
             "sex": sex if sex is not None else 0,
-            "birth_date": _date(r, "birth_date", required=True),
+            "birth_date": _birth(r, "birth_date"),
             "ethnicity": raw.get("ethnicity", "") or "01",
             "marital_status": _choice(r, "marital_status", MARITAL, "10"),
             "education": _choice(r, "education", EDUCATION),
@@ -767,76 +582,140 @@ class Importer:
             r.reject("name: 姓名过长 / the name is too long")
         return info
 
-    def _match_duplicates(self, rows: list[Row]) -> None:
-        """Probable duplicates among the file's rows and the register (rejected rows are told too)."""
-        cands: list[duplicates.Candidate] = []
-        by_line: dict[int, Row] = {}
-        births = [r.values["birth_date"] for r in rows if r.values.get("birth_date")]
-        if not births:
-            return
+    def _candidates(self, rows: list[Row]) -> None:
+        """The rows (rejected ones too: they are told) as candidates for duplicate matching."""
+        out = []
         for r in rows:
             v = r.values
             if not v.get("birth_date") or not v.get("name"):
                 continue
-            pk = r.pk if r.pk else -r.line
-            by_line[pk] = r
-            cands.append(duplicates.Candidate(pk, v["name"], v["birth_date"], v["sex"], None,
-                                              v.get("registered_area_id") or v.get("resident_area_id") or "",
-                                              v.get("id_number")))
-        lo, hi = min(births) - dt.timedelta(days=7), max(births) + dt.timedelta(days=7)
-        prefixes = {c.area[:6] for c in cands if c.area}
-        in_file = {r.pk for r in rows if r.pk}
+            n = v.get("id_number")
+            addr, digits = (n[:6] + n[14:17], "".join(sorted(n[:17]))) if n and len(n) == 18 else (None, None)
+            out.append((r.pk if r.pk else -r.line, r.line, r.raw.get("person_key", ""), v["name"],
+                        v["birth_date"].toordinal(), v["sex"], None,
+                        v.get("registered_area_id") or v.get("resident_area_id") or "", n,
+                        r.raw.get("mother_key", ""), addr, digits))
+        self.scratch.executemany("INSERT OR IGNORE INTO cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+
+    # -- check across the file
+    def check_file(self) -> None:
+        s = self.scratch
+        late = []
+        # links to persons neither in the file nor in the register
+        for line, col, key in s.execute("SELECT line, col, key FROM unresolved WHERE key NOT IN "
+                                        "(SELECT key FROM keys_source) ORDER BY line").fetchall():
+            late.append((line, f"{col}: 人员编号 {key} 不在登记中，关系未建立 / person {key} is not in the register; "
+                               "the link is left empty"))
+        late += self._match_duplicates()
+        self.flag_late(late)
+
+    def _match_duplicates(self) -> list[tuple[int, str]]:
+        """Probable duplicates among the file's rows and the register, blocked as
+        ``duplicates.find_pairs`` does (same mother, same area, ID numbers a slip apart) and compared
+        within the birth-date window — one block at a time from the scratch database."""
+        s = self.scratch
+        lo, hi = s.execute("SELECT min(birth), max(birth) FROM cand").fetchone()
+        if lo is None:
+            return []
+        lo = dt.date.fromordinal(lo) - dt.timedelta(days=duplicates.BIRTH_WINDOW_DAYS)
+        hi = dt.date.fromordinal(hi) + dt.timedelta(days=duplicates.BIRTH_WINDOW_DAYS)
+        prefixes = [p for (p,) in s.execute("SELECT DISTINCT substr(area, 1, 6) FROM cand WHERE area <> ''")]
         if Person.objects.exists():
             for p in prefixes:
-                for pk, name, born, sex, mother, reg, res, n in Person.objects.filter(
-                        resident_area__pk__startswith=p, birth_date__range=(lo, hi)).exclude(
-                        record_state=Person.Record.MERGED).values_list(
-                        "pk", "name", "birth_date", "sex", "mother_id", "registered_area_id", "resident_area_id",
-                        "id_number").iterator(chunk_size=5000):
-                    if pk not in in_file:
-                        cands.append(duplicates.Candidate(pk, name, born, sex, mother, reg or res, n))
-        self.pairs = []
-        for a, b, score, reasons in duplicates.find_pairs(cands):
-            ra, rb = by_line.get(a.pk), by_line.get(b.pk)
-            if ra is not None and rb is not None and ra.raw.get("mother_key") and \
-                    ra.raw.get("mother_key") == rb.raw.get("mother_key"):
+                qs = Person.objects.filter(resident_area__pk__startswith=p, birth_date__range=(lo, hi)).exclude(
+                    record_state=Person.Record.MERGED)
+                if self.batch_id is not None:
+                    qs = qs.exclude(import_batch=self.batch_id)  # the file's own rows are candidates already
+                batch = []
+                for pk, key, name, born, sex, mother, reg, res, n in qs.values_list(
+                        "pk", "source_key", "name", "birth_date", "sex", "mother_id", "registered_area_id",
+                        "resident_area_id", "id_number").iterator(chunk_size=5000):
+                    addr, digits = (n[:6] + n[14:17], "".join(sorted(n[:17]))) if n and len(n) == 18 else (None, None)
+                    batch.append((pk, None, key or "", name, born.toordinal(), sex, mother, reg or res or "", n, "",
+                                  addr, digits))
+                    if len(batch) >= 5000:
+                        s.executemany("INSERT OR IGNORE INTO cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+                        batch = []
+                s.executemany("INSERT OR IGNORE INTO cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+        found: dict[tuple[int, int], tuple] = {}
+        window = duplicates.BIRTH_WINDOW_DAYS
+        for col in ("mother", "area", "b_addr", "b_digits"):
+            cur = s.db.cursor()
+            cur.execute(f"SELECT {col}, ref, name, birth, sex, mother, area, idn FROM cand WHERE {col} IS NOT NULL "
+                        f"AND {col} <> '' ORDER BY {col}, birth")
+            block, members = None, []
+            for row in [*cur, (object(), None, None, None, None, None, None, None)]:
+                if row[0] != block:
+                    for i, (ba, a) in enumerate(members):
+                        for bb, b in members[i + 1:]:
+                            if bb - ba > window:
+                                break
+                            pair = (min(a.pk, b.pk), max(a.pk, b.pk))
+                            if pair in found:
+                                continue
+                            score, reasons = duplicates.match(a, b)
+                            if score > 0:
+                                found[pair] = (a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons)
+                    block, members = row[0], []
+                if row[1] is None:
+                    break
+                _, ref, name, birth, sex, mother, area, idn = row
+                members.append((birth, duplicates.Candidate(ref, name, dt.date.fromordinal(birth), sex, mother, area,
+                                                            idn)))
+        if not found:
+            return []
+        refs = sorted({ref for pair in found for ref in pair})
+        info = {ref: (line, key, mkey) for ref, line, key, mkey in s.lookup(
+            "SELECT ref, line, pkey, mkey FROM cand WHERE ref IN ({})", refs)}
+        late = []
+        for _pair, (a, b, score, reasons) in sorted(found.items(), key=lambda item: item[0]):
+            ia, ib = info[a.pk], info[b.pk]
+            if ia[0] is not None and ib[0] is not None and ia[2] and ia[2] == ib[2]:
                 reasons = [*reasons, "same_mother"]
             label = ", ".join(duplicates.REASON_LABELS.get(x, (x, x))[1] for x in reasons)
-            for me, other in ((ra, b), (rb, a)):
-                if me is None:
+            for me, other in ((ia, ib), (ib, ia)):
+                if me[0] is None:
                     continue
-                other_key = by_line[other.pk].raw["person_key"] if other.pk in by_line else \
-                    Person.objects.filter(pk=other.pk).values_list("source_key", flat=True).first() or other.pk
-                me.flags.append(f"[probable_duplicate] 疑似与 {other_key} 重复 / probable duplicate of {other_key} "
-                                f"({label}) — 由县级管理员在重复审核中合并或排除 / a county officer merges or dismisses it "
-                                "in the duplicate queue")
+                other_key = other[1] or "?"
+                late.append((me[0], f"[probable_duplicate] 疑似与 {other_key} 重复 / probable duplicate of {other_key} "
+                                    f"({label}) — 由县级管理员在重复审核中合并或排除 / a county officer merges or dismisses it "
+                                    "in the duplicate queue"))
             self.pairs.append((a.pk, b.pk, score, reasons))
+        return late
 
-    def _write_persons(self, rows: list[Row]) -> None:
+    # -- write
+    def write(self, rows: list[Row]) -> None:
+        self._note_written(rows)
         new = [r for r in rows if r.action == "create"]
-        big = len(new) >= 10_000
-        if big and connection.vendor == "sqlite":
-            with connection.cursor() as cur:  # keep the indexes in memory while a large file lands
-                cur.execute("PRAGMA cache_size=-262144")
-        # on SQLite, the indexes of a (nearly) empty table are dropped and built once at the end,
-        # inside this transaction (an interrupted import restores them with everything else)
-        rebuild = loader._drop_indexes((Person,), len(new)) if big else []
-        for r, pk in zip(new, _reserve_ids(Person, len(new)), strict=True):
+        if self.rebuild is None:  # the first chunk written
+            self.rebuild = []
+            if self.big and connection.vendor == "sqlite":
+                with connection.cursor() as cur:  # keep the indexes in memory while a large file lands
+                    cur.execute("PRAGMA cache_size=-262144")
+                # on SQLite, the indexes of a (nearly) empty table are dropped and built once at the end,
+                # inside this transaction (an interrupted import restores them with everything else)
+                self.rebuild = pipeline.drop_indexes((Person,), self.estimate, Person.objects.count())
+        for r, pk in zip(new, pipeline.reserve_ids(Person, len(new)), strict=True):
             r.pk = pk
+        self.keys.set_pks((r.pk, r.raw["person_key"]) for r in new)
         by_key = {r.raw["person_key"]: r.pk for r in rows}
-        by_key.pop("", None)
         wanted = {r.raw.get(c, "") for r in rows for c in LINK_KEYS} - set(by_key) - {""}
-        by_key.update({k: p.pk for k, p in self._persons_by_key(wanted).items()})
+        by_key.update(self.known_links)
+        by_key.update(self.keys.pks(wanted - set(self.known_links)))
         batch = self.batch_id
-        # On SQLite with foreign keys enforced row by row, rows go in without their links, which are set
-        # once every row is there: a link to a row not yet inserted would leave a deferred violation
-        # open, and SQLite would then look for children of every later row in the unindexed spouse
-        # column. PostgreSQL checks at commit; with the checks deferred to the end, links go in at once.
+        # On SQLite with foreign keys enforced row by row, the chunk's rows go in without their links,
+        # which are set once the chunk is there: a link to a row not yet inserted would leave a deferred
+        # violation open, and SQLite would then look for children of every later row in the unindexed
+        # spouse column. PostgreSQL checks at commit; with the checks deferred to the end, links go in at
+        # once. Links to rows further down the file are set at the end (``finish``).
         inline = connection.vendor != "sqlite" or self.deferred_checks
-        values, links = [], []
+        values, links, pending = [], [], []
         for r in new:
             raw = r.raw
             m, f, sp = (by_key.get(raw.get(c, "")) for c in LINK_KEYS)
+            for i, (c, pk) in enumerate(zip(LINK_KEYS, (m, f, sp), strict=True)):
+                if pk is None and raw.get(c, ""):
+                    pending.append((r.pk, i, raw[c]))
             if inline:
                 values.append({**r.values, "source_key": raw["person_key"], "import_batch": batch,
                                "mother_id": m, "father_id": f, "spouse_id": sp})
@@ -844,7 +723,7 @@ class Importer:
                 values.append({**r.values, "source_key": raw["person_key"], "import_batch": batch})
                 if m or f or sp:
                     links.append((m, f, sp, r.pk))
-        insert_rows(Person, values, [r.pk for r in new], progress=self.progress)
+        insert_rows(Person, values, [r.pk for r in new])
         del values
         qn = connection.ops.quote_name
         with connection.cursor() as cur:
@@ -853,10 +732,14 @@ class Importer:
                                 "spouse_id = %s WHERE id = %s", links[i:i + BATCH])
         for r in rows:
             if r.action == "update":  # audited row by row (before and after) by the model's signals
-                for col, attr in zip(LINK_KEYS, LINK_ATTRS, strict=True):
-                    setattr(r.obj, attr, by_key.get(r.raw.get(col, "")))
+                for i, (col, attr) in enumerate(zip(LINK_KEYS, LINK_ATTRS, strict=True)):
+                    target = by_key.get(r.raw.get(col, ""))
+                    setattr(r.obj, attr, target)
+                    if target is None and r.raw.get(col, ""):
+                        pending.append((r.pk, i, r.raw[col]))
                 r.obj.import_batch = batch
                 r.obj.save()
+        self.scratch.executemany("INSERT INTO pending VALUES (?, ?, ?)", pending)
         heads = [(r.pk, r.values["household_id"], r.pk) for r in rows
                  if r.values.get("relation_to_head") == "02" and r.values.get("household_id")]
         with connection.cursor() as cur:
@@ -864,12 +747,39 @@ class Importer:
                 cur.executemany(f"UPDATE {qn(Household._meta.db_table)} SET head_id = %s WHERE id = %s "
                                 "AND (head_id IS NULL OR head_id <> %s)", heads[i:i + BATCH])
         self._findings(rows, "person")
-        # probable duplicates between landed rows (rejected rows were told in the report)
-        line_pk = {-r.line: r.pk for r in rows}
+
+    def finish(self) -> None:
+        qn = connection.ops.quote_name
+        table = qn(Person._meta.db_table)
+        # links to persons further down the file, now that every row has its key
+        for i, attr in enumerate(LINK_ATTRS):
+            cur = self.scratch.db.cursor()
+            cur.execute("SELECT k.pk, p.pk FROM pending p JOIN keys_source k ON k.key = p.key "
+                        "WHERE p.col = ? AND k.pk IS NOT NULL", (i,))
+            while part := cur.fetchmany(BATCH):
+                with connection.cursor() as db:
+                    db.executemany(f"UPDATE {table} SET {qn(attr.removesuffix('_id') + '_id')} = %s WHERE id = %s",
+                                   part)
+        self._queue_duplicates()
+        if self.rebuild or self.big:
+            with connection.cursor() as cur:
+                for sql in self.rebuild or ():
+                    cur.execute(sql)
+                if connection.vendor == "sqlite":
+                    cur.execute("PRAGMA analysis_limit=1000")
+                cur.execute(f"ANALYZE {table}")
+        if self.deferred_checks:
+            connection.check_constraints(table_names=[Person._meta.db_table, Household._meta.db_table])
+
+    def _queue_duplicates(self) -> None:
+        """Probable duplicates between landed rows (rejected rows were told in the report)."""
+        if not self.pairs:
+            return
+        lines = sorted({-x for a, b, _, _ in self.pairs for x in (a, b) if x < 0})
+        line_pk = {-line: pk for line, pk in self.keys.pk_of_lines(lines).items()}
         existing = set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id"))
-        area_of = {r.pk: r.values["resident_area_id"] or r.values["registered_area_id"] or "" for r in new}
-        queue = []
-        for a, b, score, reasons in getattr(self, "pairs", []):
+        resolved = []
+        for a, b, score, reasons in self.pairs:
             a, b = line_pk.get(a, a), line_pk.get(b, b)
             if a < 0 or b < 0:
                 continue
@@ -877,21 +787,27 @@ class Importer:
             if (a, b) in existing:
                 continue
             existing.add((a, b))
-            area = area_of.get(a) or area_of.get(b) or Person.objects.get(pk=a).audit_area()
-            queue.append(DuplicateCandidate(person_a_id=a, person_b_id=b, area_id=area, score=score,
-                                            reasons=reasons))
-        DuplicateCandidate.objects.bulk_create(queue)
+            resolved.append((a, b, score, reasons))
+        pks = sorted({x for a, b, _, _ in resolved for x in (a, b)})
+        area_of = {}
+        for i in range(0, len(pks), 900):
+            area_of.update({pk: res or reg or "" for pk, res, reg in Person.objects.filter(pk__in=pks[i:i + 900])
+                            .values_list("pk", "resident_area_id", "registered_area_id")})
+        queue = [DuplicateCandidate(person_a_id=a, person_b_id=b, area_id=area_of.get(a) or area_of.get(b) or None,
+                                    score=score, reasons=reasons) for a, b, score, reasons in resolved]
+        DuplicateCandidate.objects.bulk_create(queue, batch_size=BATCH)
         self._bulk_audit(queue)
-        if rebuild or big:
-            with connection.cursor() as cur:
-                for sql in rebuild:
-                    cur.execute(sql)
-                if connection.vendor == "sqlite":
-                    cur.execute("PRAGMA analysis_limit=1000")
-                cur.execute(f"ANALYZE {qn(Person._meta.db_table)}")
 
-    # -- events
-    def _prepare_events(self, rows: list[Row]) -> None:
+
+class EventsImport(RegisterImport):
+    """Events. Their checks compare each event with the other events of the same persons in the file
+    (a mother's births, a person's marriages), so the file is checked as one chunk."""
+
+    spec = SPECS["events"]
+    key_column = "record_id"
+    chunk_size = None
+
+    def check(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "record_id")
         existing = self._existing(Event, [r.raw["record_id"] for r in rows])
         persons = self._persons_by_key({r.raw.get(c, "") for r in rows
@@ -914,7 +830,8 @@ class Importer:
                              "persons first")
                 links[attr] = persons.get(k)
             order, plural = _int(r, "birth_order"), _int(r, "plurality")
-            r.values = {"kind": kind, "event_date": _date(r, "event_date", required=True),
+            date = _birth(r, "event_date") if kind == "birth" else _date(r, "event_date", required=True)
+            r.values = {"kind": kind, "event_date": date,
                         "registration_date": _date(r, "registration_date"), "area_id": self.area(r, "area_code"),
                         "subject_id": getattr(links["subject"], "pk", None),
                         "mother_id": getattr(links["mother"], "pk", None),
@@ -951,9 +868,12 @@ class Importer:
             for mother_id, pk, born in Person.objects.filter(mother_id__in=chunk).exclude(
                     record_state=Person.Record.MERGED).values_list("mother_id", "pk", "birth_date"):
                 kids[mother_id][pk] = born
-        plural: dict[int, int] = dict(Event.objects.filter(kind="birth", mother_id__in=list(mothers), is_current=True)
-                                      .values_list("subject_id", "plurality"))
-        subject_events: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
+        plural: dict[int, int] = {}
+        ordered = sorted(mothers)
+        for m in range(0, len(ordered), 900):
+            plural.update(Event.objects.filter(kind="birth", mother_id__in=ordered[m:m + 900], is_current=True)
+                          .values_list("subject_id", "plurality"))
+        subject_events: dict[int, list[tuple[str, dt.date, int]]] = defaultdict(list)
         for r in ok:
             v = r.values
             if v["kind"] == "birth" and v["subject_id"]:
@@ -991,7 +911,8 @@ class Importer:
             r.findings = checks.warnings(found)
             r.flags += [f"[{f.rule}] {f.message}" for f in r.findings]
 
-    def _write_events(self, rows: list[Row]) -> None:
+    def write(self, rows: list[Row]) -> None:
+        self._note_written(rows)
         self._create(Event, [r.obj for r in rows if r.action == "create"])
         for r in rows:
             if r.action == "update":  # a changed row is a correction: a new version supersedes the old
@@ -1005,8 +926,12 @@ class Importer:
                 r.obj = new
         self._findings(rows, "event")
 
-    # -- services
-    def _prepare_services(self, rows: list[Row]) -> None:
+
+class ServicesImport(RegisterImport):
+    spec = SPECS["services"]
+    key_column = "record_id"
+
+    def check(self, rows: list[Row]) -> None:
         self._seen_twice(rows, "record_id")
         existing = self._existing(ServiceRecord, [r.raw["record_id"] for r in rows])
         persons = self._persons_by_key({r.raw.get("person_key", "") for r in rows})
@@ -1042,29 +967,26 @@ class Importer:
                     setattr(old, k, val)
                 r.action, r.obj = "update", old
 
-    def _write_services(self, rows: list[Row]) -> None:
+    def write(self, rows: list[Row]) -> None:
+        self._note_written(rows)
         self._create(ServiceRecord, [r.obj for r in rows if r.action == "create"])
         for r in rows:
             if r.action == "update":
                 r.obj.save()
 
 
+IMPORTS: dict[str, type[RegisterImport]] = {"persons": PersonsImport, "households": HouseholdsImport,
+                                            "events": EventsImport, "services": ServicesImport}
+
+
 def import_file(kind: str, path: str | Path, *, user=None, mode: str = "all-or-nothing", dry_run: bool = False,
                 progress: Callable[[int, int], None] | None = None, today: dt.date | None = None) -> ImportResult:
-    """Import one file of ``kind`` (persons, households, events, services); see the module docstring."""
-    return Importer(kind, Path(path), user=user, mode=mode, dry_run=dry_run, progress=progress, today=today).run()
+    """Import one file of ``kind`` (persons, households, events, services); see the module docstring.
 
-
-def write_report(result: ImportResult, path: str | Path) -> int:
-    """The rows rejected or flagged, with their original columns plus result and reason. Returns the row count."""
-    from .exporter import write_rows
-
-    header = [*result.headers, "结果 result", "原因 reason"]
-    rows = []
-    for r in result.rows:
-        if r.action == "reject" or r.errors:
-            rows.append([*r.original, "拒绝 rejected", "；".join(r.errors)])
-        elif r.flags:
-            rows.append([*r.original, "已导入待审 flagged", "；".join(r.flags)])
-    write_rows(Path(path), header, rows)
-    return len(rows)
+    ``user`` None means the system administrator at the console (no area limit); ``mode`` is
+    ``all-or-nothing`` or ``valid-rows``; ``progress(done, total)`` is called after each chunk of rows.
+    Raises :class:`ImportFailed` when the file as a whole cannot be read (nothing is changed then).
+    The result's ``rows`` are the first rejected or flagged rows; :func:`write_report` writes them all."""
+    if kind not in IMPORTS:
+        raise ImportFailed(f"未知的导入类型 {kind}", f"unknown kind {kind}; one of {', '.join(KINDS)}")
+    return IMPORTS[kind](Path(path), user=user, mode=mode, dry_run=dry_run, progress=progress, today=today).run()

@@ -22,7 +22,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from renkou.core import areacodes, audit, idnumber
+from renkou.core import areacodes, audit, idnumber, pipeline
 from renkou.core.models import Area
 
 from . import checks, duplicates, search
@@ -55,15 +55,7 @@ def unique_keys(keys: list[str]) -> tuple[list[str], int]:
 
 
 def _next_id(model) -> int:
-    """The first primary key after every one the table has used (on SQLite, deleted rows' keys too:
-    the tables are AUTOINCREMENT, and a key named in the audit log is never given again)."""
-    last = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
-            row = cur.fetchone()
-        last = max(last, row[0] if row else 0)
-    return last + 1
+    return pipeline.next_id(model)
 
 
 def sync_sequences(models) -> None:
@@ -132,20 +124,7 @@ def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None =
 
 
 def _drop_indexes(models, rows_coming: int) -> list[str]:
-    """On SQLite, drop the secondary indexes of nearly empty tables inside the load's transaction and
-    return their SQL, to build them once at the end (far faster than a million random inserts).
-    DDL is transactional in SQLite: an interrupted load restores them with everything else."""
-    if connection.vendor != "sqlite" or rows_coming < 10 * (Person.objects.count() + 1):
-        return []
-    saved = []
-    with connection.cursor() as cur:
-        for m in models:
-            cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                        "AND sql IS NOT NULL", [m._meta.db_table])
-            for name, sql in cur.fetchall():
-                saved.append(sql)
-                cur.execute(f'DROP INDEX "{name}"')
-    return saved
+    return pipeline.drop_indexes(models, rows_coming, Person.objects.count())
 
 
 def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> dict[str, int]:

@@ -770,3 +770,33 @@ def next_birth_order(mother: Person) -> int:
     not, registered or declared, merged duplicates not counted) plus one. A suggestion for the birth form;
     the officer corrects it when the register misses a child."""
     return Person.objects.filter(mother=mother).exclude(record_state=Person.Record.MERGED).count() + 1
+
+
+# ------------------------------------------------------------------------------------ work queues
+# The queues of the register pages and the counts of the home page's task list are the same
+# querysets, so a count on the home page is the length of the list its link opens.
+
+QUEUE_STATES = ("declared", "verified", "returned")
+
+
+def event_queue(user, state: str = "declared", action: str = "view"):
+    """Current events waiting at ``state``: ``declared`` (to verify), ``verified`` (to register) —
+    rejected events leave the way until corrected — or ``returned`` (rejected or a correction
+    requested, whatever their state). ``action="capture"`` keeps the events of the user's capture areas."""
+    if state not in QUEUE_STATES:
+        raise ValueError(f"unknown queue {state!r}; expected one of {', '.join(QUEUE_STATES)}")
+    qs = scoped(user, Event, action).filter(is_current=True)
+    if state == "returned":
+        return qs.filter(Q(flag_correction=True) | Q(flag_rejected=True))
+    return qs.filter(state=state, flag_rejected=False)
+
+
+def finding_queue(user, action: str = "view", rule: str = ""):
+    """Open findings of the logic checks the user may see (or, ``capture``, may resolve), of one rule if given."""
+    qs = scoped(user, Finding, action).filter(status=Finding.Status.OPEN)
+    return qs.filter(rule=rule) if rule else qs
+
+
+def duplicate_queue(user, action: str = "view"):
+    """Probable duplicates not yet decided."""
+    return scoped(user, DuplicateCandidate, action).filter(status=DuplicateCandidate.Status.OPEN)

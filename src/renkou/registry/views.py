@@ -27,7 +27,7 @@ from renkou.core.roles import (
     PERSON_EXPORT,
     PERSON_VIEW,
 )
-from renkou.core.scoping import CAPTURE, code_in_scope, has_perm, require, scoped, scoped_areas
+from renkou.core.scoping import CAPTURE, VIEW, code_in_scope, has_perm, require, scoped, scoped_areas
 
 from . import duplicates, exporter, services
 from .forms import (
@@ -99,7 +99,10 @@ def search(request):
     form = SearchForm(request.GET or None)
     q = form.data.get("q", "") if form.is_bound else ""
     qs = search_persons(request.user, q).select_related("household").order_by("name", "pk")
-    return render(request, "registry/search.html", {"form": form, "page": _page(request, qs), "q": q,
+    page = _page(request, qs)
+    audit.record_persons_shown("registry.search", [p.pk for p in page], user=request.user,
+                               detail={"q": q, "page_number": page.number})
+    return render(request, "registry/search.html", {"form": form, "page": page, "q": q,
                                                     "query": f"q={q}" if q else "",
                                                     "can_declare": has_perm(request.user, PERSON_CAPTURE)})
 
@@ -119,9 +122,17 @@ def person_detail(request, pk: int):
         else:
             kinds = ["move_in", "migrant_arrival"] if person.status == Person.Status.MOVED_OUT else []
         actions = [(k, Event.Kind(k).label) for k in kinds]
+    events = list(events)
+    children = list(scoped(request.user, Person).filter(Q(mother=person) | Q(father=person)).order_by("birth_date"))
+    # the record itself is audited by view_person; the others the page names (parents, children, the
+    # parties of its events) in one more event
+    others = {person.mother_id, person.father_id, *(c.pk for c in children),
+              *(i for e in events for i in (e.subject_id, e.mother_id, e.father_id, e.spouse_id))} - {person.pk}
+    audit.record_persons_shown("registry.person.related", others, user=request.user,
+                               area_code=person.audit_area(), detail={"person": person.pk})
     return render(request, "registry/person.html", {
         "person": person, "events": events, "services": person.services.order_by("date"),
-        "children": scoped(request.user, Person).filter(Q(mother=person) | Q(father=person)).order_by("birth_date"),
+        "children": children,
         "findings": person.findings.filter(status=Finding.Status.OPEN).order_by("severity", "rule"),
         "actions": actions, "can_capture": can_capture})
 
@@ -130,8 +141,9 @@ def person_detail(request, pk: int):
 def household_detail(request, pk: int):
     require(request.user, PERSON_VIEW)
     household = get_object_or_404(scoped(request.user, Household), pk=pk)
-    audit.record("view", household)
-    members = scoped(request.user, Person).filter(household=household).order_by("relation_to_head", "birth_date")
+    members = list(scoped(request.user, Person).filter(household=household)
+                   .order_by("relation_to_head", "birth_date"))
+    audit.record("view", household, detail={"page": "registry.household", "persons": sorted(m.pk for m in members)})
     return render(request, "registry/household.html", {"household": household, "members": members})
 
 
@@ -159,6 +171,7 @@ def event_detail(request, pk: int):
     u = request.user
     can_act = scoped(u, Event, CAPTURE).filter(pk=event.pk).exists()
     newer = Event.objects.filter(supersedes=event).first()
+    audit.record_persons_shown("registry.event", _parties(event), event, user=u)
     return render(request, "registry/event.html", {
         "event": event, "findings": findings, "form": form, "newer": newer,
         "can_verify": can_act and has_perm(u, EVENT_VERIFY) and event.state == "declared",
@@ -167,6 +180,11 @@ def event_detail(request, pk: int):
         "can_correct": can_act and has_perm(u, PERSON_CAPTURE),
         "can_submit_correction": can_act and has_perm(u, PERSON_CAPTURE) and event.is_current
         and (event.flag_correction or event.flag_rejected)})
+
+
+def _parties(event) -> list[int | None]:
+    """The persons an event names (its subject, the parents of a birth, the spouse)."""
+    return [event.subject_id, event.mother_id, event.father_id, event.spouse_id]
 
 
 @login_required
@@ -226,10 +244,21 @@ def declare_birth(request):
 def event_queue(request):
     require(request.user, PERSON_VIEW)
     state = request.GET.get("state", "declared")
-    qs = scoped(request.user, Event).filter(is_current=True, state=state, flag_rejected=False) \
-        .select_related("subject", "area").order_by("registration_date", "pk")
-    return render(request, "registry/event_queue.html", {"page": _page(request, qs), "state": state,
-                                                         "query": f"state={state}"})
+    if state not in services.QUEUE_STATES:
+        state = "declared"
+    scope = _queue_scope(request)
+    qs = services.event_queue(request.user, state, scope).select_related("subject", "area") \
+        .order_by("registration_date", "pk")
+    page = _page(request, qs)
+    audit.record_persons_shown("registry.event_queue", [e.subject_id for e in page], user=request.user,
+                               detail={"state": state, "page_number": page.number, "events": [e.pk for e in page]})
+    return render(request, "registry/event_queue.html", {"page": page, "state": state,
+                                                         "query": f"state={state}&scope={scope}"})
+
+
+def _queue_scope(request) -> str:
+    """``?scope=capture``: the queue of the user's capture areas (their own work), else every viewable row."""
+    return CAPTURE if request.GET.get("scope") == CAPTURE else VIEW
 
 
 @login_required
@@ -242,10 +271,15 @@ def check_queue(request):
             messages.success(request, _("The warning passed with your reason."))
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
-        return redirect(reverse("registry:check-queue"))
-    qs = scoped(request.user, Finding).filter(status=Finding.Status.OPEN) \
-        .select_related("person", "event").order_by("severity", "rule", "pk")
-    return render(request, "registry/check_queue.html", {"page": _page(request, qs),
+        return redirect(request.get_full_path())
+    scope, rule = _queue_scope(request), request.GET.get("rule", "").strip()
+    qs = services.finding_queue(request.user, scope, rule).select_related("person", "event") \
+        .order_by("severity", "rule", "pk")
+    query = f"scope={scope}" + (f"&rule={rule}" if rule else "")
+    page = _page(request, qs)
+    audit.record_persons_shown("registry.check_queue", [f.person_id for f in page], user=request.user,
+                               detail={"page_number": page.number, "findings": [f.pk for f in page]})
+    return render(request, "registry/check_queue.html", {"page": page, "query": query, "rule": rule,
                                                          "can_pass": has_perm(request.user, EVENT_VERIFY)})
 
 
@@ -297,6 +331,9 @@ def declare_event(request, kind: str):
             return redirect("registry:event", pk=event.pk)
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
+    if subject is not None:
+        audit.record_persons_shown("registry.declare_event", [subject.pk], subject, user=request.user,
+                                   detail={"kind": kind})
     return render(request, "registry/event_form.html", {
         "form": form, "kind": kind, "kind_label": Event.Kind(kind).label, "subject": subject})
 
@@ -321,6 +358,7 @@ def correct_event(request, pk: int):
             return redirect("registry:event", pk=new.pk)
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
+    audit.record_persons_shown("registry.correct_event", _parties(event), event, user=request.user)
     return render(request, "registry/correction_form.html", {"form": form, "event": event})
 
 
@@ -341,6 +379,7 @@ def record_service(request, pk: int):
             return redirect("registry:person", pk=person.pk)
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
+    audit.record_persons_shown("registry.record_service", [person.pk], person, user=request.user)
     return render(request, "registry/service_form.html", {"form": form, "person": person})
 
 
@@ -401,11 +440,16 @@ def check_report(request):
         enc["color"]["scale"] = {"domain": [str(labels["error"]), str(labels["warning"])],
                                  "range": ["#b3261e", "#e08a00"]}
     qs = findings.select_related("person", "event", "event__subject").order_by("severity", "rule", "pk")
+    page = _page(request, qs)
+    audit.record_persons_shown("registry.check_report", [i for f in page for i in (f.person_id, f.event and
+                                                                                  f.event.subject_id)],
+                               user=user, area_code=area.code,
+                               detail={"page_number": page.number, "findings": [f.pk for f in page]})
     areas = scoped_areas(user).filter(level__in=(Area.Level.COUNTY, Area.Level.TOWNSHIP, Area.Level.VILLAGE)) \
         .order_by("code")[:1000]
     return render(request, "registry/check_report.html", {
         "area": area, "areas": areas, "counts": counts, "total": sum(r["n"] for r in counts), "chart": chart,
-        "page": _page(request, qs), "query": f"area={area.code}",
+        "page": page, "query": f"area={area.code}",
         "can_run": has_perm(user, PERSON_CAPTURE) and code_in_scope(user, area.code, CAPTURE),
         "can_download": can_export(user)})
 
@@ -444,9 +488,12 @@ def export_page(request):
 @login_required
 def duplicate_queue(request):
     require(request.user, PERSON_VIEW)
-    qs = scoped(request.user, DuplicateCandidate).filter(status=DuplicateCandidate.Status.OPEN) \
-        .select_related("person_a", "person_b").order_by("-score", "pk")
-    return render(request, "registry/duplicate_queue.html", {"page": _page(request, qs)})
+    scope = _queue_scope(request)
+    qs = services.duplicate_queue(request.user, scope).select_related("person_a", "person_b").order_by("-score", "pk")
+    page = _page(request, qs)
+    audit.record_persons_shown("registry.duplicate_queue", [i for c in page for i in (c.person_a_id, c.person_b_id)],
+                               user=request.user, detail={"page_number": page.number, "candidates": [c.pk for c in page]})
+    return render(request, "registry/duplicate_queue.html", {"page": page, "query": f"scope={scope}"})
 
 
 @login_required

@@ -4,7 +4,9 @@
           [--preset gaize|chengguan|xifeng|renqiu] [--no-imperfections] [--format csv,xlsx]
           [--header en|zh] [--townships streets.csv]
 
-With ``--preset`` the preset's county, size and years are used unless given.
+With ``--preset`` the preset's county, size and years are used unless given. The townships are the
+county's real ones from the national table shipped with Renkou (or from ``--townships``), so the
+area tree agrees with ``renkou areas import``; a county not in that table gets generated townships.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+
+from renkou.core.divisions import shipped_divisions
 
 from .areas import read_township_list
 from .generator import generate
@@ -31,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-imperfections", action="store_true")
     ap.add_argument("--format", default="csv", help="comma-separated: csv, xlsx")
     ap.add_argument("--header", choices=("en", "zh"), default="en")
-    ap.add_argument("--townships", help="streets.csv with real township codes and names for the county")
+    ap.add_argument("--townships", help="streets.csv with real township codes and names for the county "
+                                        "(default: the national table shipped with Renkou)")
     return ap
 
 
@@ -55,8 +60,11 @@ def params_from_args(args: argparse.Namespace) -> CountyParams:
         changes["start_year"], changes["end_year"] = int(first), int(last or first)
     if args.no_imperfections:
         changes["imperfections"] = replace(p.imperfections, enabled=False)
+    county = changes.get("county_code", p.county_code)
     if args.townships:
-        changes["township_names"] = read_township_list(args.townships, changes.get("county_code", p.county_code))
+        changes["township_names"] = read_township_list(args.townships, county)
+    elif not p.township_names:
+        changes["township_names"] = read_township_list(shipped_divisions() / "streets.csv", county)
     return replace(p, **changes)  # type: ignore[arg-type]
 
 

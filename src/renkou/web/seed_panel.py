@@ -11,6 +11,7 @@ import datetime as dt
 
 from renkou.core.models import Area
 from renkou.core.scoping import scoped_areas
+from renkou.web import numbers
 
 # county code → (reference year, [(indicator code, handbook figure, label zh, label en)])
 SEED = {
@@ -56,12 +57,8 @@ def seed_panel(user) -> dict | None:
                               "register": f"{_households(county, year):,}", "pk": None})
                 continue
             v = stored.get(code)
-            if v is None or v.value is None:
-                shown = "—"
-            elif v.indicator.unit:
-                shown = f"{v.value:.{v.indicator.decimals}f}{v.indicator.unit}"
-            else:
-                shown = f"{int(v.value):,}"
+            shown = "—" if v is None else numbers.indicator_value(v.value, v.indicator.decimals,
+                                                                   v.indicator.indicator_type)
             cells.append({"label_zh": zh, "label_en": en, "handbook": handbook, "register": shown,
                           "pk": v.pk if v is not None else None})
         rows.append({"county": county, "year": year, "cells": cells})

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from renkou.core import areacodes, idnumber, services
-from renkou.core.audit_query import filtered_events
+from renkou.core.audit_query import filtered_events, shown
 from renkou.core.models import Area, AuditEvent, User
 from renkou.core.roles import AUDIT_VIEW, ID_CONFIRM, ROLE_LABELS, USER_MANAGE, Role
 from renkou.core.scoping import area_prefixes, assigned_prefixes, has_perm, require, scoped_areas
 
-from . import forms
+from . import forms, inbox
 from .dashboard import overview
 
 
@@ -34,7 +34,7 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"overview": overview(request.user)})
+    return render(request, "web/home.html", {"overview": overview(request.user), "inbox": inbox.for_user(request.user)})
 
 
 @login_required
@@ -122,18 +122,22 @@ def audit_log(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "web/audit.html", {"form": f, "page": page, "query": query.urlencode(),
+    events = [shown(request.user, e, entitled=False) for e in page]  # personal data masked in the list
+    return render(request, "web/audit.html", {"form": f, "page": page, "events": events, "query": query.urlencode(),
                                               "actions": AuditEvent.Action.choices})
 
 
 @login_required
 def audit_detail(request, pk: int):
+    """One event; personal data masked, in full (``?full=1``, itself audited) for a reader entitled to it."""
     require(request.user, AUDIT_VIEW)
     event = get_object_or_404(filtered_events(request.user), pk=pk)
+    view = shown(request.user, event, full=request.GET.get("full") == "1")
     keys = sorted(set(event.before or {}) | set(event.after or {}))
-    rows = [{"field": k, "before": (event.before or {}).get(k), "after": (event.after or {}).get(k),
+    before, after = view.before or {}, view.after or {}
+    rows = [{"field": k, "before": before.get(k), "after": after.get(k),
              "changed": (event.before or {}).get(k) != (event.after or {}).get(k)} for k in keys]
-    return render(request, "web/audit_detail.html", {"event": event, "rows": rows})
+    return render(request, "web/audit_detail.html", {"event": view, "rows": rows})
 
 
 @require_GET

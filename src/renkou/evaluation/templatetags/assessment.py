@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 from django import template
 from django.utils.translation import get_language
+
+from renkou.web.templatetags import renkou as _numbers
 
 register = template.Library()
 
@@ -23,20 +23,19 @@ def bi(obj, field: str = "name"):
     return getattr(obj, f"{field}_{suffix}", "")
 
 
-@register.filter
-def num(value, places: int = 2):
-    """A number with ``places`` decimals, ``—`` for none."""
-    if value is None or value == "" or math.isnan(float(value)):
-        return "—"
-    return f"{float(value):.{int(places)}f}"
+# The number filters are the project's one set (renkou.web.templatetags.renkou), registered here too so
+# the assessment pages that load only this library write numbers the same way.
+register.filter("num", _numbers.num)
+register.filter("pct", _numbers.pct)
 
 
 @register.filter
-def pct(value, places: int = 1):
-    """A proportion 0–1 as a percentage."""
-    if value is None:
+def peer_group(code, run):
+    """The name of a peer group of the run's scheme in the reader's language (its code if unknown)."""
+    if not code:
         return "—"
-    return f"{100 * float(value):.{int(places)}f}%"
+    group = next((g for g in run.parsed_scheme().peer_groups if g.code == code), None)
+    return bi(group) if group is not None else code
 
 
 @register.filter

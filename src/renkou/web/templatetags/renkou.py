@@ -1,10 +1,13 @@
-"""Template helpers: ``{% chart spec %}`` renders a chart definition to inline SVG."""
+"""Template helpers of every page: ``{% chart spec %}`` renders a chart definition to inline SVG;
+the number filters (``count``, ``num``, ``amount``, ``pct``, ``ivalue``) are the one way numbers are
+written on a page (:mod:`renkou.web.numbers`)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import mark_safe
 
+from renkou.web import numbers
 from renkou.web.charts import render_svg
 
 register = template.Library()
@@ -49,3 +52,50 @@ def term(chinese: str):
     if _lang().startswith("zh"):
         return ""
     return format_html(' <small class="term" lang="zh-Hans">{}</small>', chinese)
+
+
+@register.filter
+def count(value):
+    """A count with thousands separators: ``{{ 18689.0|count }}`` → 18,689."""
+    return numbers.count(value)
+
+
+@register.filter
+def num(value, places=2):
+    """A number with ``places`` decimals and thousands separators, ``—`` for none."""
+    return numbers.number(value, places)
+
+
+@register.filter
+def amount(value):
+    """A stored quantity: whole numbers as counts, else up to four decimals (3118.0 → 3,118; 2.5)."""
+    return numbers.amount(value)
+
+
+@register.filter
+def pct(value, places=1):
+    """A proportion 0–1 as a percentage: ``{{ 0.092|pct }}`` → 9.2%."""
+    return numbers.percent(value, places)
+
+
+@register.filter
+def ivalue(value, indicator):
+    """An indicator's value with the decimals and unit of its definition: ``{{ v.value|ivalue:v.indicator }}``
+    → 9.20‰ or 18,689."""
+    if indicator is None:
+        return numbers.amount(value)
+    return numbers.indicator_value(value, indicator.decimals, indicator.indicator_type)
+
+
+@register.filter
+def inum(value, indicator):
+    """An indicator's value with its decimals, without the unit (for tables whose header names the unit)."""
+    if indicator is None:
+        return numbers.amount(value)
+    return numbers.indicator_value(value, indicator.decimals, indicator.indicator_type, unit=False)
+
+
+@register.filter
+def paired(values, columns):
+    """``{% for col, v in row|paired:columns %}``: each value with its column (same length)."""
+    return list(zip(columns, values, strict=True))

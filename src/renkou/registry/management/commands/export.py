@@ -23,12 +23,24 @@ class Command(BaseCommand):
                             help="language of the headers and code names of the people layout")
 
     def handle(self, *args, kind, file, user, area, unmasked, layout, lang, **options):
-        from renkou.core.models import User
+        from django.core.exceptions import PermissionDenied
+
+        from renkou.core.models import Area, User
+        from renkou.core.roles import PERSON_EXPORT
+        from renkou.core.scoping import has_perm
 
         account = User.objects.filter(username=user).first()
-        if account is None:
-            raise CommandError(f"用户 {user} 不存在 / no such user")
-        with acting_as(account, via="cli"):
-            n = export(user=account, kind=kind, path=file, area_code=area, unmasked=unmasked, layout=layout,
-                       lang=lang)
+        if account is None or not account.is_active:
+            raise CommandError(f"用户 {user} 不存在或已停用 / no such user, or the account is disabled: {user}")
+        if not has_perm(account, PERSON_EXPORT):
+            raise CommandError(f"用户 {user}({account.get_role_display()})无导出登记数据的权限 / user {user} ({account.role}) "
+                               "may not export register data; ask a county officer")
+        if area and not Area.objects.filter(code=area).exists():
+            raise CommandError(f"区划代码 {area} 不存在 / unknown area code {area}")
+        try:
+            with acting_as(account, via="cli"):
+                n = export(user=account, kind=kind, path=file, area_code=area, unmasked=unmasked, layout=layout,
+                           lang=lang)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"{n} rows → {file}")

@@ -1,0 +1,705 @@
+"""Who sees and does what: every role of the demo, in its own county and in another, against every
+page, API endpoint, export and admin view (role × permission × area).
+
+The routes are enumerated from the URL resolver, which holds the pages, the admin and every route of
+the django-ninja API, so a new page joins the matrix by itself: a route missing from :data:`ROUTES`
+fails :func:`test_every_route_is_in_the_matrix` until its expectation is written down.
+
+The world: one person (李秀英, ID number known) in 红岩村 of 息烽县 (Xifeng, the "home" county),
+with a household, a declared birth, a check finding, a probable duplicate and the indicators of
+2005; a published township assessment of Xifeng with a verification sample that drew her household;
+the same in 任丘市 (Renqiu, the "other" county) with a person of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from renkou.core.idnumber import check_character, mask
+
+XIFENG, RENQIU = "520122000000", "130982000000"
+VILLAGE_A = "520122100201"  # 红岩村, 永靖镇
+TOWNSHIP_A = "520122100000"  # 永靖镇
+OTHER_TOWNSHIP = "520122101000"  # 温泉镇
+NAME, OTHER_NAME = "李秀英", "任丘测试人"
+ROLES = ("village", "township", "county", "evaluator", "loans", "auditor", "peer")
+PERSON_ROLES_HOME = {("village", "home"), ("township", "home"), ("county", "home"), ("peer", "home")}
+
+# Assessment access to Xifeng's scheme (evaluation.services.scheme_access)
+MANAGERS = {("county", "home"), ("evaluator", "home")}
+READERS = MANAGERS | {("auditor", "home"), ("loans", "home")}
+UNIT_OFFICERS = {("township", "home")}  # the officer of 永靖镇, an assessed unit
+
+
+def _id(born: dt.date, seq: int, county: str = "520122") -> str:
+    body = f"{county}{born:%Y%m%d}{seq:03d}"
+    return body + check_character(body)
+
+
+SCHEME = """
+code: {code}
+name_zh: {name}
+name_en: {name} (en)
+year: 2005
+period: "2005"
+level: township
+total_points: 20
+units: {{parent: "{parent}", level: township}}
+themes:
+  - code: A
+    name_zh: 工作
+    name_en: work
+    items:
+      - {{code: A1, name_zh: 服务质量, name_en: service quality, points: 10,
+         source: {{inspection: quality}}, rule: {{type: band, lo: 80}}}}
+      - {{code: A2, name_zh: 报表, name_en: reports, points: 10, target: 100,
+         source: {{inspection: reports}}, rule: {{type: deduction_per_unit, per_unit: 0.5}}}}
+grades:
+  - {{code: first, name_zh: 一等, name_en: first, min_points: 15}}
+  - {{code: fail, name_zh: 不合格, name_en: not passed}}
+"""
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)  # (role, "home"|"other") → user
+    tokens: dict = field(default_factory=dict)  # (role, where) → bearer token of a machine peer
+    objs: dict = field(default_factory=dict)
+
+    def __getitem__(self, key):
+        return self.objs[key]
+
+
+def _assess(county_code: str, code: str, name: str, manager):
+    from renkou.evaluation import services as ev
+
+    scheme = ev.import_scheme(user=manager, text=SCHEME.format(code=code, name=name, parent=county_code[:6]))
+    for i, unit in enumerate(ev.scheme_units(scheme)):
+        ev.set_inspection_score(user=manager, scheme=scheme, unit=unit, sheet="quality", value=70 + 3 * i)
+        ev.set_inspection_score(user=manager, scheme=scheme, unit=unit, sheet="reports", value=100 - i % 4)
+    run = ev.publish_run(user=manager, run=ev.compute_run(user=manager, scheme=scheme))
+    sample = ev.draw_sample(user=manager, scheme=scheme, households_per_unit=3, seed=7)
+    return scheme, run, sample
+
+
+@pytest.fixture
+def world(seed_areas, make_user):
+    from renkou.core import audit
+    from renkou.core.models import ApiToken, Area
+    from renkou.indicators import services as indicators
+    from renkou.indicators.models import IndicatorValue
+    from renkou.registry.models import DuplicateCandidate, Event, Finding, Household, Person
+
+    a = seed_areas
+    renqiu_town = Area.objects.filter(code__startswith="130982", level=4).order_by("code").first()
+    renqiu_village = Area.objects.create(code=renqiu_town.code[:9] + "201", name="测试村", level=5,
+                                         parent=renqiu_town)
+    w = World()
+    homes = {"home": {"village": a[VILLAGE_A], "township": a[TOWNSHIP_A], "county": a[XIFENG]},
+             "other": {"village": renqiu_village, "township": renqiu_town, "county": a[RENQIU]}}
+    for where, places in homes.items():
+        county = places["county"]
+        w.users[("village", where)] = make_user(f"cun_{where}", "village_officer", capture=[places["village"]])
+        w.users[("township", where)] = make_user(f"xiang_{where}", "township_officer", capture=[places["township"]])
+        w.users[("county", where)] = make_user(f"xian_{where}", "county_officer", capture=[county])
+        w.users[("evaluator", where)] = make_user(f"kaohe_{where}", "evaluator", view=[county])
+        w.users[("loans", where)] = make_user(f"loans_{where}", "loan_officer", view=[county])
+        w.users[("auditor", where)] = make_user(f"shenji_{where}", "auditor", view=[county])
+        w.users[("peer", where)] = make_user(f"peer_{where}", "machine_peer", capture=[county])
+        w.tokens[("peer", where)] = ApiToken.issue(w.users[("peer", where)], "matrix")[1]
+
+    born = dt.date(1995, 3, 10)
+    household = Household.objects.create(number="5201221002010001", area=a[VILLAGE_A])
+    person = Person.objects.create(name=NAME, sex=2, birth_date=born, id_number=_id(born, 42), id_state="valid",
+                                   marital_status="21", registered_area=a[VILLAGE_A], resident_area=a[VILLAGE_A],
+                                   household=household, relation_to_head="02")
+    twin = Person.objects.create(name=NAME, sex=2, birth_date=born, registered_area=a[VILLAGE_A],
+                                 resident_area=a[VILLAGE_A])
+    child = Person.objects.create(name="王小明", sex=1, birth_date=dt.date(2005, 3, 1), registered_area=a[VILLAGE_A],
+                                  resident_area=a[VILLAGE_A], mother=person, household=household)
+    birth = Event.objects.create(kind="birth", subject=child, mother=person, event_date=dt.date(2005, 3, 1),
+                                 registration_date=dt.date(2005, 3, 9), area=a[VILLAGE_A], state="registered")
+    declared = Event.objects.create(kind="death", subject=twin, event_date=dt.date(2005, 6, 1),
+                                    registration_date=dt.date(2005, 6, 2), area=a[VILLAGE_A], state="declared")
+    finding = Finding.objects.create(area=a[VILLAGE_A], person=person, rule="matrix_rule", severity="warning",
+                                     message=f"{NAME} 的记录需要核对", message_en="record to check")
+    duplicate = DuplicateCandidate.objects.create(area=a[VILLAGE_A], person_a=person, person_b=twin, score=0.95,
+                                                  reasons=["name", "birth_date"])
+    other_household = Household.objects.create(number="1309821002010001", area=renqiu_village)
+    other = Person.objects.create(name=OTHER_NAME, sex=1, birth_date=dt.date(1980, 1, 2),
+                                  id_number=_id(dt.date(1980, 1, 2), 31, "130982"), id_state="valid",
+                                  registered_area=renqiu_village, resident_area=renqiu_village,
+                                  household=other_household)
+
+    indicators.load_catalog()
+    indicators.compute(XIFENG, "2005", level=4)
+    cbr = IndicatorValue.objects.get(indicator__code="cbr", area_id=XIFENG, period="2005")
+
+    scheme, run, sample = _assess(XIFENG, "xifeng-2005", "息烽乡镇考核二〇〇五", w.users[("county", "home")])
+    o_scheme, o_run, o_sample = _assess(RENQIU, "renqiu-2005", "任丘乡镇考核二〇〇五", w.users[("county", "other")])
+    from renkou.evaluation.models import SampledHousehold
+
+    assert SampledHousehold.objects.filter(sample=sample, household=household).exists()
+
+    # a person's record is named by the name first, which the audit pages mask: the marker follows it
+    logged = audit.record("view", person, user=w.users[("county", "home")], object_repr="某人 审计标记-息烽")
+    other_logged = audit.record("view", other, user=w.users[("county", "other")], object_repr="某人 审计标记-任丘")
+    w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
+                  duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
+                  o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
+    return w
+
+
+# ---------------------------------------------------------------------------------------
+# The expectation table
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    """How to call a route and what it should show to whom.
+
+    ``kind``:
+      person     — person-level data: the readers of 李秀英 (PERSON_ROLES_HOME, or ``readers``) get 200
+                   and ``shows`` (full ID number, or masked); everyone else gets 403/404 (``lists``:
+                   or an empty 200) and never sees her.
+      assessment — Xifeng's assessment: ``readers`` get 200 with the marker, everyone else 403/404
+                   without it.
+      aggregate  — areas, indicators, demography: no one sees any person on it.
+      audit      — the audit log: auditors, of their own county's events only.
+      accounts   — accounts of the county (user managers); no person on it.
+      action     — POST only; who may act is asserted by the action tests named in ``note``.
+      no-data    — sign-in, language, health, documentation: nothing of anyone.
+    """
+
+    kind: str
+    url: object = None  # callable(world) → path (with query), or None for POST-only routes
+    readers: frozenset = frozenset()
+    shows: str = "name"  # person: "full" ID number, "masked" ID number, or "name" only
+    marker: object = None  # callable(world) → text that proves the data is on the page
+    lists: bool = False
+    note: str = ""
+
+
+def P(url, shows="name", lists=False, readers=PERSON_ROLES_HOME, marker=None):
+    return Route("person", url, frozenset(readers), shows, marker, lists)
+
+
+def A(url, readers, marker=lambda w: "息烽乡镇考核二〇〇五", lists=False):
+    return Route("assessment", url, frozenset(readers), marker=marker, lists=lists)
+
+
+def G(url):
+    return Route("aggregate", url)
+
+
+def N(url=None):
+    return Route("no-data", url)
+
+
+def ACT(note):
+    return Route("action", note=note)
+
+
+_person = lambda w: w["person"].pk  # noqa: E731
+_api_person_readers = {("village", "home"), ("township", "home"), ("county", "home"), ("peer", "home")}
+# pages that also need aggregate.view, which a machine peer has not
+_page_person_readers = {("village", "home"), ("township", "home"), ("county", "home")}
+
+ROUTES: dict[str, Route] = {
+    # web
+    "home": G(lambda w: "/"),
+    "login": N(lambda w: "/accounts/login/"),
+    "logout": N(),
+    "set_language": N(),
+    "healthz": N(lambda w: "/healthz"),
+    "idnumber": N(lambda w: "/idnumber/"),
+    "areas": G(lambda w: "/areas/"),
+    "area": G(lambda w: f"/areas/{VILLAGE_A}/"),
+    "audit": Route("audit", lambda w: "/audit/?action=view&object_type=registry.person",
+                   marker=lambda w: "审计标记-息烽"),
+    "audit-detail": Route("audit", lambda w: f"/audit/{w['audit'].pk}/", marker=lambda w: "审计标记-息烽"),
+    "users": Route("accounts", lambda w: "/users/", frozenset({("county", "home")}), marker=lambda w: "cun_home"),
+    # register
+    "registry:search": P(lambda w: f"/registry/?q={w['household'].number}", "masked", lists=True),
+    "registry:person": P(lambda w: f"/registry/persons/{_person(w)}/", "full"),
+    "registry:record-service": P(lambda w: f"/registry/persons/{_person(w)}/services/new/"),
+    "registry:household": P(lambda w: f"/registry/households/{w['household'].pk}/", "masked"),
+    "registry:event": P(lambda w: f"/registry/events/{w['birth'].pk}/"),
+    "registry:correct-event": P(lambda w: f"/registry/events/{w['birth'].pk}/correct/", "full",
+                                marker=lambda w: w["person"].id_number),
+    "registry:declare": Route("person", lambda w: "/registry/events/new/", lists=True),
+    "registry:declare-birth": Route("person", lambda w: "/registry/events/birth/new/", lists=True),
+    "registry:declare-event": Route("person", lambda w: "/registry/events/death/new/", lists=True),
+    "registry:event-queue": P(lambda w: "/registry/queue/events/", lists=True,
+                              readers={("township", "home"), ("county", "home"), ("village", "home"),
+                                       ("peer", "home")}),
+    "registry:check-queue": P(lambda w: "/registry/queue/checks/", lists=True),
+    "registry:duplicate-queue": P(lambda w: "/registry/queue/duplicates/", lists=True),
+    "registry:duplicate": P(lambda w: f"/registry/queue/duplicates/{w['duplicate'].pk}/"),
+    "registry:check-report": P(lambda w: f"/registry/checks/?area={VILLAGE_A}", lists=True),
+    "registry:export": Route("person", lambda w: "/registry/export/", lists=True, note="POST: test_export_matrix"),
+    # indicators: the drill-down shows persons, scoped
+    "indicators:home": G(lambda w: "/indicators/?area=520122&period=2005"),
+    "indicators:value": G(lambda w: f"/indicators/value/{w['cbr'].pk}/"),
+    "indicators:records": P(lambda w: f"/indicators/value/{w['cbr'].pk}/records/1/", lists=True,
+                            readers=_page_person_readers),
+    "indicators:report": G(lambda w: "/indicators/report/?area=520122&period=2005"),
+    "indicators:export": G(lambda w: "/indicators/export/?area=520122&period=2005"),
+    "indicators:entry": G(lambda w: "/indicators/entry/"),
+    # demography
+    "demography:home": G(lambda w: "/demography/"),
+    "demography:area": G(lambda w: "/demography/area/520122/"),
+    # assessment
+    "evaluation:home": A(lambda w: "/evaluation/", READERS | UNIT_OFFICERS, lists=True),
+    "evaluation:scheme": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/", READERS | UNIT_OFFICERS),
+    "evaluation:scheme-edit": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/edit/", MANAGERS),
+    "evaluation:scheme-export": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/export.yaml",
+                                  READERS | UNIT_OFFICERS),
+    "evaluation:targets": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/targets/", READERS),
+    "evaluation:contract": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/contract/{TOWNSHIP_A[:9]}/",
+                             READERS | UNIT_OFFICERS),
+    "evaluation:inspections": A(lambda w: f"/evaluation/schemes/{w['scheme'].pk}/inspections/", READERS),
+    "evaluation:compute": ACT("test_assessment_actions_only_for_the_areas_managers"),
+    "evaluation:sample-new": ACT("test_assessment_actions_only_for_the_areas_managers"),
+    "evaluation:run": A(lambda w: f"/evaluation/runs/{w['run'].pk}/", READERS | UNIT_OFFICERS,
+                        marker=lambda w: w["run"].content_hash),
+    "evaluation:publish": ACT("test_assessment_actions_only_for_the_areas_managers"),
+    "evaluation:run-delete": ACT("test_assessment_actions_only_for_the_areas_managers"),
+    "evaluation:run-xlsx": A(lambda w: f"/evaluation/runs/{w['run'].pk}/ranking.xlsx", READERS,
+                             marker=lambda w: w["run"].content_hash),
+    "evaluation:methods": A(lambda w: f"/evaluation/runs/{w['run'].pk}/methods/", READERS,
+                            marker=lambda w: "永靖镇"),
+    "evaluation:appeal": ACT("test_appeals_only_by_the_units_officers_and_the_areas_managers"),
+    "evaluation:scorecard": A(lambda w: f"/evaluation/runs/{w['run'].pk}/units/{TOWNSHIP_A[:9]}/",
+                              READERS | UNIT_OFFICERS),
+    "evaluation:appeal-decide": ACT("test_assessment_actions_only_for_the_areas_managers"),
+    "evaluation:sample": A(lambda w: f"/evaluation/samples/{w['sample'].pk}/", MANAGERS,
+                           marker=lambda w: w["household"].number),
+    "evaluation:field-sheet": P(lambda w: f"/evaluation/samples/{w['sample'].pk}/sheet/{TOWNSHIP_A[:9]}/",
+                                "masked", readers=MANAGERS),
+    # API (django-ninja)
+    "api:api-root": N(lambda w: "/api/"),
+    "api:openapi-json": N(lambda w: "/api/openapi.json"),
+    "api:openapi-view": N(lambda w: "/api/docs"),
+    "api:me": N(lambda w: "/api/me"),
+    "api:list_areas": G(lambda w: "/api/areas?under=520122"),
+    "api:get_area": G(lambda w: f"/api/areas/{VILLAGE_A}"),
+    "api:check_id": N(lambda w: "/api/idnumber/check?number=11010519491231002X"),
+    "api:audit_log": Route("audit", lambda w: "/api/audit?action=view&object_type=registry.person",
+                           marker=lambda w: "审计标记-息烽"),
+    "api:list_persons": P(lambda w: f"/api/registry/persons?q={w['household'].number}", "masked", lists=True,
+                          readers=_api_person_readers),
+    "api:get_person": P(lambda w: f"/api/registry/persons/{_person(w)}", "full", readers=_api_person_readers),
+    "api:household_members": P(lambda w: f"/api/registry/households/{w['household'].pk}", "masked",
+                               readers=_api_person_readers),
+    "api:list_events": P(lambda w: "/api/registry/events?state=declared", lists=True, readers=_api_person_readers,
+                         marker=lambda w: f'"subject_id": {w["twin"].pk}'),
+    "api:get_event": P(lambda w: f"/api/registry/events/{w['birth'].pk}", readers=_api_person_readers,
+                       marker=lambda w: f'"subject_id": {w["birth"].subject_id}'),
+    "api:declare_birth": ACT("test_api_token.py: test_machine_peer_declares_a_birth_with_its_token_alone"),
+    "api:verify": ACT("test_event_actions_only_inside_the_capture_areas"),
+    "api:register": ACT("test_event_actions_only_inside_the_capture_areas"),
+    "api:reject": ACT("test_event_actions_only_inside_the_capture_areas"),
+    "api:list_findings": P(lambda w: "/api/registry/findings", lists=True, readers=_api_person_readers,
+                           marker=lambda w: f'"person_id": {_person(w)}'),
+    "api:list_duplicates": P(lambda w: "/api/registry/duplicates", lists=True, readers=_api_person_readers,
+                             marker=lambda w: f'"person_a_id": {_person(w)}'),
+    "api:merge": ACT("registry/test_events.py (merge is a register action of PERSON_VIEW roles, scoped)"),
+    "api:dismiss": ACT("registry/test_events.py (dismiss is a register action of PERSON_VIEW roles, scoped)"),
+    "api:values": G(lambda w: "/api/indicators/values?area=520122&period=2005"),
+    "api:datavalues": G(lambda w: "/api/indicators/datavalues?area=520122&period=2005"),
+    "api:schemes": A(lambda w: "/api/evaluation/schemes", READERS | UNIT_OFFICERS, marker=lambda w: "xifeng-2005",
+                     lists=True),
+    "api:runs": A(lambda w: f"/api/evaluation/schemes/{w['scheme'].pk}/runs", READERS | UNIT_OFFICERS,
+                  marker=lambda w: w["run"].content_hash),
+    "api:run": A(lambda w: f"/api/evaluation/runs/{w['run'].pk}", READERS | UNIT_OFFICERS,
+                 marker=lambda w: w["run"].content_hash),
+    "api:scorecard": A(lambda w: f"/api/evaluation/runs/{w['run'].pk}/units/{TOWNSHIP_A[:9]}",
+                       READERS | UNIT_OFFICERS, marker=lambda w: '"code": "520122100000"'),
+}
+
+# The admin is for system administrators (is_staff) only; every model registered there is classified
+# so a new one is a decision, not an accident.
+ADMIN_MODELS = {
+    "registry.person": "person", "registry.household": "person", "registry.event": "person",
+    "registry.servicerecord": "person", "registry.finding": "person", "registry.duplicatecandidate": "person",
+    "evaluation.assessmentscheme": "assessment", "evaluation.run": "assessment",
+    "evaluation.unitresult": "assessment", "evaluation.target": "assessment",
+    "evaluation.inspectionscore": "assessment", "core.auditevent": "audit", "core.user": "accounts",
+    "core.apitoken": "accounts", "core.idnumberconfirmation": "person", "core.area": "aggregate",
+    "core.areachange": "aggregate", "auth.group": "accounts",
+}
+ADMIN_SITE = {"admin:index", "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
+              "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list", "admin:auth_user_password_change"}
+
+
+def all_routes() -> list[tuple[str, str]]:
+    """(qualified name or route text, route text) of every URL pattern of the project."""
+    out = []
+
+    def walk(patterns, prefix, ns):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern), f"{ns}:{p.namespace}".strip(":") if p.namespace else ns)
+            elif isinstance(p, URLPattern):
+                route = prefix + str(p.pattern)
+                out.append((f"{ns}:{p.name}".strip(":") if p.name else route, route))
+
+    walk(get_resolver().url_patterns, "", "")
+    return out
+
+
+def ninja_operations() -> list[tuple[str, set[str]]]:
+    """(url name, HTTP methods) of every operation of the django-ninja API."""
+    from renkou.api import api
+
+    out = []
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for op in path_view.operations:
+                out.append((f"api:{getattr(op, 'url_name', None) or op.view_func.__name__}", set(op.methods)))
+    return out
+
+
+def _admin_model(name: str) -> str | None:
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        label = f"{model._meta.app_label}_{model._meta.model_name}"
+        if name.startswith(f"admin:{label}_"):
+            return f"{model._meta.app_label}.{model._meta.model_name}"
+    return None
+
+
+def test_every_route_is_in_the_matrix():
+    """A new page, API route or admin model fails here until its expectation is in the table."""
+    from django.contrib import admin
+
+    missing = []
+    for name, route in all_routes():
+        if name.startswith("admin:") or route.startswith("admin/"):
+            if name in ADMIN_SITE or _admin_model(name) in ADMIN_MODELS or re.match(r"admin/.*<path:object_id>/$",
+                                                                                   route) or "(?P<url>" in route:
+                continue
+            missing.append(name)
+        elif name not in ROUTES:
+            missing.append(name)
+    registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
+    missing += sorted(f"admin model {m}" for m in registered - set(ADMIN_MODELS))
+    for name, methods in ninja_operations():
+        if name not in ROUTES:
+            missing.append(name)
+        elif methods - {"GET"} and ROUTES[name].kind != "action":
+            missing.append(f"{name} ({'/'.join(sorted(methods))} must be an action)")
+    assert not missing, f"routes without an expectation in the access matrix: {missing}"
+    assert not set(ROUTES) - {n for n, _r in all_routes()}, "expectations for routes that no longer exist"
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+def _body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/json"):
+        return json.dumps(json.loads(content), ensure_ascii=False)  # names as written, not \\u escapes
+    if content[:2] == b"PK":  # an XLSX: its shared strings and sheets
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    return content.decode("utf-8", "replace")
+
+
+def _get(client, world, key, url):
+    client.logout()
+    if key[0] == "peer" and url.startswith("/api/"):
+        return client.get(url, HTTP_AUTHORIZATION=f"Bearer {world.tokens[key]}")
+    client.force_login(world.users[key])
+    return client.get(url)
+
+
+def _check(route: Route, key, status: int, body: str, w: World) -> list[str]:
+    """What is wrong with one cell of the matrix (empty when it is right)."""
+    person = w["person"]
+    full, masked = person.id_number, mask(person.id_number)
+    problems = []
+    marker = route.marker(w) if route.marker else NAME
+    never = [full, masked] + ([NAME] if route.kind not in ("person",) else [])
+    if route.kind in ("aggregate", "no-data", "accounts"):
+        problems += [f"shows {t!r}" for t in (NAME, full, masked) if t in body]
+        if route.kind == "accounts":
+            allowed = key in route.readers
+            if allowed != (status == 200 and marker in body):
+                problems.append(f"status {status}, accounts {'missing' if allowed else 'shown'}")
+        return problems
+    if route.kind == "audit":
+        allowed = key == ("auditor", "home")
+        if allowed and (status != 200 or marker not in body):
+            problems.append(f"auditor of the county: status {status}, its event missing")
+        if not allowed and marker in body:
+            problems.append(f"status {status}: sees the county's audit log")
+        if not allowed and key != ("auditor", "other") and status not in (403, 404):
+            problems.append(f"status {status} for a role without audit.view")
+        problems += [f"shows {full!r}" for t in (full,) if t in body]
+        return problems
+    allowed = key in route.readers
+    if allowed:
+        if status != 200:
+            problems.append(f"status {status}, expected 200")
+        if marker not in body:
+            problems.append(f"{marker!r} missing")
+        if route.kind == "person" and route.shows == "full" and full not in body:
+            problems.append("full ID number missing")
+        if route.kind == "person" and route.shows == "masked":
+            if masked not in body:
+                problems.append("masked ID number missing")
+            if full in body:
+                problems.append("full ID number shown where it must be masked")
+        if route.kind == "assessment":
+            problems += [f"shows {t!r}" for t in never if t in body]
+        return problems
+    ok_status = (200, 403, 404) if route.lists else (403, 404)
+    if status not in ok_status:
+        problems.append(f"status {status}, expected {'/'.join(map(str, ok_status))}")
+    problems += [f"shows {t!r}" for t in {marker, NAME, full, masked} if t in body]
+    return problems
+
+
+@pytest.mark.django_db
+def test_who_reads_what(client, world):
+    """Every readable route × every role, home and other county: the data is there for those who may
+    read it (masked where it must be) and absent for everyone else."""
+    failures = []
+    for name, route in ROUTES.items():
+        if route.url is None:
+            continue
+        url = route.url(world)
+        for role in ROLES:
+            for where in ("home", "other"):
+                r = _get(client, world, (role, where), url)
+                for p in _check(route, (role, where), r.status_code, _body(r), world):
+                    failures.append(f"{name} {url} as {role}/{where}: {p}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_the_admin_is_for_system_administrators_only(client, world):
+    """Every admin view of every registered model: no role of the demo gets past the admin's sign-in."""
+    pks = {"registry.person": world["person"].pk, "registry.household": world["household"].pk,
+           "registry.event": world["birth"].pk, "evaluation.run": world["run"].pk}
+    failures = []
+    for name, route in all_routes():
+        if not route.startswith("admin/") or "(?P<" in route or name == "admin:view_on_site":
+            continue
+        model = _admin_model(name)
+        url = "/" + route.replace("<path:object_id>", str(pks.get(model, 1))).replace("<id>", "1")
+        for role in ROLES:
+            for where in ("home", "other"):
+                client.force_login(world.users[(role, where)])
+                r = client.get(url)
+                body = _body(r)
+                if name not in ("admin:login", "admin:logout", "admin:jsi18n") and (
+                        r.status_code != 302 or "/admin/login/" not in r["Location"]):
+                    failures.append(f"{name} as {role}/{where}: status {r.status_code}")
+                if NAME in body or world["person"].id_number in body:
+                    failures.append(f"{name} as {role}/{where}: shows the person")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_the_other_countys_officers_read_their_own(client, world):
+    """The isolation is not a broken page: Renqiu's officers read Renqiu's person and assessment."""
+    client.force_login(world.users[("county", "other")])
+    other = world["other"]
+    page = client.get(f"/registry/persons/{other.pk}/").content.decode()
+    assert OTHER_NAME in page and other.id_number in page
+    assert world["o_run"].content_hash in client.get(f"/evaluation/runs/{world['o_run'].pk}/").content.decode()
+    client.force_login(world.users[("evaluator", "other")])
+    sheet = client.get(f"/evaluation/samples/{world['o_sample'].pk}/").content.decode()
+    assert "1309821002010001" in sheet
+    assert client.get(f"/registry/persons/{other.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_evaluator_reads_the_sampled_households_masked_through_its_sample_only(client, world):
+    """The evaluator's one path to persons: the field sheet of its own sample, masked and audited;
+    the register (search, record, API) stays closed to it."""
+    from renkou.core.models import AuditEvent
+
+    person = world["person"]
+    client.force_login(world.users[("evaluator", "home")])
+    sheet = client.get(f"/evaluation/samples/{world['sample'].pk}/sheet/{TOWNSHIP_A[:9]}/").content.decode()
+    assert NAME in sheet and mask(person.id_number) in sheet and person.id_number not in sheet
+    logged = AuditEvent.objects.filter(action="view", object_type="evaluation.verificationsample",
+                                       actor_username="kaohe_home").get()
+    assert logged.detail["field_sheet"] == TOWNSHIP_A and logged.detail["persons"] == 2  # she and her child
+    assert client.get(f"/registry/persons/{person.pk}/").status_code == 403
+    assert client.get(f"/registry/?q={NAME}").status_code == 403
+    assert client.get(f"/api/registry/persons/{person.pk}").status_code == 403
+    # another county's evaluator, and a loan officer or auditor of the same county: not their sample
+    for key in (("evaluator", "other"), ("loans", "home"), ("auditor", "home")):
+        client.force_login(world.users[key])
+        r = client.get(f"/evaluation/samples/{world['sample'].pk}/sheet/{TOWNSHIP_A[:9]}/")
+        assert r.status_code == 404 and NAME not in r.content.decode()
+
+
+def test_linked_persons_need_the_work_in_the_roles_table():
+    """The hook for persons linked to a user's work: a role reads them only through a work its row of
+    ``LINKED_WORK`` names; the loan officer has none until loans exist."""
+    from renkou.core.roles import (
+        LINKED_WORK,
+        PERSON_LINKED,
+        PERSON_VIEW,
+        VERIFICATION_WORK,
+        Role,
+        linked_work_of,
+        permissions_of,
+    )
+
+    assert PERSON_VIEW not in permissions_of("evaluator") and PERSON_VIEW not in permissions_of("loan_officer")
+    assert linked_work_of("evaluator") == {VERIFICATION_WORK}
+    assert linked_work_of("loan_officer") == frozenset() and PERSON_LINKED not in permissions_of("loan_officer")
+    assert linked_work_of("auditor") == frozenset() and Role.AUDITOR not in LINKED_WORK
+
+
+@pytest.mark.django_db
+def test_linked_refuses_a_work_the_role_does_not_do(world):
+    from django.core.exceptions import PermissionDenied
+
+    from renkou.core.roles import VERIFICATION_WORK
+    from renkou.core.scoping import linked
+    from renkou.registry.models import Person
+
+    sample = world["sample"]
+    mine = linked(world.users[("evaluator", "home")], Person, VERIFICATION_WORK, sample=sample)
+    assert set(mine.values_list("name", flat=True)) == {NAME, "王小明"}
+    for key in (("loans", "home"), ("auditor", "home"), ("evaluator", "other"), ("village", "home")):
+        with pytest.raises(PermissionDenied):
+            list(linked(world.users[key], Person, VERIFICATION_WORK, sample=sample))
+
+
+# ---------------------------------------------------------------------------------------
+# Acting
+# ---------------------------------------------------------------------------------------
+
+ALL_USERS = [(r, w) for r in ROLES for w in ("home", "other")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ALL_USERS, ids=lambda k: "/".join(k))
+def test_appeals_only_by_the_units_officers_and_the_areas_managers(client, world, key):
+    """An appeal against Xifeng's published run: the officer of 永靖镇 for 永靖镇, Xifeng's county
+    officer and evaluator for any unit; no auditor, village officer, loan officer or other county."""
+    from renkou.evaluation.models import Appeal
+
+    run = world["run"]
+    client.force_login(world.users[key])
+    for unit in (TOWNSHIP_A, OTHER_TOWNSHIP):
+        client.post(f"/evaluation/runs/{run.pk}/appeal/", {"unit": unit, "item_code": "A1", "reason": "核对"})
+    filed = set(Appeal.objects.filter(run=run).values_list("unit_id", flat=True))
+    expected = ({TOWNSHIP_A, OTHER_TOWNSHIP} if key in MANAGERS else {TOWNSHIP_A} if key in UNIT_OFFICERS
+                else set())
+    assert filed == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ALL_USERS, ids=lambda k: "/".join(k))
+def test_assessment_actions_only_for_the_areas_managers(client, world, key):
+    """Compute, publish, delete a draft, draw a sample, decide an appeal, enter inspection scores on
+    Xifeng's scheme: its county officer and evaluator only."""
+    from renkou.evaluation import services
+    from renkou.evaluation.models import Appeal, InspectionScore, Run, VerificationSample
+
+    scheme, run = world["scheme"], world["run"]
+    appeal = services.file_appeal(user=world.users[("county", "home")], run=run, unit=TOWNSHIP_A, item_code="A1",
+                                  reason="复核", claimed_value=95)
+    draft = services.compute_run(user=world.users[("county", "home")], scheme=scheme)
+    runs_before, samples_before = Run.objects.filter(scheme=scheme).count(), VerificationSample.objects.count()
+    client.force_login(world.users[key])
+    client.post(f"/evaluation/schemes/{scheme.pk}/compute/")
+    client.post(f"/evaluation/schemes/{scheme.pk}/samples/new/", {"households_per_unit": 2, "seed": 3,
+                                                                  "period": "2005"})
+    client.post(f"/evaluation/schemes/{scheme.pk}/inspections/", {f"s-{OTHER_TOWNSHIP}-quality": "11"})
+    client.post(f"/evaluation/appeals/{appeal.pk}/decide/", {"accept": "0", "decision": "no"})
+    client.post(f"/evaluation/runs/{draft.pk}/publish/")
+    may = key in MANAGERS
+    draft.refresh_from_db()
+    assert (draft.status == "published") == may
+    assert (Appeal.objects.get(pk=appeal.pk).status == "rejected") == may
+    assert (VerificationSample.objects.count() == samples_before + 1) == may
+    assert (InspectionScore.objects.get(scheme=scheme, unit_id=OTHER_TOWNSHIP, sheet="quality").value == 11) == may
+    # compute adds a draft for managers (then publishing the other draft): runs grow by one exactly for them
+    assert Run.objects.filter(scheme=scheme).count() == runs_before + (1 if may else 0)
+    extra = Run.objects.filter(scheme=scheme, status="draft").order_by("-version").first()
+    if extra is not None:
+        client.post(f"/evaluation/runs/{extra.pk}/delete/")
+        assert Run.objects.filter(pk=extra.pk).exists() != may
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ALL_USERS, ids=lambda k: "/".join(k))
+def test_event_actions_only_inside_the_capture_areas(client, world, key):
+    """Verify and register the declared death in 红岩村 through the API: verification by Xifeng's
+    township (of 永靖镇) and county officers, registration by the county officer."""
+    event = world["declared"]
+    headers = {}
+    client.logout()
+    if key[0] == "peer":
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {world.tokens[key]}"
+    else:
+        client.force_login(world.users[key])
+    r = client.post(f"/api/registry/events/{event.pk}/verify", {"reason": ""}, content_type="application/json",
+                    **headers)
+    event.refresh_from_db()
+    may_verify = key in {("township", "home"), ("county", "home")}
+    assert (event.state == "verified") == may_verify, r.content
+    if not may_verify:
+        assert r.status_code in (403, 404) and NAME not in r.content.decode()
+        return
+    r = client.post(f"/api/registry/events/{event.pk}/register", {"reason": ""}, content_type="application/json",
+                    **headers)
+    event.refresh_from_db()
+    assert (event.state == "registered") == (key == ("county", "home")), r.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ALL_USERS, ids=lambda k: "/".join(k))
+def test_export_matrix(client, world, key):
+    """A person-level export of 红岩村: township and county officers of Xifeng, masked by default."""
+    person = world["person"]
+    client.force_login(world.users[key])
+    r = client.post("/registry/export/", {"kind": "persons", "area": VILLAGE_A, "format": "csv"})
+    body = _body(r)
+    if key in {("township", "home"), ("county", "home")}:
+        assert r.status_code == 200 and NAME in body and mask(person.id_number) in body
+        assert person.id_number not in body
+    else:
+        assert r.status_code in (403, 404) or NAME not in body
+        assert NAME not in body and person.id_number not in body
+
+
+@pytest.mark.django_db
+def test_the_unit_officer_sees_only_its_own_scorecard_and_no_draft(client, world):
+    """永靖镇's officer: its own scorecard, not 温泉镇's; published versions only; no sample."""
+    from renkou.evaluation import services
+
+    client.force_login(world.users[("township", "home")])
+    run = world["run"]
+    assert client.get(f"/evaluation/runs/{run.pk}/units/{TOWNSHIP_A[:9]}/").status_code == 200
+    assert client.get(f"/evaluation/runs/{run.pk}/units/{OTHER_TOWNSHIP[:9]}/").status_code == 403
+    api = client.get(f"/api/evaluation/runs/{run.pk}").json()
+    items = {u["code"]: u["items"] for u in api["units"]}
+    assert items[TOWNSHIP_A] and items[OTHER_TOWNSHIP] == {}
+    draft = services.compute_run(user=world.users[("county", "home")], scheme=world["scheme"])
+    assert client.get(f"/evaluation/runs/{draft.pk}/").status_code == 404
+    runs = {r["id"] for r in client.get(f"/api/evaluation/schemes/{world['scheme'].pk}/runs").json()}
+    assert runs == {run.pk}
+    assert client.get(f"/evaluation/samples/{world['sample'].pk}/").status_code == 404
+
