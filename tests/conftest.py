@@ -48,6 +48,18 @@ def make_user(db):
     return make
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request in English (language cookie) leaves
+    English active in the thread, which must not change what the next test computes."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Browser tests: skipped without Chromium on a developer's machine, failed under CI=true."""

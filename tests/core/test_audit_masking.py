@@ -50,7 +50,7 @@ def test_the_auditor_sees_a_persons_write_masked_on_the_page(client, officers, p
     assert "李*" in page and "李秀英" not in page and "李秀兰" not in page
     assert MASKED_ID in page and FULL_ID not in page
     assert "1995" in page and "1995-03-10" not in page
-    assert 'class="changed"><td>name</td>' in page  # the change is still visible as a change
+    assert 'class="changed"><td>姓名</td>' in page  # the change is still visible as a change
     created = client.get(f"/audit/{_person_create(people['mother']).pk}/").content.decode()
     assert MASKED_ID in created and FULL_ID not in created and "李秀英" not in created
     listing = client.get("/audit/?object_type=registry.person").content.decode()

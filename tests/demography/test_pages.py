@@ -39,8 +39,9 @@ def test_township_page_shows_the_hand_counted_figures_and_no_person(county_offic
     assert kpi(html, "tfr") == "2.00"  # one birth at 25 over half a woman-year at 25
     # child dependency = 2 children / 1 person of 15–64 × 100; nobody 65+
     assert kpi(html, "dep-child") == "200.0" and kpi(html, "dep-old") == "0.0"
-    # one death in five years cannot close a life table: the page says what to do
-    assert "pool years" in html
+    # one death in five years cannot close a life table: the page says what to do, in Chinese
+    assert re.search(r'id="life-table-message">[^<]*请选择更大的区划（县）或更多年份。</p>', html)
+    assert "pool" not in html
     assert "<svg" in html  # the pyramid and the fertility chart are drawn on the server
     assert not any(n in html for n in NAMES)
 

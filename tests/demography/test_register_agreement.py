@@ -178,7 +178,7 @@ def test_county_page_shows_register_figures_with_life_table_scenarios_and_moment
     client.force_login(make_user("xian", "county_officer", capture=[Area.objects.get(code="520122000000")]))
     html = client.get(reverse("demography:area", args=["520122"]), {"year": "2005"}).content.decode()
     value = lambda name: re.search(rf'id="{name}">([^<]*)<', html).group(1).strip()  # noqa: E731
-    assert value("total") == "20000"
+    assert value("total") == "20,000"
     e0_male, e0_female = (float(v) for v in value("e0").split("/"))
     assert e0_male == pytest.approx(e0_with_se(inp.deaths_by_age_sex[0], inp.exposures[0], "male")[0], abs=0.05)
     assert e0_female > e0_male

@@ -45,12 +45,12 @@ def test_scorecard_explains_every_item(client_in, published):
 def test_contract_prints_the_unit_target(client_in, scored_run):
     html = client_in.get(f"/evaluation/schemes/{scored_run.scheme_id}/contract/520122103/").content.decode()
     assert "小寨坝镇" in html and "目标管理责任书" in html
-    targets = dict(re.findall(r"<td>([A-Z]\d) [^<]*</td><td>\d+</td><td>([^<]*)</td>", html))
+    targets = dict(re.findall(r"<td>([A-Z]\d) [^<]*</td><td class=\"num\">\d+</td><td class=\"num\">([^<]*)</td>", html))
     assert set(targets) == {"A1", "A2", "V1"} and targets["A1"] == targets["V1"] == "—"
     assert float(targets["A2"]) == 90  # the unit's own target
     other = client_in.get(f"/evaluation/schemes/{scored_run.scheme_id}/contract/520122104/").content.decode()
     # another unit gets the scheme's default target
-    assert float(dict(re.findall(r"<td>([A-Z]\d) [^<]*</td><td>\d+</td><td>([^<]*)</td>", other))["A2"]) == 100
+    assert float(dict(re.findall(r"<td>([A-Z]\d) [^<]*</td><td class=\"num\">\d+</td><td class=\"num\">([^<]*)</td>", other))["A2"]) == 100
 
 
 @pytest.mark.django_db

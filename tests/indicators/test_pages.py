@@ -49,7 +49,10 @@ def test_drill_down_reaches_the_births_within_the_users_scope_and_is_audited(cli
     cbr = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
     client.force_login(computed["county"])
     page = client.get(f"/indicators/value/{cbr.pk}/").content.decode()
-    assert "R{births}" in page and "R{mean_population}" in page
+    # how it is computed, in words: no expression language on the page
+    assert '<p class="formula" id="formula">出生率 = 出生人数 ÷ 平均人口 × 1000‰</p>' in page
+    assert "<li>平均人口 = (期初人口 + 期末人口) ÷ 2</li>" in page
+    assert "R{" not in page and "per_thousand" not in page and "千分率（每千人）" in page
     births = client.get(f"/indicators/value/{cbr.pk}/records/0/").content.decode()
     assert "<td>2005-03-01</td>" in births and "<td>2005-04-01</td>" in births  # both births
     logged = AuditEvent.objects.filter(action="view", object_type="indicators.drilldown.events").get()
@@ -57,6 +60,19 @@ def test_drill_down_reaches_the_births_within_the_users_scope_and_is_audited(cli
     client.force_login(computed["village"])  # the village officer's scope: only village A's birth
     births = client.get(f"/indicators/value/{cbr.pk}/records/0/").content.decode()
     assert "<td>2005-03-01</td>" in births and "2005-04-01" not in births
+
+
+def test_value_page_in_english_says_how_the_value_is_computed(client, computed):
+    from django.conf import settings
+
+    srb = IndicatorValue.objects.get(indicator__code="srb", area_id=COUNTY, period="2005")
+    client.force_login(computed["county"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/indicators/value/{srb.pk}/").content.decode()
+    assert ('<p class="formula" id="formula">sex ratio at birth = births (male) ÷ births (female) × 100</p>'
+            in page)
+    assert "How it is computed" in page and "per 100 (e.g. boys per 100 girls)" in page
+    assert "出生" not in page and "R{" not in page and "per_hundred" not in page
 
 
 def test_drill_down_reaches_the_persons_present_at_the_end_within_the_users_scope(client, computed, world):
@@ -67,11 +83,11 @@ def test_drill_down_reaches_the_persons_present_at_the_end_within_the_users_scop
     client.force_login(computed["county"])
     page = client.get(f"/indicators/value/{cbr.pk}/records/1/").content.decode()  # R{mean_population}
     names = {p.name for p in Person.objects.exclude(pk=gone.pk)}
-    assert "R{mean_population}</span> = 7 " in page and all(f"<td>{n}</td>" in page for n in names)
+    assert "<h1>平均人口 = 7 " in page and all(f"<td>{n}</td>" in page for n in names)
     assert f"<td>{gone.name}</td>" not in page  # died before the end of the period
     client.force_login(computed["village"])  # village A: the mother, three men and her child
     page = client.get(f"/indicators/value/{cbr.pk}/records/1/").content.decode()
-    assert "R{mean_population}</span> = 5 " in page
+    assert "<h1>平均人口 = 5 " in page
     assert AuditEvent.objects.filter(object_type="indicators.drilldown.persons").count() == 2
 
 

@@ -40,10 +40,14 @@ def test_birth_declared_by_village_officer_verified_and_registered_by_county(liv
         page.fill("#id_registration_date", dt.date.today().isoformat())
         page.select_option("#id_area", VILLAGE_A)
         page.fill("#id_mother", people["mother"].id_number)  # by ID number: no list of every person
+        page.click("#lookup-mother")  # her name shows, the birth order is suggested, what was typed stays
+        page.wait_for_load_state()
+        assert "李秀英" in page.inner_text("#mother-found")
+        assert page.input_value("#id_birth_order") == "1" and page.input_value("#id_name") == "王小明"
         page.fill("#id_father", f"#{people['father'].pk}")  # or by record key
-        page.fill("#id_birth_order", "1")
+        page.fill("#id_registration_date", dt.date.today().isoformat())
         page.select_option("#id_delivery_place", "hospital")
-        page.click("#birth-form button")
+        page.click("#declare")
         page.wait_for_load_state()
         event = Event.objects.get(kind="birth")
         assert page.url.endswith(f"/registry/events/{event.pk}/")

@@ -4,6 +4,7 @@ then verified and registered on the event page; corrections and services from th
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -111,10 +112,10 @@ def test_a_person_outside_the_capture_areas_is_refused_with_a_clear_message(clie
     r = declare(client, "death", subject=b_man.id_number)
     assert r.status_code == 200
     page = r.content.decode()
-    assert "no person with the ID number or record key" in page and b_man.id_number in page
+    assert "在您的录入范围内找不到身份证号或记录号为" in page and b_man.id_number in page
     assert "在您的录入范围内找不到" in page
     r = declare(client, "marriage", subject=f"#{single['woman'].pk}", spouse=b_man.id_number)
-    assert "no person with the ID number or record key" in r.content.decode()
+    assert "在您的录入范围内找不到身份证号或记录号为" in r.content.decode()
     assert client.get(f"/registry/events/death/new/?person={b_man.pk}").status_code == 404
     assert not Event.objects.exists()
     # the service refuses too, whatever a page or a script passes
@@ -168,12 +169,51 @@ def test_birth_form_names_parents_by_id_number_within_scope(client, officers, pe
             "area": VILLAGE_A, "birth_order": "1", "plurality": "1", "delivery_place": "hospital"}
     r = client.post("/registry/events/birth/new/", {**base, "mother": people["mother"].id_number,
                                                      "father": single["b_man"].id_number})
-    assert r.status_code == 200 and "no person with the ID number" in r.content.decode()
+    assert r.status_code == 200 and "在您的录入范围内找不到身份证号或记录号为" in r.content.decode()
     r = client.post("/registry/events/birth/new/", {**base, "mother": people["mother"].id_number,
                                                      "father": f"#{people['father'].pk}"})
     assert r.status_code == 302
     e = Event.objects.get(kind="birth")
     assert (e.mother, e.father, e.subject.name) == (people["mother"], people["father"], "王小红")
+
+
+def test_birth_form_looks_up_the_mother_and_suggests_the_birth_order(client, officers, people, single):
+    from renkou.core.idnumber import mask
+
+    mother = people["mother"]
+    Person.objects.filter(pk=mother.pk).update(spouse=people["father"])
+    for born in ("2018-04-01", "2021-09-09"):  # two children of hers already in the register
+        Person.objects.create(name="王孩", sex=1, birth_date=dt.date.fromisoformat(born), mother=mother,
+                              registered_area_id=VILLAGE_A, resident_area_id=VILLAGE_A)
+    client.force_login(officers["village_a"])
+    before = Event.objects.count()
+    page = client.post("/registry/events/birth/new/", {"mother": mother.id_number, "name": "王小红",
+                                                        "sex": "2", "birth_order": "9", "lookup": "1"})
+    html = page.content.decode()
+    assert Event.objects.count() == before  # looking up declares nothing
+    found = re.search(r'<span class="found" id="mother-found">(.*?)</span>', html, re.S).group(1)
+    assert "李秀英" in found and mask(mother.id_number) in found and "1995-03-10" in found
+    assert "2 个孩子在册" in found
+    # birth order 2 + 1 = 3, pre-filled and editable (the 9 typed before the look-up is replaced)
+    assert re.search(r'<input type="number" name="birth_order" value="3"', html)
+    assert 'value="王小红"' in html and f'value="{mother.id_number}"' in html  # what was typed stays
+    assert f'value="#{people["father"].pk}"' in html  # her husband of the register, suggested
+    # the officer keeps the suggestion or corrects it; the declaration carries what was submitted
+    base = {"name": "王小红", "sex": "2", "event_date": DAY.isoformat(), "registration_date": TODAY.isoformat(),
+            "area": VILLAGE_A, "plurality": "1", "delivery_place": "hospital", "mother": mother.id_number}
+    assert client.post("/registry/events/birth/new/", {**base, "birth_order": "4"}).status_code == 302
+    assert Event.objects.get(kind="birth").birth_order == 4
+
+
+def test_birth_form_look_up_finds_nobody_outside_the_capture_scope(client, officers, people):
+    client.force_login(officers["village_a"])
+    html = client.post("/registry/events/birth/new/", {"mother": people["c_woman"].pk and f"#{people['c_woman'].pk}",
+                                                        "lookup": "1"}).content.decode()
+    assert 'id="mother-found"' not in html and "赵敏" not in html
+    assert "在您的录入范围内找不到身份证号或记录号为" in re.search(r'id="mother-not-found">(.*?)</span>', html).group(1)
+    # the mother chosen from her person page: the suggestion is there at once (no children yet: 1)
+    html = client.get(f"/registry/events/birth/new/?mother={people['mother'].pk}").content.decode()
+    assert re.search(r'<input type="number" name="birth_order" value="1"', html)
 
 
 def test_correction_page_makes_a_new_version(client, officers, people):

@@ -45,7 +45,7 @@ def test_township_officer_downloads_masked_ids_by_default_and_the_export_is_audi
     assert r["Content-Disposition"].startswith("attachment") and f"persons-{VILLAGE_A}-" in r["Content-Disposition"]
     rows = download(r)
     header, body = rows[0], rows[1:]
-    ids = {row[header.index("name")]: row[header.index("id_number")] for row in body}
+    ids = {row[header.index("姓名")]: row[header.index("公民身份号码")] for row in body}
     assert ids["李秀英"] == mask(mother.id_number) != mother.id_number
     assert set(ids) == {"李秀英", "王建国"}  # village A only
     audit = AuditEvent.objects.get(action="export")
@@ -55,7 +55,8 @@ def test_township_officer_downloads_masked_ids_by_default_and_the_export_is_audi
 
 def test_unmasked_export_for_a_role_allowed_to(client, officers, people):
     client.force_login(officers["county"])
-    r = client.post("/registry/export/", {"kind": "persons", "area": TOWNSHIP, "format": "csv", "unmasked": "on"})
+    r = client.post("/registry/export/", {"kind": "persons", "area": TOWNSHIP, "format": "csv", "unmasked": "on",
+                                          "layout": "machine"})
     rows = download(r)
     header, body = rows[0], rows[1:]
     assert people["mother"].id_number in {row[header.index("id_number")] for row in body}
@@ -69,7 +70,7 @@ def test_export_is_scoped_and_formula_safe(client, officers, people):
     r = client.post("/registry/export/", {"kind": "persons", "area": VILLAGE_C, "format": "xlsx"})
     assert r.status_code == 200 and "area" in r.context["form"].errors  # another township's village
     rows = download(client.post("/registry/export/", {"kind": "persons", "area": VILLAGE_A, "format": "csv"}))
-    assert "'@cmd" in {row[rows[0].index("name")] for row in rows[1:]}
+    assert "'@cmd" in {row[rows[0].index("姓名")] for row in rows[1:]}
 
 
 @pytest.fixture
@@ -106,7 +107,8 @@ EXPECTED_ROWS = {  # the township's rows only, in the columns the import reads b
 @pytest.mark.parametrize("kind", ["households", "events", "services"])
 def test_every_kind_exports_the_rows_of_the_area(client, officers, records, kind):
     client.force_login(officers["county"])
-    rows = download(client.post("/registry/export/", {"kind": kind, "area": TOWNSHIP, "format": "xlsx"}))
+    rows = download(client.post("/registry/export/", {"kind": kind, "area": TOWNSHIP, "format": "xlsx",
+                                                      "layout": "machine"}))
     header, body = list(rows[0]), rows[1:]
     key, expected = EXPECTED_ROWS[kind]
     assert header[0] == key
@@ -119,3 +121,59 @@ def test_every_kind_exports_the_rows_of_the_area(client, officers, records, kind
         assert dict(zip(header, body[0], strict=True))["person_key"] == str(records["mother"].pk)
     audit = AuditEvent.objects.get(action="export")
     assert audit.detail["filter"] == {"kind": kind, "area": TOWNSHIP} and audit.detail["rows"] == 1
+
+
+def _workbook(r):
+    assert r.status_code == 200
+    return load_workbook(io.BytesIO(b"".join(r.streaming_content)))
+
+
+def test_export_for_people_has_chinese_headers_code_names_and_a_named_sheet(client, officers, people):
+    client.force_login(officers["county"])
+    wb = _workbook(client.post("/registry/export/", {"kind": "persons", "area": VILLAGE_A, "format": "xlsx"}))
+    assert wb.sheetnames == ["人口信息"]
+    rows = list(wb.active.iter_rows(values_only=True))
+    header = rows[0]
+    mother = next(dict(zip(header, row, strict=True)) for row in rows[1:] if "李秀英" in row)
+    # the code and its name from the GB tables side by side; the area by code and by name
+    assert (mother["性别代码"], mother["性别"]) == ("2", "女")
+    assert (mother["民族代码"], mother["民族"]) == ("01", "汉族")
+    assert (mother["婚姻状况代码"], mother["婚姻状况"]) == ("21", "初婚")
+    assert (mother["现住地区划代码"], mother["现住地"]) == (VILLAGE_A, "红岩村")
+    assert mother["户籍类别"] == "户籍人口" and mother["人员状态"] == "在世" and mother["牧业人口"] == "否"
+    assert mother["公民身份号码"] == mask(people["mother"].id_number)  # masked as in the import format
+    assert not any(h.isascii() for h in header if h != "ID")  # every header in Chinese
+
+
+def test_export_for_people_in_english_when_the_reader_reads_english(client, officers, people):
+    from django.conf import settings
+
+    client.force_login(officers["county"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    wb = _workbook(client.post("/registry/export/", {"kind": "events", "area": VILLAGE_A, "format": "xlsx"}))
+    assert wb.sheetnames == ["Events"]
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Record number", "Event", "Person (person key)")
+
+
+def test_machine_export_imports_again_unchanged(tmp_path, officers, people):
+    from renkou.registry import exporter, importer
+
+    for i, p in enumerate(Person.objects.order_by("pk"), 1):  # records as an import leaves them: with their keys
+        Person.objects.filter(pk=p.pk).update(source_key=f"P{i:03d}")
+    path = tmp_path / "persons.csv"
+    n = exporter.export(user=officers["county"], kind="persons", path=path, layout="machine", unmasked=True)
+    result = importer.import_file("persons", path, user=officers["county"], dry_run=True)
+    assert n == 4 and (result.rejected, result.created, result.unchanged) == (0, 0, 4), \
+        [(r.line, r.errors) for r in result.rows if r.errors]
+
+
+def test_export_command_writes_english_or_machine_headers(tmp_path, officers, people):
+    from django.core.management import call_command
+
+    english, machine = tmp_path / "en.csv", tmp_path / "m.csv"
+    call_command("export", "persons", str(english), user="xian", lang="en")
+    call_command("export", "persons", str(machine), user="xian", layout="machine")
+    first = {p: p.read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:4] for p in (english, machine)}
+    assert first[english] == ["Person key", "ID number", "Name", "Sex code"]
+    assert first[machine] == ["person_key", "id_number", "name", "sex"]

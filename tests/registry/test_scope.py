@@ -68,7 +68,7 @@ def test_village_officer_cannot_act_on_another_village_through_the_api(client, o
 
 def test_export_is_scoped_masked_escaped_and_audited(tmp_path, officers, people):
     path = tmp_path / "p.csv"
-    n = exporter.export(user=officers["township"], kind="persons", path=path)
+    n = exporter.export(user=officers["township"], kind="persons", path=path, layout="machine")
     with open(path, encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert n == 3 and sorted(r["name"] for r in rows) == ["张伟", "李秀英", "王建国"]

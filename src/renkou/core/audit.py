@@ -66,7 +66,12 @@ def record(action: str, obj: models.Model | None = None, *, user: Any | None = N
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        if not object_repr:  # named in the site's language, whatever the language of the request
+            from django.conf import settings
+            from django.utils import translation
+
+            with translation.override(settings.LANGUAGE_CODE):
+                object_repr = str(obj)[:200]
         if not area_code and hasattr(obj, "audit_area"):
             area_code = obj.audit_area()
     authenticated = user is not None and getattr(user, "is_authenticated", False)

@@ -8,6 +8,7 @@ checks access and turns the figures into charts and tables.  Everything shown is
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from renkou.core import areacodes
@@ -30,8 +31,35 @@ from . import register_feed
 from .tables import to_jsonable
 
 GROUPS = [*range(0, 100, 5), 100]  # 0–4, …, 95–99, 100+
-SCENARIO_LABELS = {"low": "low 低方案", "medium": "medium 中方案", "high": "high 高方案",
-                   "constant": "constant 不变方案", "replacement": "replacement 更替水平"}
+SCENARIO_LABELS = {"low": gettext_lazy("low scenario"), "medium": gettext_lazy("medium scenario"), "high": gettext_lazy("high scenario"),
+                   "constant": gettext_lazy("constant scenario"), "replacement": gettext_lazy("replacement level")}
+BASIS_LABELS = {"registered": gettext_lazy("registered population"), "resident": gettext_lazy("resident population")}
+
+
+def _life_table_message(error: str | None) -> str:
+    """What the life table's refusal means to the reader (the library's message is for the command line)."""
+    if not error:
+        return ""
+    if error.startswith("too few deaths or person-years for a life table"):
+        return _("Too few deaths or person-years for a life table: choose a larger area (the county) or more "
+                 "years.")
+    ages = re.search(r"no exposure \(person-years\) at ages \[([\d, ]+)\]", error)
+    if ages:
+        return _("No person-years at ages %(ages)s in the pooled years: choose a larger area (the county) or "
+                 "more years.") % {"ages": ages.group(1)}
+    open_age = re.search(r"open age group (\d+)\+ is zero", error)
+    if open_age:
+        return _("No deaths at ages %(age)s and over in the pooled years, so the life table cannot close: choose "
+                 "a larger area (the county) or more years.") % {"age": open_age.group(1)}
+    return _("No life table can be computed from the register of this area for these years.")
+
+
+def _projection_message(p: dict) -> str:
+    if p.get("life_table_error"):
+        return _("No projection without a life table.")
+    if p.get("projection_error"):
+        return _("No births in the pooled years: there is no fertility schedule to project with.")
+    return ""
 
 
 def _group_labels() -> list[str]:
@@ -45,7 +73,8 @@ def _grouped(pop: np.ndarray) -> np.ndarray:
 def _pyramid(pop: np.ndarray, title: str) -> dict:
     """Pyramid of 5-year groups: every group labelled, men blue on the left, women red on the right."""
     g = _grouped(pop)
-    spec = charts.pyramid(_group_labels(), g[0], g[1], title=title, unit=_("persons"))
+    spec = charts.pyramid(_group_labels(), g[0], g[1], title=title, unit=_("persons"), male_label=_("male"),
+                          female_label=_("female"))
     spec["encoding"]["y"]["axis"] = {}
     colour = spec["encoding"]["color"]["scale"]
     colour["domain"] = [row["sex"] for row in spec["data"]["values"][:2]]  # male first, as drawn
@@ -113,7 +142,10 @@ def area(request, code: str):
     lang = "en" if (get_language() or "zh").startswith("en") else "zh"
     context: dict[str, Any] = {"area": found, "period": period, "year": _short_label(period, lang),
                                "periods": _period_choices(period, lang),
-                               "pooled": profile["pooled_period"].label(lang)}
+                               "pooled": profile["pooled_period"].label(lang),
+                               "basis": BASIS_LABELS.get(profile["inputs"].basis, profile["inputs"].basis),
+                               "life_table_message": _life_table_message(profile.get("life_table_error")),
+                               "projection_message": _projection_message(profile)}
     context |= _structure(profile) | _fertility(profile) | _mortality(profile) | _projection(profile)
     # numbers for the template: NaN (no births, no exposure) shows as empty, never as "nan"
     context["p"] = {k: to_jsonable(v) if k in ("year", "pooled") else v for k, v in profile.items()}
@@ -194,7 +226,7 @@ def _projection(p: dict[str, Any]) -> dict[str, Any]:
     if "scenario_totals" not in p:
         return {"scenario_chart": None}
     years = [int(y) for y in p["projection_years"]]
-    rows = [{"year": y, "population": round(float(v)), "scenario": SCENARIO_LABELS[name]}
+    rows = [{"year": y, "population": round(float(v)), "scenario": str(SCENARIO_LABELS[name])}
             for name, totals in p["scenario_totals"].items() for y, v in zip(years, totals, strict=True)]
     chart = _year_axis(charts.line(rows, x="year", y="population", series="scenario", x_title=_("year"),
                                    y_title=_("total population"), x_type="quantitative",
@@ -204,5 +236,5 @@ def _projection(p: dict[str, Any]) -> dict[str, Any]:
              for k, y in enumerate(years) if k % 5 == 0]
     pyramids = [_pyramid(pop, _("Projected population %(year)d (medium scenario)") % {"year": years[step]})
                 for step, pop in p["projected_pyramids"].items()]
-    return {"scenario_chart": chart, "scenario_rows": table, "scenario_names": list(SCENARIO_LABELS.values()),
+    return {"scenario_chart": chart, "scenario_rows": table, "scenario_names": [str(n) for n in SCENARIO_LABELS.values()],
             "projected": pyramids}

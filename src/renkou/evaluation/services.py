@@ -1031,7 +1031,13 @@ def compare_methods(run: Run, ahp_matrix: list[list[float]] | None = None) -> di
     scores: dict[str, dict[str, float]] = {"points": {u: -float(lines[u].rank) for u in units}}
     out: dict[str, Any] = {"units": units, "themes": themes, "rows": rows, "weights": {}, "ahp_error": None,
                            "ahp": None, "totals": {u: float(lines[u].total) for u in units}}
-    entropy = methods.entropy_weights(rows) if len(units) >= 2 else None
+    entropy = None
+    out["entropy_error"] = None
+    if len(units) >= 2:
+        try:
+            entropy = methods.entropy_weights(rows)
+        except ValueError as exc:  # no theme varies between the units: entropy weights do not exist
+            out["entropy_error"] = str(exc)
     if entropy is not None:
         out["weights"]["entropy"] = [float(w) for w in entropy]
         scores["entropy"] = dict(zip(units, (methods.composite_index(rows, entropy)).tolist(), strict=True))

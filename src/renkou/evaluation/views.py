@@ -10,8 +10,6 @@ An indicator item drills down on the indicators engine's value page (``indicator
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,9 +24,10 @@ from renkou.core import areacodes
 from renkou.core.models import Area
 from renkou.core.roles import AGGREGATE_VIEW
 from renkou.core.scoping import require
+from renkou.indicators.names import catalog_names
 from renkou.web import charts
 
-from . import exports, forms, services
+from . import exports, forms, presentation, services
 from .models import Appeal, AssessmentScheme, Run, UnitResult, VerificationSample
 from .scheme_format import SchemeError
 from .scoring import describe_rule
@@ -113,7 +112,9 @@ def scheme_detail(request, pk: int):
     manage = access == services.MANAGE
     parsed = scheme.parsed()
     lang = _lang()
-    themes = [{"theme": t, "items": [{"item": i, "rule": describe_rule(i.rule, lang)} for i in t.items]}
+    names, sheets = catalog_names(), presentation.sheet_names(parsed, lang)
+    themes = [{"theme": t, "items": [{"item": i, "rule": describe_rule(i.rule, lang),
+                                      "source": _source_text(i.source, lang, names, sheets)} for i in t.items]}
               for t in parsed.themes]
     runs = scheme.runs.all() if access != services.UNIT else scheme.runs.filter(status=Run.Status.PUBLISHED)
     runs = Paginator(runs, PAGE).get_page(request.GET.get("page"))
@@ -211,7 +212,9 @@ def inspections(request, pk: int):
     rows = [{"unit": u, "cells": [{"sheet": s, "score": stored.get((u.code, s))} for s in sheets]}
             for u in services.scheme_units(scheme)]
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
-    return render(request, "evaluation/inspections.html", {"scheme": scheme, "sheets": sheets, "page": page})
+    names = presentation.sheet_names(scheme.parsed(), _lang())
+    return render(request, "evaluation/inspections.html", {
+        "scheme": scheme, "sheets": [{"code": s, "name": names.get(s, s)} for s in sheets], "page": page})
 
 
 @login_required
@@ -230,7 +233,9 @@ def run_compute(request, pk: int):
 def _ranking_charts(run: Run, lines: list[UnitResult]) -> tuple[dict, dict]:
     lang = _lang()
     parsed = run.parsed_scheme()
-    bars = charts.bar([{"unit": u.unit_name, "points": float(u.total), "group": u.peer_group or "—"} for u in lines],
+    groups = presentation.peer_group_names(parsed, lang)
+    bars = charts.bar([{"unit": u.unit_name, "points": float(u.total),
+                        "group": groups.get(u.peer_group, u.peer_group) or "—"} for u in lines],
                       x="unit", y="points", color="group", horizontal=True,
                       title=_("Total points by unit"), y_title=_("points"))
     _units, themes, rows = services.theme_matrix(run)
@@ -254,7 +259,8 @@ def run_detail(request, pk: int):
     appealable = services.appeal_units_of(request.user, run)
     appeal_form = forms.AppealForm(units=[(u.unit_id, u.unit_name) for u in lines
                                           if appealable is None or u.unit_id in appealable],
-                                   items=[(i.code, f"{i.code} {i.name_zh}") for i in parsed.items])
+                                   items=[(i.code, f"{i.code} {i.name_zh if _lang() == 'zh' else i.name_en}")
+                                          for i in parsed.items])
     appeals = run.appeals.select_related("unit", "new_run")
     if access == services.UNIT:
         appeals = appeals.filter(unit_id__in=appealable)
@@ -264,6 +270,7 @@ def run_detail(request, pk: int):
     diff = services.run_diff(run.previous, run) if run.previous_id else None
     return render(request, "evaluation/run.html", {
         "run": run, "page": page, "bars": bars, "by_theme": by_theme, "yoy": yoy_chart, "diff": diff,
+        "groups": presentation.peer_group_names(parsed, _lang()),
         "appeals": appeals, "appeal_form": appeal_form, "can_appeal": appealable is None or bool(appealable),
         "decision_form": forms.DecisionForm(), "verified": services.verify_run(run) if run.is_published else None,
         "can_manage": access == services.MANAGE,
@@ -316,14 +323,33 @@ def scorecard(request, pk: int, unit: str):
     except UnitResult.DoesNotExist:
         raise PermissionDenied from None
     lang = _lang()
+    parsed = run.parsed_scheme()
+    names, sheets = catalog_names(), presentation.sheet_names(parsed, lang)
     themes = []
-    for t in run.parsed_scheme().themes:
+    for t in parsed.themes:
         rows = [{"item": item, "result": res, "rule": describe_rule(item.rule, lang),
-                 "source": json.dumps(res.source, ensure_ascii=False, indent=1, default=str),
+                 "kind": presentation.SOURCES.get((res.source or {}).get("source", ""), ("", ""))[lang != "zh"],
+                 "source": presentation.source_rows(res.source, lang, names, sheets),
                  "records": _records_link(res.source or {})}
                 for item, res in pairs if item.code in {i.code for i in t.items}]
         themes.append({"theme": t, "rows": rows})
-    return render(request, "evaluation/scorecard.html", {"run": run, "line": line, "themes": themes})
+    return render(request, "evaluation/scorecard.html", {
+        "run": run, "line": line, "themes": themes,
+        "group": presentation.peer_group_names(parsed, lang).get(line.peer_group, line.peer_group)})
+
+
+def _source_text(source, lang: str, names, sheets) -> str:
+    """Where an item's value comes from, in words: 指标：出生率 / inspection score: service quality."""
+    kind = presentation.SOURCES.get(source.kind, (source.kind, source.kind))[lang != "zh"]
+    if source.kind == "indicator":
+        ref = names.get(("indicator", source.ref), (source.ref, source.ref))[lang != "zh"]
+    elif source.kind == "inspection":
+        ref = sheets.get(source.ref, source.ref)
+    elif source.kind == "verification":
+        ref = presentation.MEASURES.get(source.ref, (source.ref, source.ref))[lang != "zh"]
+    else:
+        return presentation.source_rows({"expression": source.ref}, lang, names)[0]["text"] if source.ref else kind
+    return f"{kind}：{ref}" if lang == "zh" else f"{kind}: {ref}"
 
 
 def _records_link(source: dict) -> str | None:
@@ -371,10 +397,12 @@ def methods(request, pk: int):
                      "spread": stability.spread[u] if stability else None})
     default = "\n".join(" ".join("1" for _t in themes) for _t in themes)
     return render(request, "evaluation/methods.html", {
-        "run": run, "result": result, "rows": rows, "methods": methods_order, "themes": themes,
-        "weights": {m: result["weights"].get(m) for m in methods_order},
+        "run": run, "result": result, "rows": rows, "themes": themes,
+        "methods": [(m, presentation.method_name(m, _lang())) for m in methods_order],
+        "weights": [(presentation.method_name(m, _lang()), result["weights"].get(m)) for m in methods_order],
         "matrix_text": matrix_text or default,
-        "tau": sorted(stability.kendall_tau.items()) if stability else []})
+        "tau": [((presentation.method_name(a, _lang()), presentation.method_name(b, _lang())), t)
+                for (a, b), t in sorted(stability.kendall_tau.items())] if stability else []})
 
 
 def _fraction(text: str) -> float:

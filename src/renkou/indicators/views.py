@@ -23,9 +23,9 @@ from renkou.core.roles import AGGREGATE_CAPTURE, AGGREGATE_VIEW
 from renkou.core.scoping import VIEW, area_prefixes, has_perm, require, scoped_areas
 from renkou.web import charts
 
-from . import aggregate, drill, exchange, reports, services
-from .expressions import parse
+from . import aggregate, drill, exchange, reports, services, wording
 from .models import DataSet, Indicator, IndicatorValue
+from .names import catalog_names
 
 PAGE = 50
 TREND = ("2001", "2002", "2003", "2004", "2005")
@@ -120,7 +120,8 @@ def home(request):
             groups5 = [f"{a}-{a + 4}" if a < 100 else "100+" for a in range(0, 101, 5)]
             male = [int(pop[0, a:a + 5].sum()) for a in range(0, 101, 5)]
             female = [int(pop[1, a:a + 5].sum()) for a in range(0, 101, 5)]
-            pyramid = charts.pyramid(groups5, male, female, title=_("Registered population at the end of the period"))
+            pyramid = charts.pyramid(groups5, male, female, title=_("Registered population at the end of the period"),
+                                     male_label=_("male"), female_label=_("female"))
     except Area.DoesNotExist:
         pyramid = None
     return render(request, "indicators/home.html", {
@@ -138,15 +139,20 @@ def value_detail(request, pk: int):
     value = get_object_or_404(IndicatorValue.objects.select_related("indicator", "area"), pk=pk)
     _area_for(request.user, value.area_id)
     refs = drill.operands(value)
-    operand_rows = [{"ref": str(r), "value": value.inputs.get(str(r)), "index": i} for i, r in enumerate(refs)]
+    lang, names, ind = get_language() or "zh-hans", catalog_names(), value.indicator
+    operand_rows = [{"label": wording.operand_label(r, lang, names), "value": value.inputs.get(str(r)), "index": i,
+                     "records": r.kind not in ("constant", "indicator")} for i, r in enumerate(refs)]
     if any(services.provisional_ref(r) for r in refs):
         for row, r in zip(operand_rows, refs, strict=True):
             row["provisional"] = services.provisional_beside(value.area_id, value.period, r)
-    current = value.definition_version == value.indicator.version
+    current = value.definition_version == ind.version
     return render(request, "indicators/value.html", {
-        "v": value, "ind": value.indicator, "name": _name(value.indicator), "operands": operand_rows,
-        "current": current, "num": str(parse(value.indicator.numerator)),
-        "den": str(parse(value.indicator.denominator))})
+        "v": value, "ind": ind, "name": _name(ind), "operands": operand_rows, "current": current,
+        "num": wording.in_words(ind.numerator, lang, names), "den": wording.in_words(ind.denominator, lang, names),
+        "formula": wording.formula(_name(ind), ind.numerator, ind.denominator, ind.indicator_type, lang, names),
+        "definitions": wording.definitions(ind.numerator, ind.denominator, lang),
+        "description": ind.description_en if _lang() == "en" else ind.description_zh})
+
 
 
 def _persons_on(kind: str, page) -> list[int]:
@@ -173,8 +179,10 @@ def value_records(request, pk: int, index: int):
                      area_code=value.area_id, user=request.user,
                      detail={"operand": str(ref), "page": page.number, "rows": len(page.object_list),
                              "persons": _persons_on(kind, page)})
-    return render(request, "indicators/records.html", {"v": value, "ref": str(ref), "kind": kind, "page": page,
-                                                       "count": page.paginator.count, "name": _name(value.indicator)})
+    return render(request, "indicators/records.html", {
+        "v": value, "ref": str(ref), "kind": kind, "page": page, "count": page.paginator.count,
+        "name": _name(value.indicator), "label": wording.operand_label(ref, get_language() or "zh-hans",
+                                                                       catalog_names())})
 
 
 @login_required

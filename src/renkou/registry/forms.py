@@ -39,9 +39,8 @@ def resolve_person(persons, text: str) -> Person:
         found = persons.filter(pk=int(text.lstrip("#"))).first()
     if found is None:
         raise forms.ValidationError(
-            "在您的录入范围内找不到身份证号或记录号为“%(ref)s”的人员(不在您负责的区划内，或尚未登记) / "
-            "no person with the ID number or record key “%(ref)s” in the areas where you enter data "
-            "(outside your areas, or not in the register)", code="not_in_scope", params={"ref": text[:40]})
+            _("No person with the ID number or record key “%(ref)s” in the areas where you enter data "
+              "(outside your areas, or not in the register)."), code="not_in_scope", params={"ref": text[:40]})
     return found
 
 
@@ -104,7 +103,10 @@ class BirthForm(ScopedPersonsMixin, forms.Form):
     area = forms.ChoiceField(label=_("area at the birth"))
     mother = PersonRefField(label=_("mother"))
     father = PersonRefField(label=_("father"), required=False)
-    birth_order = forms.IntegerField(label=_("birth order"), min_value=1, max_value=20)
+    birth_order = forms.IntegerField(
+        label=_("birth order"), min_value=1, max_value=20,
+        help_text=_("Suggested from the mother's children in the register once she is looked up; correct it "
+                    "if the register is incomplete."))
     plurality = forms.IntegerField(label=_("plurality"), min_value=1, max_value=8, initial=1)
     delivery_place = forms.ChoiceField(label=_("place of delivery"), choices=Event.Delivery.choices, required=False)
 
@@ -112,6 +114,11 @@ class BirthForm(ScopedPersonsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["area"].choices = _area_choices(areas)
         self.persons = persons if persons is not None else Person.objects.none()
+
+    def look_up_mother(self, text: str) -> Person:
+        """The mother named in the form (ID number or record key) within the form's persons, for the
+        "look up" step before the declaration; raises the same ValidationError as the declaration."""
+        return resolve_person(self.persons, text)
 
 
 # The fields each kind of event asks for beside person, dates and area (``spouse`` is optional for a death:
@@ -277,6 +284,8 @@ class ServiceForm(forms.Form):
 
 
 FORMATS = [("xlsx", "XLSX"), ("csv", "CSV")]
+LAYOUTS = [("people", _("for reading: headers in your language, names beside the codes")),
+           ("machine", _("import format: column names and codes of the register import"))]
 EXPORT_KINDS = [("persons", _("person records")), ("households", _("household records")),
                 ("events", _("event records")), ("services", _("service records"))]
 
@@ -285,6 +294,7 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=_("what"), choices=EXPORT_KINDS)
     area = forms.ChoiceField(label=_("area"))
     format = forms.ChoiceField(label=_("format"), choices=FORMATS, initial="xlsx")
+    layout = forms.ChoiceField(label=_("layout"), choices=LAYOUTS, initial="people", required=False)
     unmasked = forms.BooleanField(label=_("full ID numbers (unmasked)"), required=False)
 
     def __init__(self, *args, areas=(), allow_unmasked: bool = False, **kwargs):
@@ -294,6 +304,9 @@ class ExportForm(forms.Form):
         if not allow_unmasked:
             self.fields["unmasked"].disabled = True
             self.fields["unmasked"].help_text = _("Your role may export masked ID numbers only.")
+
+    def clean_layout(self):
+        return self.cleaned_data.get("layout") or "people"
 
     def clean_unmasked(self):
         # a disabled field ignores what was posted: read it to refuse, not to silently mask

@@ -765,6 +765,13 @@ def ensure_person_in_scope(user, person: Person, action: str = CAPTURE) -> None:
         raise PermissionDenied("该人员不在您的范围内 / this person is outside your areas")
 
 
+def next_birth_order(mother: Person) -> int:
+    """The birth order a new child of ``mother`` most likely has: her children in the register (living or
+    not, registered or declared, merged duplicates not counted) plus one. A suggestion for the birth form;
+    the officer corrects it when the register misses a child."""
+    return Person.objects.filter(mother=mother).exclude(record_state=Person.Record.MERGED).count() + 1
+
+
 # ------------------------------------------------------------------------------------ work queues
 # The queues of the register pages and the counts of the home page's task list are the same
 # querysets, so a count on the home page is the length of the list its link opens.

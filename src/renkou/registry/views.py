@@ -42,6 +42,7 @@ from .forms import (
 )
 from .models import DuplicateCandidate, Event, Finding, Household, Person
 from .search import search_persons
+from .templatetags.register_words import rule_label
 
 PAGE = 50
 
@@ -192,12 +193,33 @@ def declare_birth(request):
     areas = _capture_areas(request.user)
     persons = _capture_persons(request.user)
     initial = {"registration_date": timezone.localdate(), "plurality": 1}
+    mother, lookup_error = None, None
+
+    def with_mother(found: Person, ref: str, given: dict) -> None:
+        """Fill in what the mother tells: her record, her area, her husband, the next birth order."""
+        given.update({"mother": ref, "birth_order": services.next_birth_order(found)})
+        given.setdefault("area", found.resident_area_id)
+        if found.spouse_id and persons.filter(pk=found.spouse_id).exists():
+            given.setdefault("father", f"#{found.spouse_id}")
+
     parent = request.GET.get("mother") or request.GET.get("person")
-    if parent and parent.isdigit():
+    if request.method == "GET" and parent and parent.isdigit():
         mother = get_object_or_404(persons, pk=parent)
-        initial.update({"mother": f"#{mother.pk}", "area": mother.resident_area_id})
-        if mother.spouse_id and persons.filter(pk=mother.spouse_id).exists():
-            initial["father"] = f"#{mother.spouse_id}"
+        with_mother(mother, f"#{mother.pk}", initial)
+    if request.method == "POST" and request.POST.get("lookup"):
+        # "Look up the mother": show her name and suggest the birth order; nothing is declared yet.
+        given = {k: v for k, v in request.POST.items() if k in BirthForm.base_fields and v}
+        given.pop("birth_order", None)
+        form = BirthForm(persons=persons, areas=areas, initial={**initial, **given})
+        try:
+            mother = form.look_up_mother(request.POST.get("mother", ""))
+            with_mother(mother, request.POST["mother"].strip(), given)
+            form = BirthForm(persons=persons, areas=areas, initial={**initial, **given})
+        except ValidationError as exc:
+            lookup_error = exc.messages
+        return render(request, "registry/birth_form.html", {
+            "form": form, "kind_label": Event.Kind.BIRTH.label, "mother": mother, "lookup_error": lookup_error,
+            "children": services.next_birth_order(mother) - 1 if mother else None})
     form = BirthForm(request.POST or None, persons=persons, areas=areas, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -211,7 +233,11 @@ def declare_birth(request):
             return redirect("registry:event", pk=event.pk)
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
-    return render(request, "registry/birth_form.html", {"form": form, "kind_label": Event.Kind.BIRTH.label})
+    if isinstance(getattr(form, "cleaned_data", {}).get("mother"), Person):
+        mother = form.cleaned_data["mother"]
+    return render(request, "registry/birth_form.html", {
+        "form": form, "kind_label": Event.Kind.BIRTH.label, "mother": mother,
+        "children": services.next_birth_order(mother) - 1 if mother else None})
 
 
 @login_required
@@ -402,7 +428,8 @@ def check_report(request):
         r["severity_label"] = str(labels.get(r["severity"], r["severity"]))
     chart = None
     if counts:
-        chart = charts.bar([{"rule": r["rule"], "n": r["n"], "severity": r["severity_label"]} for r in counts],
+        chart = charts.bar([{"rule": rule_label(r["rule"]), "n": r["n"], "severity": r["severity_label"]}
+                            for r in counts],
                            x="rule", y="n", color="severity", sort=None, horizontal=True,
                            title=_("Open findings by rule · %(area)s") % {"area": area.name},
                            x_title=_("Rule"), y_title=_("Findings"))
@@ -447,7 +474,8 @@ def export_page(request):
             d = form.cleaned_data
             path = _tmp_file(f".{d['format']}")
             try:
-                exporter.export(user=user, kind=d["kind"], path=path, area_code=d["area"], unmasked=d["unmasked"])
+                exporter.export(user=user, kind=d["kind"], path=path, area_code=d["area"], unmasked=d["unmasked"],
+                                layout=d["layout"])
             except PermissionDenied:
                 os.unlink(path) if path.exists() else None
                 os.rmdir(path.parent)

@@ -11,7 +11,9 @@ Builders return plain dicts (the chart definition); :func:`render_svg` turns one
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -28,7 +30,7 @@ def _base(title: str, width: int | str = "container", height: int = 280) -> dict
         "title": {"text": title, "anchor": "start", "fontSize": 14},
         "width": 640 if width == "container" else width,
         "height": height,
-        "config": {"font": FONT, "axis": {"labelFontSize": 11, "titleFontSize": 12},
+        "config": {"aria": False, "font": FONT, "axis": {"labelFontSize": 11, "titleFontSize": 12},
                    "legend": {"labelFontSize": 11}, "range": {"category": PALETTE}, "view": {"stroke": None}},
     }
 
@@ -114,5 +116,14 @@ def render_svg(spec: dict) -> str:
     spec_json = json.dumps(spec, sort_keys=True, ensure_ascii=False)
     key = hashlib.sha256(spec_json.encode()).hexdigest()
     svg = _svg_of(key, spec_json)
+    # Vega's own screen-reader texts are English whatever the page's language: drop them and name the
+    # figure by its title, which is in the reader's language.
+    svg = _ARIA.sub("", svg)
+    title = spec.get("title")
+    title = title.get("text", "") if isinstance(title, dict) else title or ""
+    label = f' aria-label="{html.escape(str(title), quote=True)}"' if title else ""
     # Scale with the page: keep the viewBox, drop the fixed width so CSS decides.
-    return svg.replace('class="marks"', 'class="marks" role="img" style="max-width:100%;height:auto"', 1)
+    return svg.replace('class="marks"', f'class="marks" role="img"{label} style="max-width:100%;height:auto"', 1)
+
+
+_ARIA = re.compile(r' aria-(?:label|roledescription)="[^"]*"')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core import areacodes
@@ -31,7 +32,8 @@ class UserForm(forms.Form):
     username = forms.RegexField(label=_("Username"), regex=r"^[A-Za-z0-9_.-]{3,40}$",
                                 help_text=_("3–40 letters, digits, _ . -"))
     full_name = forms.CharField(label=_("Full name"), max_length=60, required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=[(r.value, ROLE_LABELS[r][0]) for r in Role])
+    role = forms.ChoiceField(label=_("Role"), choices=lambda: [
+        (r.value, ROLE_LABELS[r][0 if (get_language() or "zh").startswith("zh") else 1]) for r in Role])
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, min_length=10)
     capture_areas = forms.CharField(label=_("Capture area codes"), required=False,
                                     help_text=_("Codes separated by spaces, e.g. 520122100"))

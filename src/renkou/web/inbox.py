@@ -263,8 +263,9 @@ def evaluator(user, today: dt.date | None = None) -> Inbox:
                   [Row((_scheme_name(r.scheme), f"v{r.version}", r.period_code, r.created_at.date().isoformat()),
                        reverse("evaluation:run", args=[r.pk])) for r in runs[:ROWS]],
                   (_("Scheme"), _("Version"), _("Period"), _("Computed")))]
-    todo = dict(scoped(user, SampledHousehold).filter(visited=False).order_by().values_list("sample")
-                .annotate(n=Count("pk")))
+    # counts only, no person: an evaluator reads a sample's households through the sample itself
+    todo = dict(SampledHousehold.objects.filter(visited=False, sample__scheme__parent__in=areas).order_by()
+                .values_list("sample").annotate(n=Count("pk")))
     samples = VerificationSample.objects.filter(pk__in=list(todo), scheme__parent__in=areas) \
         .select_related("scheme").order_by("-created_at", "-pk")
     items.append(Item("samples_in_progress", _("Verification samples in progress"), samples.count(),
@@ -282,6 +283,16 @@ def evaluator(user, today: dt.date | None = None) -> Inbox:
     return Inbox(Role.EVALUATOR, items)
 
 
+def _recorded(user, event) -> str:
+    """The record an audit entry concerns, as the audit log lists it: its kind in words and its name as
+    recorded, personal data masked."""
+    from renkou.core.audit_query import shown
+    from renkou.core.templatetags.audit_display import audit_object, audit_repr
+
+    view = shown(user, event, entitled=False)
+    return " ".join(t for t in (audit_object(event.object_type), audit_repr(view)) if t)
+
+
 def auditor(user, today: dt.date | None = None) -> Inbox:
     """Exports and views of full person records of the last 30 days (and failed sign-ins), in the auditor's areas."""
     from renkou.core.audit_query import filtered_events
@@ -294,9 +305,8 @@ def auditor(user, today: dt.date | None = None) -> Inbox:
                                ("record_views", "view", _("Views of full records, last 30 days")),
                                ("failed_logins", "login_failed", _("Failed sign-ins, last 30 days"))):
         events = filtered_events(user, action=action, since=since)
-        rows = [Row((timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), e.actor_username or "—",
-                     e.object_repr or e.object_type), reverse("audit-detail", args=[e.pk]))
-                for e in events[:5]] if key != "failed_logins" else []
+        rows = [Row((timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), e.actor_username or "—", _recorded(user, e)),
+                    reverse("audit-detail", args=[e.pk])) for e in events[:5]] if key != "failed_logins" else []
         items.append(Item(key, label, events.count(), _url("audit", action=action, since=since.isoformat()), "",
                           rows, (_("Time"), _("User"), _("Record"))))
     return Inbox(Role.AUDITOR, items)

@@ -7,6 +7,7 @@ the decimals their indicator defines (9.20‰); nothing missing is shown as ``�
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MISSING = "—"
@@ -25,11 +26,19 @@ def _decimal(value) -> Decimal | None:
     return d if d.is_finite() else None
 
 
+def _unparsed(value) -> str:
+    """What is shown for a value that is not a finite number: ``—`` for nothing (also NaN, a value the
+    computation could not give), the text itself otherwise."""
+    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    return str(value)
+
+
 def count(value) -> str:
     """A count: ``18689.0`` → ``18,689``; ``None`` → ``—``; text that is not a number is returned as is."""
     d = _decimal(value)
     if d is None:
-        return MISSING if value is None or value == "" else str(value)
+        return _unparsed(value)
     return f"{int(d.to_integral_value(rounding=ROUND_HALF_UP)):,}"
 
 
@@ -37,7 +46,7 @@ def number(value, places: int = 2) -> str:
     """A number with exactly ``places`` decimals and thousands separators: ``1234.5, 2`` → ``1,234.50``."""
     d = _decimal(value)
     if d is None:
-        return MISSING if value is None or value == "" else str(value)
+        return _unparsed(value)
     places = max(0, int(places))
     return f"{d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
 
@@ -47,7 +56,7 @@ def amount(value, max_places: int = 4) -> str:
     ``max_places`` decimals without trailing zeros (``2.5000`` → ``2.5``)."""
     d = _decimal(value)
     if d is None:
-        return MISSING if value is None or value == "" else str(value)
+        return _unparsed(value)
     if d == d.to_integral_value():
         return count(d)
     text = number(d, max_places)

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -59,11 +60,12 @@ def area_detail(request, code: str):
         raise Http404
     children = area.children.order_by("code")
     page = Paginator(children, 100).get_page(request.GET.get("page"))
-    kinds = {c.code: areacodes.TOWNSHIP_KIND_LABELS[areacodes.township_kind(c.code)][0]
+    i = 0 if (get_language() or "zh").startswith("zh") else 1  # (Chinese, English) labels
+    kinds = {c.code: areacodes.TOWNSHIP_KIND_LABELS[areacodes.township_kind(c.code)][i]
              for c in page if c.level == 4}
     return render(request, "web/area.html", {"area": area, "ancestors": area.ancestors(), "page": page,
                                              "kinds": kinds,
-                                             "urban_rural": areacodes.URBAN_RURAL.get(area.urban_rural, ("", ""))[0]})
+                                             "urban_rural": areacodes.URBAN_RURAL.get(area.urban_rural, ("", ""))[i]})
 
 
 @login_required

@@ -17,8 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True)
         parser.add_argument("--area", help="area code to export (within the user's scope)")
         parser.add_argument("--unmasked", action="store_true")
+        parser.add_argument("--layout", choices=("people", "machine"), default="people",
+                            help="people: headers and code names in --lang (default); machine: the import format")
+        parser.add_argument("--lang", choices=("zh-hans", "en"), default="zh-hans",
+                            help="language of the headers and code names of the people layout")
 
-    def handle(self, *args, kind, file, user, area, unmasked, **options):
+    def handle(self, *args, kind, file, user, area, unmasked, layout, lang, **options):
         from django.core.exceptions import PermissionDenied
 
         from renkou.core.models import Area, User
@@ -35,7 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"区划代码 {area} 不存在 / unknown area code {area}")
         try:
             with acting_as(account, via="cli"):
-                n = export(user=account, kind=kind, path=file, area_code=area, unmasked=unmasked)
+                n = export(user=account, kind=kind, path=file, area_code=area, unmasked=unmasked, layout=layout,
+                           lang=lang)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{n} rows → {file}")

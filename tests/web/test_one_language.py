@@ -1,0 +1,316 @@
+"""Every page in one language: each URL pattern of the site, filled in from a small register, is read
+in Chinese and in English; the visible text of the Chinese page has no English words outside a short
+list of codes and units, and the English page no Chinese outside the names of places and persons.
+
+The patterns are listed from the URL resolver, so a new page joins the walk by itself; a pattern
+with parameters must be given them in ``ARGUMENTS`` (the test says which one is missing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver
+from tests.evaluation.conftest import SMALL_SCHEME, enter_scores
+from tests.registry.conftest import COUNTY, TOWNSHIP, VILLAGE_A, VILLAGE_C, id_for
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+# Tokens a Chinese page legitimately shows in Latin letters: file formats, standards, method names
+# and abbreviations statisticians use as they are, units, the brand and the language switch.
+ZH_ALLOWED = {
+    "ID", "XLSX", "CSV", "PDF", "API", "ADX", "JSON", "YAML", "TFR", "GFR", "ASFR", "SRB", "CBR", "CDR", "AHP",
+    "TOPSIS", "PAR", "SVG", "UTF", "GBK", "GB", "SHA", "Renkou", "English", "Vega", "Lite", "NBS",
+    "km", "min", "max", "OpenAPI", "SQL", "ISO", "Kendall",
+}
+
+# Pages that are not pages of the site for people: the API (JSON, OpenAPI), Django's admin (system
+# administrators), language switch and sign-out (POST only), health probe (JSON).
+SKIPPED_PREFIXES = ("admin/", "api/")
+SKIPPED_NAMES = {"set_language", "logout", "healthz"}
+
+
+SKIPPED_TAGS = ("script", "style", "textarea", "code")
+
+
+class _Text(HTMLParser):
+    """Visible text of a page: character data outside script/style, and the attributes a reader sees."""
+
+    SEEN_ATTRS = ("title", "placeholder", "alt", "aria-label")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        # a textarea holds what the reader is editing (a scheme file), <code> what one types or a digest:
+        # neither is the page's own words
+        if tag in SKIPPED_TAGS:
+            self._skip += 1
+        a = dict(attrs)
+        for name in self.SEEN_ATTRS:
+            if a.get(name):
+                self.parts.append(a[name])
+        if tag == "input" and a.get("type") in ("submit", "button") and a.get("value"):
+            self.parts.append(a["value"])
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED_TAGS and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return "\n".join(p.strip() for p in parser.parts if p.strip())
+
+
+def english_leaks(text: str, allowed: set[str]) -> list[str]:
+    """ASCII words of 3+ letters on a Chinese page that are neither allowed tokens nor names."""
+    return sorted({w for w in WORD.findall(text) if w not in allowed and w.upper() not in allowed})
+
+
+def chinese_leaks(text: str, names: set[str]) -> list[str]:
+    """Runs of Chinese characters on an English page, once the names of places and persons are removed."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return sorted(set(CJK.findall(text)))
+
+
+def test_the_leak_finders_see_what_they_should():
+    html = ('<p title="出生率">Births <b>2005</b></p><script>var x = "中文";</script><style>p{color:red}</style>'
+            '<input type="submit" value="Search">红岩村 ID 12')
+    text = visible_text(html)
+    assert "var" not in text and "color" not in text
+    assert english_leaks(text, ZH_ALLOWED) == ["Births", "Search"]
+    assert chinese_leaks(text, {"红岩村"}) == ["出生率"]
+
+
+def url_patterns(resolvers=None, prefix=""):
+    """(route, name) of every URL pattern of the site, namespaced names as ``ns:name``."""
+    out = []
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            ns = entry.namespace
+            for sub_route, sub_name in url_patterns(entry.url_patterns, route):
+                out.append((sub_route, f"{ns}:{sub_name}" if ns and sub_name else sub_name))
+        elif isinstance(entry, URLPattern):
+            out.append((route, entry.name))
+    return out
+
+
+def _dataset(seed_areas, make_user):
+    """A small register in Xifeng: a couple with a child born in 2005, a death, a household, a declared
+    birth, a probable duplicate, indicator values of 2005, an assessment run published and appealed, a sample."""
+    from renkou.evaluation import services as ev
+    from renkou.indicators import services as ind
+    from renkou.indicators.models import IndicatorValue
+    from renkou.registry import services as reg
+    from renkou.registry.models import DuplicateCandidate, Event, Person
+
+    a = seed_areas
+    county = make_user("xian", "county_officer", capture=[a[COUNTY]])
+    auditor = make_user("shenji", "auditor", view=[a[COUNTY]])
+    evaluator = make_user("kaohe", "evaluator", view=[a[COUNTY]])
+
+    mother = reg.create_person(user=county, name="李秀英", sex=2, birth_date=dt.date(1980, 3, 10),
+                               marital_status="21", ethnicity="01", id_number=id_for(dt.date(1980, 3, 10), 42),
+                               registered_area=VILLAGE_A)
+    father = reg.create_person(user=county, name="王建国", sex=1, birth_date=dt.date(1978, 7, 1),
+                               marital_status="21", id_number=id_for(dt.date(1978, 7, 1), 31),
+                               registered_area=VILLAGE_A)
+    Person.objects.filter(pk__in=[mother.pk, father.pk]).update(spouse=None)
+    Person.objects.filter(pk=mother.pk).update(spouse=father)
+    Person.objects.filter(pk=father.pk).update(spouse=mother)
+    other = reg.create_person(user=county, name="赵敏", sex=2, birth_date=dt.date(1950, 5, 5),
+                              registered_area=VILLAGE_C)
+    twin = reg.create_person(user=county, name="赵敏", sex=2, birth_date=dt.date(1950, 5, 5),
+                             registered_area=VILLAGE_C)
+    household = reg.create_household(user=county, number="520122100201001", area=VILLAGE_A)
+    reg.add_member(user=county, household=household, person=mother, relation="02")
+    reg.add_member(user=county, household=household, person=father, relation="10")
+    mother.refresh_from_db()
+    birth = reg.declare_event(user=county, kind="birth", event_date=dt.date(2005, 3, 1),
+                              registration_date=dt.date(2005, 3, 10), area=VILLAGE_A, mother=mother, father=father,
+                              birth_order=1, plurality=1, delivery_place="hospital",
+                              child={"name": "王小明", "sex": 1})
+    reg.verify_event(user=county, event=birth)
+    reg.register_event(user=county, event=birth)
+    declared = reg.declare_event(user=county, kind="birth", event_date=dt.date(2005, 8, 1),
+                                 registration_date=dt.date(2005, 8, 2), area=VILLAGE_C, mother=twin,
+                                 birth_order=1, plurality=1, delivery_place="home",
+                                 child={"name": "赵小红", "sex": 2})
+    death = reg.declare_event(user=county, kind="death", event_date=dt.date(2005, 6, 1),
+                              registration_date=dt.date(2005, 6, 5), area=VILLAGE_C, subject=other)
+    if not DuplicateCandidate.objects.exists():
+        DuplicateCandidate.objects.create(area_id=VILLAGE_C, person_a=other, person_b=twin, score=0.95,
+                                          reasons=["name", "birth_date"])
+    ind.load_catalog()
+    ind.compute(COUNTY, "2005", level=4)
+    ind.compute(COUNTY, "2005SY", level=4)
+    value = IndicatorValue.objects.get(indicator__code="cbr", area_id=COUNTY, period="2005")
+
+    small = ev.import_scheme(user=evaluator, text=SMALL_SCHEME)
+    enter_scores(small, evaluator, {("520122102000", "falsified"): 1})
+    run = ev.compute_run(user=evaluator, scheme=small)
+    run = ev.publish_run(user=evaluator, run=run)
+    from renkou.evaluation.demo import demo_scheme_text
+
+    township = ev.import_scheme(user=evaluator, text=demo_scheme_text("520122"))
+    township_run = ev.compute_run(user=evaluator, scheme=township)
+    appeal = ev.file_appeal(user=evaluator, run=run, unit=TOWNSHIP, item_code="A2", reason="两份报表漏计",
+                            claimed_value=Decimal(100))
+    sample = ev.draw_sample(user=evaluator, scheme=small, households_per_unit=1, seed=7)
+    return {
+        "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
+        "kwargs": {
+            "area": {"code": COUNTY},
+            "registry:person": {"pk": mother.pk},
+            "registry:record-service": {"pk": mother.pk},
+            "registry:household": {"pk": household.pk},
+            "registry:event": {"pk": birth.pk},
+            "registry:correct-event": {"pk": declared.pk},
+            "registry:declare-event": {"kind": "death"},
+            "registry:duplicate": {"pk": DuplicateCandidate.objects.first().pk},
+            "indicators:value": {"pk": value.pk},
+            "indicators:records": {"pk": value.pk, "index": 0},
+            "evaluation:scheme": {"pk": township.pk},
+            "evaluation:scheme-edit": {"pk": township.pk},
+            "evaluation:scheme-export": {"pk": township.pk, "fmt": "yaml"},
+            "evaluation:targets": {"pk": township.pk},
+            "evaluation:contract": {"pk": township.pk, "unit": TOWNSHIP[:9]},
+            "evaluation:inspections": {"pk": township.pk},
+            "evaluation:compute": {"pk": township.pk},
+            "evaluation:sample-new": {"pk": small.pk},
+            "evaluation:run": {"pk": run.pk},
+            "evaluation:publish": {"pk": township_run.pk},
+            "evaluation:run-delete": {"pk": township_run.pk},
+            "evaluation:run-xlsx": {"pk": run.pk},
+            "evaluation:methods": {"pk": run.pk},
+            "evaluation:appeal": {"pk": run.pk},
+            "evaluation:scorecard": {"pk": township_run.pk, "unit": TOWNSHIP[:9]},
+            "evaluation:appeal-decide": {"pk": appeal.pk},
+            "evaluation:sample": {"pk": sample.pk},
+            "evaluation:field-sheet": {"pk": sample.pk, "unit": TOWNSHIP[:9]},
+            "demography:area": {"code": COUNTY[:6]},
+            "audit-detail": {"pk": None},  # filled in below: an audit event of the register
+        },
+        # Extra pages worth reading with a query string: other groups of the value table, other views.
+        "extra": ["/indicators/?area=520122&period=2005&group=fertility",
+                  "/indicators/?area=520122&period=2005SY&group=births",
+                  "/indicators/?area=520122&period=200503&group=aggregate",
+                  f"/evaluation/runs/{township_run.pk}/", f"/evaluation/schemes/{small.pk}/",
+                  f"/registry/persons/{twin.pk}/", f"/registry/events/{death.pk}/",
+                  f"/registry/events/{declared.pk}/", f"/registry/checks/?area={TOWNSHIP}",
+                  "/registry/queue/events/?state=registered", "/idnumber/?number=" + id_for(dt.date(1980, 3, 10), 42),
+                  "/demography/area/520122100/", "/no-such-page/"],
+        "event": Event,
+    }
+
+
+def _fill(route: str, kwargs: dict) -> str:
+    def sub(m):
+        return str(kwargs[m.group(1)])
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", sub, route)
+
+
+def _names(seed_areas, users) -> set[str]:
+    from renkou.registry.models import Person
+
+    names = {a.name for a in seed_areas.values()} | set(Person.objects.values_list("name", flat=True))
+    return names | {"中文"} | {str(u) for u in users} | _recorded(users)
+
+
+def _recorded(users) -> set[str]:
+    """Texts of the dataset that are data, not the page's words: what users wrote (an appeal's grounds)."""
+    from renkou.evaluation.models import Appeal
+
+    return set(Appeal.objects.values_list("reason", flat=True))
+
+
+def _audit_reprs() -> set[str]:
+    """How the audit log named each object when it recorded the event: history, shown as recorded (on
+    the audit pages only)."""
+    from renkou.core.audit_query import mask_repr
+    from renkou.core.models import AuditEvent
+
+    recorded = AuditEvent.objects.exclude(object_repr="").values_list("object_type", "object_repr")
+    return {text for kind, repr_ in recorded for text in (repr_, mask_repr(kind, repr_))}  # listed masked
+
+
+def _latin_names(users) -> set[str]:
+    """Words of the persons' names in pinyin (shown beside the name), of the account names and of the
+    recorded texts."""
+    from renkou.registry.models import Person
+
+    texts = list(Person.objects.values_list("name_pinyin", flat=True)) + list(_recorded(users))
+    return {w for text in texts for w in WORD.findall(text or "")} | {str(u) for u in users}
+
+
+@pytest.mark.django_db
+def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, make_user):
+    from renkou.core.models import AuditEvent
+
+    data = _dataset(seed_areas, make_user)
+    kwargs = data["kwargs"]
+    kwargs["audit-detail"]["pk"] = AuditEvent.objects.filter(action="update").order_by("pk").last().pk
+    urls, missing = [], []
+    for route, name in url_patterns():
+        if name in SKIPPED_NAMES:
+            continue
+        if "<" in route:
+            if name not in kwargs:
+                missing.append(f"{name} ({route})")
+                continue
+            urls.append(_fill(route, kwargs[name]))
+        else:
+            urls.append("/" + route)
+    assert not missing, f"give the walk parameters for: {missing}"
+    urls += data["extra"]
+    assert len(urls) > 40
+
+    names = _names(seed_areas, data["users"].values())
+    allowed = ZH_ALLOWED | _latin_names(data["users"].values())
+    reprs = _audit_reprs()
+    audit_names, audit_allowed = names | reprs, allowed | {w for text in reprs for w in WORD.findall(text)}
+    problems: dict[str, list[str]] = {}
+    read = 0
+    for role, user in data["users"].items():
+        client.force_login(user)
+        for lang in ("zh-hans", "en"):
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+            for url in urls:
+                if url.startswith("/audit") and role != "auditor":
+                    continue
+                response = client.get(url)
+                if response.status_code in (301, 302, 405) or "html" not in response.get("Content-Type", ""):
+                    continue
+                html = b"".join(response).decode() if response.streaming else response.content.decode()
+                if f"<html lang=\"{lang}\">" not in html:
+                    problems[f"{lang} {role} {url} [{response.status_code}]"] = ["not a page of the site"]
+                    continue
+                read += 1
+                text = visible_text(html)
+                # the audit pages, and the auditor's task list of recent entries, name objects as recorded
+                on_audit = url.startswith("/audit") or (role == "auditor" and url == "/")
+                leaks = (english_leaks(text, audit_allowed if on_audit else allowed) if lang == "zh-hans"
+                         else chinese_leaks(text, audit_names if on_audit else names))
+                if leaks:
+                    problems[f"{lang} {role} {url} [{response.status_code}]"] = leaks[:40]
+    assert read > 150
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
