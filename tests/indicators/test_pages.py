@@ -164,5 +164,5 @@ def test_value_page_shows_provisional_births_beside_the_official_count(client, w
     assert value.numerator == 2  # official: the two registered births
     client.force_login(make_user("xian2", "county_officer", capture=[seed_areas[COUNTY]]))
     page = client.get(f"/indicators/value/{value.pk}/").content.decode()
-    row = re.search(r'R\{births\}</td><td class="num">(.*?)</td>', page, re.S).group(1)
-    assert row.startswith("2.0<br>") and "另有 1 例待核实（已申报、尚未登记，未计入）" in row
+    row = re.search(r'<td>出生人数</td><td class="num">(.*?)</td>', page, re.S).group(1)
+    assert row.startswith("2<br>") and "另有 1 例待核实（已申报、尚未登记，未计入）" in row
