@@ -125,6 +125,8 @@ def world(seed_areas, make_user):
                                  resident_area=a[VILLAGE_A])
     child = Person.objects.create(name="王小明", sex=1, birth_date=dt.date(2005, 3, 1), registered_area=a[VILLAGE_A],
                                   resident_area=a[VILLAGE_A], mother=person, household=household)
+    household.head = person
+    household.save()
     birth = Event.objects.create(kind="birth", subject=child, mother=person, event_date=dt.date(2005, 3, 1),
                                  registration_date=dt.date(2005, 3, 9), area=a[VILLAGE_A], state="registered")
     declared = Event.objects.create(kind="death", subject=twin, event_date=dt.date(2005, 6, 1),
@@ -154,10 +156,42 @@ def world(seed_areas, make_user):
                           object_repr="审计标记-息烽", area_code=person.audit_area())
     other_logged = audit.record("view", user=w.users[("county", "other")], object_type="registry.event",
                                 object_repr="审计标记-任丘", area_code=other.audit_area())
+    w.objs.update(_benefits(w))
     w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
                   duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
                   o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
     return w
+
+
+BENEFIT_DAY = dt.date(2008, 1, 10)  # the list is reviewed and its public notice opens
+
+
+def _benefits(w: World) -> dict:
+    """Xifeng's premium for one-child households, 2007: 李秀英's household (one son) on 红岩村's list,
+    proposed, reviewed, objected to and the objection dismissed, approved after the notice, then paid in
+    one batch to the fund."""
+    from renkou.benefits import services as benefits
+
+    benefits.install_shipped_programs()
+    from renkou.benefits.models import Program
+
+    county, program = w.users[("county", "home")], Program.objects.get(code="xifeng-ncms-premium")
+    cycle = benefits.compute_cycle(county, program, XIFENG, "2007")
+    benefits.allocate_budget(county, program, XIFENG, "1000", today=BENEFIT_DAY)
+    roster_list = cycle.lists.get(village_id=VILLAGE_A)
+    benefits.transition(w.users[("village", "home")], roster_list, "propose", today=BENEFIT_DAY)
+    benefits.transition(w.users[("township", "home")], roster_list, "review", today=BENEFIT_DAY)
+    objection = benefits.record_objection(w.users[("village", "home")], roster_list, raised_by="村民",
+                                          text="核对该户子女数", today=BENEFIT_DAY)
+    benefits.resolve_objection(w.users[("township", "home")], objection, upheld=False, resolution="经核实无误",
+                               today=BENEFIT_DAY)
+    benefits.transition(county, roster_list, "approve", today=BENEFIT_DAY + dt.timedelta(days=7))
+    batch = benefits.issue_batch(county, cycle, idempotency_key="matrix-batch", today=BENEFIT_DAY)
+    # the next year's list, proposed: it waits in the inbox of 永靖镇's officer
+    waiting = benefits.compute_cycle(county, program, XIFENG, "2008").lists.get(village_id=VILLAGE_A)
+    benefits.transition(w.users[("village", "home")], waiting, "propose", today=BENEFIT_DAY)
+    return {"program": program, "cycle": cycle, "roster_list": roster_list, "objection": objection, "batch": batch,
+            "waiting_list": waiting}
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,6 +208,9 @@ class Route:
                    or an empty 200) and never sees her.
       assessment — Xifeng's assessment: ``readers`` get 200 with the marker, everyone else 403/404
                    without it.
+      benefit    — Xifeng's benefit figures (cycles, batches, ledger, summaries) without persons:
+                   ``readers`` get 200 with the marker, everyone else 403/404 (``lists``: or an empty
+                   200) without it; no one sees a person on it.
       aggregate  — areas, indicators, demography: no one sees any person on it.
       audit      — the audit log: auditors, of their own county's events only.
       accounts   — accounts of the county (user managers); no person on it.
@@ -198,6 +235,10 @@ def A(url, readers, marker=lambda w: "息烽乡镇考核二〇〇五", lists=Fal
     return Route("assessment", url, frozenset(readers), marker=marker, lists=lists)
 
 
+def B(url, readers, marker, lists=False):
+    return Route("benefit", url, frozenset(readers), marker=marker, lists=lists)
+
+
 def G(url):
     return Route("aggregate", url)
 
@@ -214,6 +255,14 @@ _person = lambda w: w["person"].pk  # noqa: E731
 _api_person_readers = {("village", "home"), ("township", "home"), ("county", "home"), ("peer", "home")}
 # pages that also need aggregate.view, which a machine peer has not
 _page_person_readers = {("village", "home"), ("township", "home"), ("county", "home")}
+# benefit.view in Xifeng: its officers of every level and its auditor (figures; the rows of persons are
+# the person readers' only)
+BENEFIT_READERS = _page_person_readers | {("auditor", "home")}
+_cycle = lambda w: w["cycle"].pk  # noqa: E731
+_premium = lambda w: '"program": "xifeng-ncms-premium"'  # noqa: E731
+_reference = lambda w: w["batch"].payments.order_by("pk").first().reference  # noqa: E731
+_ACT_LIST = "benefits/test_approval.py, test_entry_points.py (the list's state machine, role and area)"
+_ACT_PAY = "benefits/test_payments.py, test_entry_points.py (budget and batches: benefit.manage of the county)"
 
 ROUTES: dict[str, Route] = {
     # web
@@ -287,6 +336,29 @@ ROUTES: dict[str, Route] = {
                            marker=lambda w: w["household"].number),
     "evaluation:field-sheet": P(lambda w: f"/evaluation/samples/{w['sample'].pk}/sheet/{TOWNSHIP_A[:9]}/",
                                 "masked", readers=MANAGERS),
+    # benefits: programs are published policy; rosters and notices name persons, scoped to their villages
+    "benefits:home": B(lambda w: "/benefits/", BENEFIT_READERS, lists=True,
+                       marker=lambda w: f'href="/benefits/cycles/{_cycle(w)}/"'),
+    "benefits:inbox": B(lambda w: "/benefits/inbox/", {("township", "home")}, lists=True,
+                        marker=lambda w: f'href="/benefits/lists/{w["waiting_list"].pk}/notice/"'),
+    "benefits:program": G(lambda w: "/benefits/programs/xifeng-ncms-premium/"),
+    "benefits:cycle": P(lambda w: f"/benefits/cycles/{_cycle(w)}/", "masked", lists=True,
+                        readers=_page_person_readers),
+    "benefits:budget": ACT(_ACT_PAY),
+    "benefits:issue": ACT(_ACT_PAY),
+    "benefits:verification": B(lambda w: f"/benefits/cycles/{_cycle(w)}/verification/", BENEFIT_READERS,
+                               marker=lambda w: f'href="/benefits/cycles/{_cycle(w)}/"'),
+    "benefits:notice": P(lambda w: f"/benefits/lists/{w['roster_list'].pk}/notice/", "masked",
+                         readers=_page_person_readers),
+    "benefits:objection": ACT(_ACT_LIST),
+    "benefits:transition": ACT(_ACT_LIST),
+    "benefits:resolve": ACT(_ACT_LIST),
+    "benefits:batch": B(lambda w: f"/benefits/batches/{w['batch'].pk}/", BENEFIT_READERS, marker=_reference),
+    "benefits:send": ACT(_ACT_PAY),
+    "benefits:batch-file": B(lambda w: f"/benefits/batches/{w['batch'].pk}/file.csv", {("county", "home")},
+                             marker=_reference),
+    "benefits:ledger": B(lambda w: f"/benefits/ledger/?program=xifeng-ncms-premium&area={XIFENG}",
+                         BENEFIT_READERS, marker=lambda w: "account="),
     # API (django-ninja)
     "api:api-root": N(lambda w: "/api/"),
     "api:openapi-json": N(lambda w: "/api/openapi.json"),
@@ -326,6 +398,18 @@ ROUTES: dict[str, Route] = {
                  marker=lambda w: w["run"].content_hash),
     "api:scorecard": A(lambda w: f"/api/evaluation/runs/{w['run'].pk}/units/{TOWNSHIP_A[:9]}",
                        READERS | UNIT_OFFICERS, marker=lambda w: '"code": "520122100000"'),
+    "api:programs": G(lambda w: "/api/benefits/programs"),
+    "api:cycles": B(lambda w: "/api/benefits/cycles", BENEFIT_READERS, marker=_premium, lists=True),
+    "api:compute": ACT("benefits/test_cycles.py: a township officer cannot compute (benefit.manage)"),
+    "api:cycle": B(lambda w: f"/api/benefits/cycles/{_cycle(w)}", BENEFIT_READERS, marker=_premium),
+    "api:roster": P(lambda w: f"/api/benefits/cycles/{_cycle(w)}/roster", "masked", lists=True,
+                    readers=_page_person_readers),
+    "api:transition": ACT(_ACT_LIST),
+    "api:objection": ACT(_ACT_LIST),
+    "api:issue": ACT(_ACT_PAY),
+    "api:batch": B(lambda w: f"/api/benefits/batches/{w['batch'].pk}", BENEFIT_READERS, marker=_reference),
+    "api:summary": B(lambda w: "/api/benefits/summary?area=520122&period=2007", BENEFIT_READERS,
+                     marker=lambda w: f'"cycle": {_cycle(w)}'),
 }
 
 # The admin is for system administrators (is_staff) only; every model registered there is classified
@@ -464,7 +548,7 @@ def _check(route: Route, key, status: int, body: str, w: World) -> list[str]:
                 problems.append("masked ID number missing")
             if full in body:
                 problems.append("full ID number shown where it must be masked")
-        if route.kind == "assessment":
+        if route.kind in ("assessment", "benefit"):
             problems += [f"shows {t!r}" for t in never if t in body]
         return problems
     ok_status = (200, 403, 404) if route.lists else (403, 404)
