@@ -175,8 +175,10 @@ def _dataset(seed_areas, make_user):
     appeal = ev.file_appeal(user=evaluator, run=run, unit=TOWNSHIP, item_code="A2", reason="两份报表漏计",
                             claimed_value=Decimal(100))
     sample = ev.draw_sample(user=evaluator, scheme=small, households_per_unit=1, seed=7)
+    benefits = _benefits(seed_areas, make_user, county)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
+        "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
         "kwargs": {
             "area": {"code": COUNTY},
             "registry:person": {"pk": mother.pk},
@@ -208,6 +210,18 @@ def _dataset(seed_areas, make_user):
             "evaluation:field-sheet": {"pk": sample.pk, "unit": TOWNSHIP[:9]},
             "demography:area": {"code": COUNTY[:6]},
             "audit-detail": {"pk": None},  # filled in below: an audit event of the register
+            "benefits:program": {"code": benefits["cycle"].program.code},
+            "benefits:cycle": {"pk": benefits["cycle"].pk},
+            "benefits:budget": {"pk": benefits["cycle"].pk},
+            "benefits:issue": {"pk": benefits["cycle"].pk},
+            "benefits:verification": {"pk": benefits["cycle"].pk},
+            "benefits:notice": {"pk": benefits["list"].pk},
+            "benefits:objection": {"pk": benefits["list"].pk},
+            "benefits:transition": {"pk": benefits["noticed"].pk, "action": "approve"},
+            "benefits:resolve": {"pk": benefits["objection"].pk},
+            "benefits:batch": {"pk": benefits["batch"].pk},
+            "benefits:send": {"pk": benefits["batch"].pk},
+            "benefits:batch-file": {"pk": benefits["batch"].pk, "fmt": "csv"},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -217,9 +231,51 @@ def _dataset(seed_areas, make_user):
                   f"/registry/persons/{twin.pk}/", f"/registry/events/{death.pk}/",
                   f"/registry/events/{declared.pk}/", f"/registry/checks/?area={TOWNSHIP}",
                   "/registry/queue/events/?state=registered", "/idnumber/?number=" + id_for(dt.date(1980, 3, 10), 42),
-                  "/demography/area/520122100/", "/no-such-page/"],
+                  "/demography/area/520122100/", "/no-such-page/",
+                  # the list in its public notice with an open objection, the cycle in its notice, the
+                  # ledger of the program with an account's statement
+                  f"/benefits/lists/{benefits['noticed'].pk}/notice/",
+                  f"/benefits/cycles/{benefits['noticed'].cycle_id}/",
+                  f"/benefits/ledger/?program={benefits['cycle'].program.code}&area={COUNTY}",
+                  f"/benefits/ledger/?program={benefits['cycle'].program.code}&area={COUNTY}&account="
+                  + benefits["account"]],
         "event": Event,
     }
+
+
+def _benefits(seed_areas, make_user, county):
+    """Xifeng's premium for one-child households: 2007 approved after its notice (an objection dismissed)
+    and paid in one batch, sampled for verification; 2008 in its public notice with an open objection."""
+    import datetime as dt
+
+    from renkou.benefits import services as benefits
+    from renkou.benefits.models import Program
+
+    a = seed_areas
+    village = make_user("cun", "village_officer", capture=[a[VILLAGE_A]])
+    township = make_user("xiang", "township_officer", capture=[a[TOWNSHIP]])
+    day = dt.date(2008, 1, 10)
+    benefits.install_shipped_programs()
+    program = Program.objects.get(code="xifeng-ncms-premium")
+    benefits.allocate_budget(county, program, COUNTY, "1000", note="县财政", today=day)
+    cycle = benefits.compute_cycle(county, program, COUNTY, "2007")
+    roster_list = cycle.lists.get(village_id=VILLAGE_A)
+    benefits.transition(village, roster_list, "propose", today=day)
+    benefits.transition(township, roster_list, "review", today=day)
+    dismissed = benefits.record_objection(village, roster_list, raised_by="村民 张三", text="该户子女数需核对",
+                                          today=day)
+    benefits.resolve_objection(township, dismissed, upheld=False, resolution="经核实，该户只有一个孩子", today=day)
+    benefits.transition(county, roster_list, "approve", today=day + dt.timedelta(days=7))
+    batch = benefits.issue_batch(county, cycle, idempotency_key="one-language", today=day)
+    benefits.draw_verification(county, cycle, size=1, seed=1)
+    noticed = benefits.compute_cycle(county, program, COUNTY, "2008").lists.get(village_id=VILLAGE_A)
+    benefits.transition(village, noticed, "propose", today=dt.date.today())
+    benefits.transition(township, noticed, "review", today=dt.date.today())
+    objection = benefits.record_objection(village, noticed, raised_by="村民 李四", text="该户已迁出本村",
+                                          today=dt.date.today())
+    account = benefits.accounts(program, cycle.area)["budget"].code
+    return {"cycle": cycle, "list": roster_list, "batch": batch, "noticed": noticed, "objection": objection,
+            "account": account, "accounts": [village, township]}
 
 
 def _fill(route: str, kwargs: dict) -> str:
@@ -230,17 +286,28 @@ def _fill(route: str, kwargs: dict) -> str:
 
 
 def _names(seed_areas, users) -> set[str]:
+    from renkou.benefits.models import Fund
     from renkou.registry.models import Person
 
     names = {a.name for a in seed_areas.values()} | set(Person.objects.values_list("name", flat=True))
-    return names | {"中文"} | {str(u) for u in users} | _recorded(users)
+    # a fund and its bank are named as the bank knows them (the account holder of a payment)
+    institutions = {t for row in Fund.objects.values_list("name_zh", "bank_name") for t in row if t}
+    return names | institutions | {"中文"} | {str(u) for u in users} | _recorded(users)
 
 
 def _recorded(users) -> set[str]:
     """Texts of the dataset that are data, not the page's words: what users wrote (an appeal's grounds)."""
+    from renkou.benefits.models import Objection, Program
     from renkou.evaluation.models import Appeal
+    from renkou.ledger.models import Transaction
 
-    return set(Appeal.objects.values_list("reason", flat=True))
+    objections = Objection.objects.values_list("raised_by", "text", "resolution")
+    # a program's legal basis is quoted from the document as it was issued
+    quoted = set(Program.objects.exclude(basis="").values_list("basis", flat=True))
+    notes = set(Transaction.objects.filter(kind="allocate").exclude(description="").values_list("description",
+                                                                                                 flat=True))
+    return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
+            | quoted | notes)
 
 
 def _audit_reprs() -> set[str]:
@@ -284,8 +351,8 @@ def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, 
     urls += data["extra"]
     assert len(urls) > 40
 
-    names = _names(seed_areas, data["users"].values())
-    allowed = ZH_ALLOWED | _latin_names(data["users"].values())
+    names = _names(seed_areas, data["accounts"])
+    allowed = ZH_ALLOWED | _latin_names(data["accounts"])
     reprs = _audit_reprs()
     audit_names, audit_allowed = names | reprs, allowed | {w for text in reprs for w in WORD.findall(text)}
     problems: dict[str, list[str]] = {}

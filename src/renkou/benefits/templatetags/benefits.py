@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from renkou.ledger.money import format_yuan
 
@@ -26,3 +27,41 @@ def bi(obj):
 @register.filter
 def pct(x):
     return "—" if x is None else f"{100 * x:.1f} %"
+
+
+# the accounts of a program in a county, by role, and the kinds of its ledger transactions
+ROLES = {"funding": _("Funding source"), "budget": _("Budget (available)"),
+         "commitments": _("Approved, to be paid"), "payable": _("In a batch, to be sent to the bank"),
+         "clearing": _("At the bank"), "paid": _("Paid")}
+KINDS = {"allocate": _("Budget allocated"), "commit": _("List approved"), "issue": _("Batch issued"),
+         "send": _("Sent to the bank"), "settle": _("Bank return file")}
+
+
+@register.filter
+def account_role(role):
+    """``"clearing"`` → "At the bank" (银行在途), in the page's language."""
+    return ROLES.get(role, role)
+
+
+@register.filter
+def transaction_kind(kind):
+    return KINDS.get(kind, kind)
+
+
+GROUPS = {"all": _("all of these"), "any": _("any of these"), "not": _("none of these")}
+
+
+@register.filter
+def rule_group(key):
+    """A group of an eligibility rule (``all``, ``any``, ``not``) in words."""
+    return GROUPS.get(key, key)
+
+
+@register.filter
+def fact_value(value):
+    """A fact's value as read from the register: a yes or no in words, anything else as it is."""
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return value
