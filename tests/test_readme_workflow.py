@@ -54,12 +54,14 @@ def registered_population(persons: list[dict[str, str]], on: dt.date) -> int:
 
 
 def births_counted_in(events: list[dict[str, str]], persons: list[dict[str, str]], year: int) -> int:
-    """Births of registered children whose counting date (event date, or registration date if late) is in ``year``."""
+    """Registered births of registered children whose counting date (event date, or registration date if late) is in ``year``."""
     registered = {p["person_key"] for p in persons if p["registration"] == "registered"}
     n = 0
     for e in events:
         if e["kind"] != "birth" or e["person_key"] not in registered:
             continue
+        if e["registration_state"] != "registered":
+            continue  # declared births are provisional: shown beside the official count, not in it
         counted = dt.date.fromisoformat(e["event_date"])
         if e["registration_state"] == "registered" and e["registration_date"]:
             reported = dt.date.fromisoformat(e["registration_date"])

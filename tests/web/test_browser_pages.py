@@ -155,7 +155,9 @@ def test_report_table_scrolls_inside_its_card_on_a_phone(live_server, everyone, 
         wide.goto(f"{base}/indicators/report/?area={XIFENG}&period=2005")
         cells = wide.locator("#report-table tbody tr").first.locator("td")
         assert cells.nth(1).inner_text() == "19,111"  # population, a count: separators, no ".0"
-        assert cells.nth(4).inner_text() == "10.2"  # the crude birth rate keeps its one decimal
+        headers = wide.locator("#report-table thead th").all_inner_texts()
+        cbr = next(i for i, h in enumerate(headers) if h.startswith("出生率"))
+        assert cells.nth(cbr).inner_text() == "10.2"  # the crude birth rate keeps its one decimal
         assert wide.locator("#report-table tbody tr").count() == report_values
         shot(wide, "report")
         wide.goto(f"{base}/indicators/?area={XIFENG}&period=2005")

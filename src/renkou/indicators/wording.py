@@ -26,7 +26,9 @@ REGISTER: dict[str, Pair] = {
     "births": ("出生人数", "births"),
     "births_late": ("补报出生人数", "late-reported births"),
     "births_timely": ("及时登记出生人数", "births registered in time"),
+    "births_provisional": ("待核实出生人数", "provisional births"),
     "deaths": ("死亡人数", "deaths"),
+    "deaths_provisional": ("待核实死亡人数", "provisional deaths"),
     "tfr": ("总和生育率", "total fertility rate"),
     "persons_served": ("享受服务人数", "persons served"),
     "marriage_count": ("结婚对数", "marriages"),
@@ -48,6 +50,8 @@ DEFINITIONS: dict[str, Pair] = {
             "total fertility rate = Σ over single years of age 15–49 of births ÷ mean women of that age"),
     "births": ("出生人数：本期内发生并登记的活产数（补报出生计入发现期）",
                "births: live births of the period in the register (late reports count in the period found)"),
+    "births_provisional": ("待核实出生人数：已申报、尚未登记的出生，不计入出生人数", "provisional births: "
+                           "births declared and not yet registered, not counted in the births"),
     "births_timely": ("及时登记出生人数：出生后 30 天内登记的出生数", "births registered in time: registered within "
                       "30 days of the birth"),
     "births_late": ("补报出生人数：本期发现的往期出生", "late-reported births: births of earlier periods found in "
