@@ -576,6 +576,38 @@ def test_who_reads_what(client, world):
 
 
 @pytest.mark.django_db
+def test_a_batch_names_a_family_payee_only_to_the_readers_of_the_family(client, world):
+    """Reward support of 2025 paid to the parents of a one-child family of 红岩村: the batch page lists
+    them to Xifeng's officers of 红岩村, 永靖镇 and the county; the auditor and everyone else see the
+    batch's totals at most, never the names."""
+    from renkou.benefits import services as benefits
+    from renkou.benefits.models import Program
+    from tests.benefits.conftest import family
+    from tests.benefits.helpers import accounts_for
+
+    family("H9", VILLAGE_A, father_born=dt.date(1960, 4, 1), mother_born=dt.date(1962, 8, 1),
+           children=[(1, dt.date(1985, 2, 1), None)])
+    county, program = world.users[("county", "home")], Program.objects.get(code="rural-reward-support")
+    cycle = benefits.compute_cycle(county, program, XIFENG, "2025")
+    benefits.allocate_budget(county, program, XIFENG, "5000", today=BENEFIT_DAY)
+    rl = cycle.lists.get(village_id=VILLAGE_A)
+    benefits.transition(world.users[("village", "home")], rl, "propose", today=BENEFIT_DAY)
+    benefits.transition(world.users[("township", "home")], rl, "review", today=BENEFIT_DAY)
+    benefits.transition(county, rl, "approve", today=BENEFIT_DAY + dt.timedelta(days=7))
+    accounts_for(cycle.entitlements.all())
+    batch = benefits.issue_batch(county, cycle, idempotency_key="matrix-family", today=BENEFIT_DAY)
+    assert set(batch.payments.values_list("payee_name", flat=True)) == {"H9父", "H9母"}
+    failures = []
+    for role in ROLES:
+        for where in ("home", "other"):
+            body = _body(_get(client, world, (role, where), f"/benefits/batches/{batch.pk}/"))
+            shown = "H9父" in body and "H9母" in body
+            if shown != ((role, where) in _page_person_readers):
+                failures.append(f"{role}/{where}: names {'shown' if shown else 'missing'}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
 def test_the_admin_is_for_system_administrators_only(client, world):
     """Every admin view of every registered model: no role of the demo gets past the admin's sign-in."""
     pks = {"registry.person": world["person"].pk, "registry.household": world["household"].pk,

@@ -241,7 +241,11 @@ def batch(request, pk):
                 "counts": ", ".join(f"{k} {v}" for k, v in sorted(ret.counts.items()))})
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
-    return render(request, "benefits/batch.html", {"batch": b, "payments": b.payments.select_related("entitlement"),
+    # a payment to a family names its payee: only the families the user may see (a fund names no one;
+    # the totals are the batch's)
+    payments = b.payments.filter(Q(entitlement__payee_kind="fund")
+                                 | Q(entitlement__in=scoped(request.user, Entitlement.objects.filter(cycle=b.cycle))))
+    return render(request, "benefits/batch.html", {"batch": b, "payments": payments.select_related("entitlement"),
                                                    "form": form, "report": report, "returns": b.returns.all(),
                                                    "can_manage": has_perm(request.user, BENEFIT_MANAGE)})
 
@@ -288,7 +292,8 @@ def verification(request, pk):
     from .models import VerificationVisit
 
     return render(request, "benefits/verification.html", {
-        "cycle": c, "visits": c.visits.select_related("payment__entitlement"),
+        "cycle": c, "visits": c.visits.filter(payment__entitlement__in=scoped(request.user, c.entitlements.all()))
+        .select_related("payment__entitlement"),
         "estimate": services.verification_estimate(c), "results": VerificationVisit.Result.choices})
 
 
