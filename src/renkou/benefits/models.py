@@ -26,6 +26,9 @@ class Fund(AuditedModel):
     bank_name = models.CharField(_("bank"), max_length=100)
     account_number = models.CharField(_("account number"), max_length=40)
 
+
+    class Meta:
+        verbose_name = _("fund")
     def __str__(self) -> str:
         return self.name_zh
 
@@ -50,6 +53,7 @@ class Program(AuditedModel):
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("benefit program")
 
     def __str__(self) -> str:
         return self.name_zh
@@ -83,6 +87,7 @@ class ProgramVersion(AuditedModel):
 
     class Meta:
         ordering = ["program", "-valid_from"]
+        verbose_name = _("program version")
         constraints = [models.UniqueConstraint(fields=["program", "valid_from"], name="benefits_version_from")]
 
     def __str__(self) -> str:
@@ -106,6 +111,9 @@ class Certificate(AuditedModel):
 
     scope_fields = ("area",)
 
+
+    class Meta:
+        verbose_name = _("certificate")
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
 
@@ -121,6 +129,9 @@ class PayeeAccount(AuditedModel):
 
     scope_fields = ("area",)
 
+
+    class Meta:
+        verbose_name = _("payee account")
     def __str__(self) -> str:
         return f"{self.holder_name} {self.bank_name}"
 
@@ -150,6 +161,7 @@ class Cycle(AuditedModel):
 
     class Meta:
         ordering = ["-period", "program"]
+        verbose_name = _("benefit cycle")
         constraints = [models.UniqueConstraint(fields=["program", "area", "period"], name="benefits_cycle_once")]
 
     def __str__(self) -> str:
@@ -165,25 +177,27 @@ class RosterList(AuditedModel):
         NOTICE = "notice", _("reviewed; in public notice")
         APPROVED = "approved", _("approved by the county")
 
-    cycle = models.ForeignKey(Cycle, models.PROTECT, related_name="lists")
-    village = models.ForeignKey(Area, models.PROTECT, related_name="+")
+    cycle = models.ForeignKey(Cycle, models.PROTECT, related_name="lists", verbose_name=_("cycle"))
+    village = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("village"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    proposed_on = models.DateField(null=True, blank=True)
+                                    related_name="+", verbose_name=_("proposed by"))
+    proposed_on = models.DateField(_("proposed on"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("reviewed by"))
     notice_from = models.DateField(_("notice from"), null=True, blank=True)
     notice_until = models.DateField(_("notice until"), null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    approved_on = models.DateField(null=True, blank=True)
-    commitment = models.ForeignKey("ledger.Transaction", models.PROTECT, null=True, blank=True, related_name="+")
+                                    related_name="+", verbose_name=_("approved by"))
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    commitment = models.ForeignKey("ledger.Transaction", models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("commitment"))
 
     scope_fields = ("village",)
 
     class Meta:
         ordering = ["cycle", "village"]
+        verbose_name = _("village list")
         constraints = [models.UniqueConstraint(fields=["cycle", "village"], name="benefits_list_once")]
 
     def __str__(self) -> str:
@@ -200,7 +214,7 @@ class Entitlement(models.Model):
 
     cycle = models.ForeignKey(Cycle, models.PROTECT, related_name="entitlements")
     roster_list = models.ForeignKey(RosterList, models.PROTECT, related_name="entitlements")
-    village = models.ForeignKey(Area, models.PROTECT, related_name="+")
+    village = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("village"))
     unit_key = models.CharField(max_length=30)  # "p:<person id>" or "h:<household id>"
     person = models.ForeignKey(Person, models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False)
     household = models.ForeignKey(Household, models.SET_NULL, null=True, blank=True, related_name="+",
@@ -223,6 +237,7 @@ class Entitlement(models.Model):
 
     class Meta:
         ordering = ["village", "name", "id"]
+        verbose_name = _("entitlement")
         constraints = [models.UniqueConstraint(fields=["cycle", "unit_key"], name="benefits_unit_once")]
 
     def __str__(self) -> str:
@@ -253,6 +268,9 @@ class Objection(AuditedModel):
         return self.roster_list.village_id
 
 
+
+    class Meta:
+        verbose_name = _("objection during notice")
 class PaymentBatch(AuditedModel):
     class State(models.TextChoices):
         ISSUED = "issued", _("issued")
@@ -272,6 +290,7 @@ class PaymentBatch(AuditedModel):
 
     class Meta:
         ordering = ["cycle", "number"]
+        verbose_name = _("payment batch")
         constraints = [models.UniqueConstraint(fields=["cycle", "number"], name="benefits_batch_number")]
 
     def __str__(self) -> str:
@@ -302,6 +321,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["batch", "id"]
+        verbose_name = _("payment")
         # an entitlement is paid at most once: at most one payment not failed
         constraints = [models.UniqueConstraint(fields=["entitlement"], condition=~models.Q(state="failed"),
                                                name="benefits_pay_once")]
@@ -321,6 +341,7 @@ class BankReturn(models.Model):
 
     class Meta:
         ordering = ["-imported_at"]
+        verbose_name = _("bank return file")
 
     def __str__(self) -> str:
         return self.filename
@@ -345,6 +366,7 @@ class VerificationVisit(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("verification visit")
         constraints = [models.UniqueConstraint(fields=["cycle", "payment"], name="benefits_visit_once")]
 
     def __str__(self) -> str:
