@@ -237,8 +237,15 @@ def batch(request, pk):
         try:
             ret = services.import_return(request.user, b, filename=f.name, content=f.read())
             report = ret
-            messages.success(request, _("Return file read: %(counts)s") % {
-                "counts": ", ".join(f"{k} {v}" for k, v in sorted(ret.counts.items()))})
+            if ret.refused:
+                messages.error(request, _("Return file refused: %(n)s row(s) at fault; nothing was changed.") % {
+                    "n": sum(ret.counts.get(k, 0) for k in services.REFUSING)})
+            else:
+                messages.success(request, _("Return file read: %(paid)s paid, %(failed)s failed, %(same)s already "
+                                            "reconciled.") % {"paid": ret.counts.get("paid", 0),
+                                                              "failed": ret.counts.get("failed", 0),
+                                                              "same": ret.counts.get("unchanged", 0)
+                                                              + ret.counts.get("conflict", 0)})
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
     # a payment to a family names its payee: only the families the user may see (a fund names no one;
