@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from renkou.core import areacodes
@@ -100,27 +101,46 @@ def _certificates(census: dt.date, person_ids: Iterable[int] | None, prefix: str
     return out
 
 
+def rows_of(qs, chunk: int = 20_000):
+    """The rows of a ``values_list`` queryset straight from the database cursor, without the ORM's
+    per-value converters (a third of the time of a million-person roster). Both drivers already
+    return dates and flags as Python values: PostgreSQL's natively, SQLite's by the column
+    converters Django registers for the declared types ``date`` and ``bool``."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        while batch := cur.fetchmany(chunk):
+            yield from batch
+
+
 def _children(parents: set[int], census: dt.date, disabled: set[int]) -> dict[int, dict]:
-    """Children ever born by the census date to each parent: counts and ids."""
+    """Children ever born by the census date to each parent: counts and ids.
+
+    Counted by the database, grouped by parent (the mother's and the father's side of every child
+    record): one row per parent instead of one per child read into Python."""
     out: dict[int, dict] = {}
-    qs = (Person.objects.filter(Q(mother_id__isnull=False) | Q(father_id__isnull=False), birth_date__lte=census)
-          .exclude(record_state=Person.Record.MERGED)
-          .values_list("id", "mother_id", "father_id", "sex", "birth_date", "death_date"))
-    for pk, mother, father, sex, birth, death in qs.iterator(chunk_size=20_000):
-        for parent in (mother, father):
-            if parent is None or parent not in parents:
-                continue
-            c = out.get(parent)
-            if c is None:
-                c = out[parent] = {"count": 0, "living": 0, "dead": 0, "sons": 0, "daughters": 0, "disabled": 0,
-                                   "youngest": None, "ids": []}
-            c["count"] += 1
-            dead = death is not None and death <= census
-            c["dead" if dead else "living"] += 1
-            c["sons" if sex == 1 else "daughters"] += 1
-            c["disabled"] += pk in disabled
-            c["youngest"] = birth if c["youngest"] is None or birth > c["youngest"] else c["youngest"]
-            c["ids"].append(pk)
+    if not parents:
+        return out
+    table = connection.ops.quote_name(Person._meta.db_table)
+    ids = "group_concat(id)" if connection.vendor == "sqlite" else "string_agg(CAST(id AS text), ',')"
+    side = ("SELECT {col} AS parent, id, sex, birth_date, death_date FROM " + table +
+            " WHERE {col} IS NOT NULL AND birth_date <= %s AND record_state <> %s")
+    sql = (f"SELECT parent, count(*), sum(CASE WHEN death_date IS NOT NULL AND death_date <= %s THEN 1 ELSE 0 END), "
+           f"sum(CASE WHEN sex = 1 THEN 1 ELSE 0 END), max(birth_date), {ids} FROM ("
+           f"{side.format(col='mother_id')} UNION ALL {side.format(col='father_id')}) AS c GROUP BY parent")
+    merged = Person.Record.MERGED
+    parse = dt.date.fromisoformat
+    with connection.cursor() as cur:
+        cur.execute(sql, [census, census, merged, census, merged])
+        while batch := cur.fetchmany(20_000):
+            for parent, count, dead, sons, youngest, kids in batch:
+                if parent not in parents:
+                    continue
+                child_ids = sorted(int(k) for k in kids.split(","))
+                out[parent] = {"count": count, "living": count - dead, "dead": dead, "sons": sons,
+                               "daughters": count - sons, "disabled": sum(1 for k in child_ids if k in disabled),
+                               "youngest": parse(youngest) if isinstance(youngest, str) else youngest,
+                               "ids": child_ids}
     return out
 
 
@@ -152,7 +172,7 @@ def gather(user, program: Program, rule, *, county: Area, census: dt.date, perio
                 persons = persons.filter(birth_date__gt=_years_before(period_start, hi + 1))
     elif only_households is not None:
         persons = persons.filter(household_id__in=list(only_households))
-    rows = list(persons.values_list(*_PERSON_FIELDS).iterator(chunk_size=20_000))
+    rows = list(rows_of(persons.values_list(*_PERSON_FIELDS)))
     by_id = {r[0]: r for r in rows}
     wants_children = any(n.startswith("children.") for n in need)
     wants_certs = any(n.endswith(".certificates") for n in need) or "children.disabled" in need
@@ -171,8 +191,8 @@ def gather(user, program: Program, rule, *, county: Area, census: dt.date, perio
                 Q(dissolved__isnull=True) | Q(dissolved__gt=census))
         if only_households is not None:
             hq = hq.filter(pk__in=list(only_households))
-        households = {h[0]: h for h in hq.values_list("id", "area_id", "herder", "registration_type", "head_id",
-                                                       "number")}
+        households = {h[0]: h for h in rows_of(hq.values_list("id", "area_id", "herder", "registration_type",
+                                                                "head_id", "number"))}
     units: list[Unit] = []
     if program.unit == Program.Unit.PERSON:
         parents = set(by_id) if wants_children else set()

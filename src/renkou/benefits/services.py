@@ -262,19 +262,23 @@ def compute_cycle(user, program: Program, county_code: str, period_code: str, *,
             lists[village] = RosterList.objects.create(cycle=cycle, village_id=village)
         kind, payee_id, payee_name = _payee(version, u, program)
         _ok, steps = trace(rule, u.facts)
-        rows.append(Entitlement(
-            cycle=cycle, roster_list=lists[village], village_id=village, unit_key=u.key, person_id=u.person_id,
-            household_id=u.household_id, name=u.name, id_masked=mask(u.id_number), persons=u.persons,
-            amount_fen=fen, payee_kind=kind, payee_person_id=payee_id, payee_name=payee_name, fund=version.fund,
-            facts=u.facts, explanation={"rule": steps, "amount": how, "version": version.pk,
-                                        "census_date": census.isoformat(), "records": u.records}))
-    Entitlement.objects.bulk_create(rows, batch_size=2000)
+        rows.append({
+            "cycle_id": cycle.pk, "roster_list_id": lists[village].pk, "village_id": village, "unit_key": u.key,
+            "person_id": u.person_id, "household_id": u.household_id, "name": u.name[:60],
+            "id_masked": mask(u.id_number), "persons": u.persons, "amount_fen": fen, "payee_kind": kind,
+            "payee_person_id": payee_id, "payee_name": payee_name[:100], "fund_id": version.fund_id,
+            "state": Entitlement.State.LISTED, "excluded_reason": "", "facts": json.dumps(u.facts),
+            "explanation": json.dumps({"rule": steps, "amount": how, "version": version.pk,
+                                       "census_date": census.isoformat(), "records": u.records})})
+    # one executemany (SQLite) or COPY (PostgreSQL) for the frozen rows: the ORM's bulk_create spent a
+    # third of a large roster's time preparing values
+    pipeline.insert_rows(Entitlement, rows)
     cycle.units = len(rows)
-    cycle.persons = sum(r.persons for r in rows)
-    cycle.total_fen = sum(r.amount_fen for r in rows)
+    cycle.persons = sum(r["persons"] for r in rows)
+    cycle.total_fen = sum(r["amount_fen"] for r in rows)
     cycle.previous = (Cycle.objects.filter(program=program, area=county, period__lt=period.code)
                       .exclude(pk=cycle.pk).order_by("-period").first())
-    cycle.changes = _changes(user, cycle, {u.key: u for u in units}, {r.unit_key for r in rows}, rule)
+    cycle.changes = _changes(user, cycle, {u.key: u for u in units}, {r["unit_key"] for r in rows}, rule)
     cycle.save()
     return cycle
 
