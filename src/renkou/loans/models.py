@@ -123,12 +123,34 @@ class HomeVisit(AuditedModel):
         constraints = [models.UniqueConstraint(fields=["loan", "number"], name="loans_visit_unique")]
         verbose_name = _("home visit")
 
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.number}"
+
     @property
     def passes(self) -> bool:
         return self.has_plan and self.willing_to_work and self.income_below_average and self.able_to_repay
 
 
-class Collection(models.Model):
+class AppendOnly(models.Model):
+    """Rows of history: written once, never changed nor deleted (a correction is a new row)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            from renkou.ledger.models import AppendOnlyError
+
+            raise AppendOnlyError("历史记录只能追加 / history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from renkou.ledger.models import AppendOnlyError
+
+        raise AppendOnlyError("历史记录只能追加 / history is append-only")
+
+
+class Collection(AppendOnly):
     """Money the township collected from a mother on a business date (append-only; the ledger holds
     the money, this row who paid, when and on which sheet)."""
 
@@ -147,8 +169,11 @@ class Collection(models.Model):
         ordering = ["loan", "collected_on", "id"]
         verbose_name = _("collection")
 
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.collected_on} {self.amount_fen}"
 
-class LossEvent(models.Model):
+
+class LossEvent(AppendOnly):
     """A write-off or a recovery after it, with its reason (append-only)."""
 
     class Kind(models.TextChoices):
@@ -169,8 +194,11 @@ class LossEvent(models.Model):
         ordering = ["loan", "on", "id"]
         verbose_name = _("write-off or recovery")
 
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.on}"
 
-class Rescheduling(models.Model):
+
+class Rescheduling(AppendOnly):
     """A change of a loan's schedule with its reason; the old schedule is kept."""
 
     loan = models.ForeignKey(Loan, models.PROTECT, related_name="reschedulings")
@@ -185,6 +213,9 @@ class Rescheduling(models.Model):
     class Meta:
         ordering = ["loan", "on", "id"]
         verbose_name = _("rescheduling")
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.on}"
 
 
 class Evaluation(AuditedModel):
@@ -208,3 +239,6 @@ class Evaluation(AuditedModel):
         ordering = ["loan", "visited_on", "id"]
         constraints = [models.UniqueConstraint(fields=["loan", "kind", "visited_on"], name="loans_eval_unique")]
         verbose_name = _("field evaluation")
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind} {self.visited_on}"
