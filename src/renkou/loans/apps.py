@@ -11,7 +11,7 @@ class LoansConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from renkou.core.roles import LOAN_WORK
+        from renkou.core.roles import LOAN_VIEW, LOAN_WORK
         from renkou.core.scoping import link
         from renkou.indicators import providers
 
@@ -19,3 +19,8 @@ class LoansConfig(AppConfig):
 
         link(LOAN_WORK, services.loan_links)
         providers.register("loans", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
+        from renkou.web.context import NAV
+
+        if not any(name == "loans:home" for name, _l, _p in NAV):
+            at = next((i + 1 for i, (name, _l, _p) in enumerate(NAV) if name == "benefits:home"), len(NAV))
+            NAV.insert(at, ("loans:home", _("Loans"), LOAN_VIEW))
