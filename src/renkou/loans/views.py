@@ -279,6 +279,8 @@ def export(request):
     """The loans the user may read, with their figures, as XLSX (audited)."""
     from openpyxl import Workbook
 
+    from renkou.registry.exporter import safe_cell
+
     require(request.user, LOAN_VIEW)
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
     loans = list(services.visible_loans(request.user).select_related("person", "village", "round", "fund")
@@ -291,9 +293,9 @@ def export(request):
                _("Income generated (yuan)"), _("Out of poverty")])
     for obj in loans:
         f = services.loan_facts(obj, as_of)
-        ws.append([obj.pk, obj.round.number, obj.person.name,
-                   mask(obj.person.id_number) if obj.person.id_number else "", obj.village.name,
-                   obj.get_state_display(), obj.disbursed_on, obj.amount_fen / 100,
+        ws.append([obj.pk, obj.round.number, safe_cell(obj.person.name),
+                   mask(obj.person.id_number) if obj.person.id_number else "", safe_cell(obj.village.name),
+                   str(obj.get_state_display()), obj.disbursed_on, obj.amount_fen / 100,
                    (f.repaid_fen / 100) if f else 0, (f.outstanding_fen / 100) if f else 0, f.days_late if f else 0,
                    (f.income_generated_fen / 100) if f else 0,
                    (_("yes") if f.out_of_poverty else _("no")) if f and f.evaluated else ""])
