@@ -66,7 +66,7 @@ def loans(request):
 
     require(request.user, LOAN_VIEW)
     rows = list(services.visible_loans(request.user).select_related("person", "fund", "round")[:500])
-    audit.record_persons_shown("api.loans", [r.person_id for r in rows], user=request.user)
+    audit.record_persons_shown("loans.loan_list", [r.person_id for r in rows], user=request.user)
     return [_loan_json(r) for r in rows]
 
 
@@ -76,7 +76,7 @@ def loan(request, pk: int):
 
     require(request.user, LOAN_VIEW)
     obj = services.get_loan(request.user, pk)
-    audit.record_persons_shown("api.loan", [obj.person_id], obj, user=request.user)
+    audit.record_persons_shown("loans.loan", [obj.person_id], obj, user=request.user)
     return _loan_json(obj)
 
 

@@ -18,6 +18,14 @@ class LoansConfig(AppConfig):
         from . import indicators, services
 
         link(LOAN_WORK, services.loan_links)
+        from renkou.core.templatetags import audit_display
+
+        audit_display.PAGES.update({"loans.inbox": _("loans application inbox"), "loans.sheet": _("collection sheet"),
+                                    "loans.loan_list": _("list of loans"), "loans.agreement": _("loan agreement")})
+        audit_display.DETAIL_KEYS.update({
+            "committee": _("city committee"), "office": _("project office"), "township": _("township"),
+            "guarantor": _("village guarantor"), "mother": _("the mother"), "rescheduled": _("rescheduled"),
+            "collections": _("collections"), "fen": _("amount (fen)"), "as_of": _("as of")})
         providers.register("loans", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
         from renkou.web.context import NAV
 

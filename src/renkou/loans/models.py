@@ -41,7 +41,7 @@ class Round(AuditedModel):
     """A round of lending (第 N 轮): loans of one round go out together, from the fund's cash —
     first the capital, later the principal repaid from earlier rounds."""
 
-    fund = models.ForeignKey(Fund, models.PROTECT, related_name="rounds")
+    fund = models.ForeignKey(Fund, models.PROTECT, related_name="rounds", verbose_name=_("fund"))
     number = models.PositiveSmallIntegerField(_("round"))
     opened_on = models.DateField(_("opened on"))
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -69,8 +69,8 @@ class Loan(AuditedModel):
         WRITTEN_OFF = "written_off", _("written off")
         REJECTED = "rejected", _("rejected")
 
-    fund = models.ForeignKey(Fund, models.PROTECT, related_name="loans")
-    round = models.ForeignKey(Round, models.PROTECT, related_name="loans")
+    fund = models.ForeignKey(Fund, models.PROTECT, related_name="loans", verbose_name=_("fund"))
+    round = models.ForeignKey(Round, models.PROTECT, related_name="loans", verbose_name=_("round"))
     person = models.ForeignKey(Person, models.PROTECT, related_name="+", verbose_name=_("mother"))
     village = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("village"))
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PROPOSED, db_index=True)
@@ -87,13 +87,16 @@ class Loan(AuditedModel):
     approved_on = models.DateField(_("approved on"), null=True, blank=True)
     decision = models.CharField(_("committee decision"), max_length=100, blank=True)
     signed_on = models.DateField(_("agreement signed on"), null=True, blank=True)
-    signatures = models.JSONField(_("signatures"), default=list)
+    signatures = models.JSONField(_("signatures"), default=dict)  # party → name as signed
     disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
     received_by = models.CharField(_("received in person by"), max_length=60, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     scope_fields = ("village",)
+    # the terms and the schedule are kept whole on the row and in each Rescheduling; the audit records
+    # the steps (state, dates, decision, signatures)
+    audit_exclude = ("terms", "schedule")
 
     class Meta:
         ordering = ["fund", "round__number", "proposed_on", "id"]
@@ -106,7 +109,7 @@ class Loan(AuditedModel):
 class HomeVisit(AuditedModel):
     """One of the two home visits of the project office, with the screening facts found."""
 
-    loan = models.ForeignKey(Loan, models.PROTECT, related_name="visits")
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="visits", verbose_name=_("loan"))
     number = models.PositiveSmallIntegerField(_("visit"))
     visited_on = models.DateField(_("visited on"))
     visitor = models.CharField(_("visitor"), max_length=60)
@@ -154,7 +157,7 @@ class Collection(AppendOnly):
     """Money the township collected from a mother on a business date (append-only; the ledger holds
     the money, this row who paid, when and on which sheet)."""
 
-    loan = models.ForeignKey(Loan, models.PROTECT, related_name="collections")
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="collections", verbose_name=_("loan"))
     collected_on = models.DateField(_("collected on"))
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     collector = models.CharField(_("collected by"), max_length=60, blank=True)
@@ -180,7 +183,7 @@ class LossEvent(AppendOnly):
         WRITE_OFF = "write_off", _("write-off")
         RECOVERY = "recovery", _("recovery")
 
-    loan = models.ForeignKey(Loan, models.PROTECT, related_name="losses")
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="losses", verbose_name=_("loan"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     on = models.DateField(_("date"))
     amount_fen = models.BigIntegerField(_("amount (fen)"))
@@ -201,7 +204,7 @@ class LossEvent(AppendOnly):
 class Rescheduling(AppendOnly):
     """A change of a loan's schedule with its reason; the old schedule is kept."""
 
-    loan = models.ForeignKey(Loan, models.PROTECT, related_name="reschedulings")
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="reschedulings", verbose_name=_("loan"))
     on = models.DateField(_("date"))
     reason = models.TextField(_("reason"))
     before = models.JSONField(_("schedule before"))
@@ -225,7 +228,7 @@ class Evaluation(AuditedModel):
         SIX_MONTHS = "six_months", _("at 6 months")
         YEAR_END = "year_end", _("at year end")
 
-    loan = models.ForeignKey(Loan, models.PROTECT, related_name="evaluations")
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="evaluations", verbose_name=_("loan"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     visited_on = models.DateField(_("visited on"))
     evaluator = models.CharField(_("evaluator"), max_length=60)

@@ -345,7 +345,7 @@ def sign(loan: Loan, *, on: dt.date, signatures: dict[str, str], user=None) -> L
     if on < loan.approved_on:
         raise _err("on", "签约早于批准", "signed before approval")
     loan.state, loan.signed_on = Loan.State.SIGNED, on
-    loan.signatures = [{"party": p, "name": signatures[p].strip()} for p in PARTIES]
+    loan.signatures = {p: signatures[p].strip() for p in PARTIES}
     loan.save()
     return loan
 
@@ -499,7 +499,7 @@ def write_off(loan: Loan, *, on: dt.date, reason: str, user=None) -> LossEvent:
     row = LossEvent.objects.create(loan=loan, kind=LossEvent.Kind.WRITE_OFF, on=on, amount_fen=principal,
                                    reason=reason.strip(), transaction_id=tx.pk,
                                    recorded_by=user if getattr(user, "is_authenticated", False) else None)
-    audit.record("create", row, user=user, area_code=loan.village_id, after={"write_off_fen": principal,
+    audit.record("create", row, user=user, area_code=loan.village_id, after={"amount_fen": principal,
                                                                                "reason": reason.strip()})
     loan.state, loan.closed_on = Loan.State.WRITTEN_OFF, on
     loan.save()
@@ -527,7 +527,7 @@ def recover(loan: Loan, *, on: dt.date, amount_fen: int, reason: str, user=None)
     row = LossEvent.objects.create(loan=loan, kind=LossEvent.Kind.RECOVERY, on=on, amount_fen=amount_fen,
                                    reason=reason.strip(), transaction_id=tx.pk,
                                    recorded_by=user if getattr(user, "is_authenticated", False) else None)
-    audit.record("create", row, user=user, area_code=loan.village_id, after={"recovered_fen": amount_fen})
+    audit.record("create", row, user=user, area_code=loan.village_id, after={"amount_fen": amount_fen, "reason": reason.strip()})
     _dirty(loan, on)
     return row
 
@@ -539,6 +539,7 @@ def evaluate(loan: Loan, *, kind: str, visited_on: dt.date, evaluator: str, inco
     """A field evaluation at 6 months or at year end: the income the project generated since the
     previous evaluation, its progress, and whether the household is out of poverty."""
     _require(user, LOAN_MANAGE, loan.village_id)
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
     if loan.state not in (Loan.State.DISBURSED, Loan.State.REPAID, Loan.State.WRITTEN_OFF):
         raise _err("state", "放款后方可评估", "a loan is evaluated after it is disbursed")
     if kind not in Evaluation.Kind.values:

@@ -160,7 +160,8 @@ def _loan_context(request, loan: Loan) -> dict:
             "facts": facts, "instalments": instalments, "as_of": as_of, "paid": paid,
             "visits": loan.visits.all(), "collections": loan.collections.all(), "evaluations": loan.evaluations.all(),
             "losses": loan.losses.all(), "reschedulings": loan.reschedulings.all(),
-            "parties": [(p, services.PARTY_LABELS[p]) for p in services.PARTIES]}
+            "parties": [(p, services.PARTY_LABELS[p]) for p in services.PARTIES],
+            "signed": [(services.PARTY_LABELS[p], (loan.signatures or {}).get(p, "")) for p in services.PARTIES]}
 
 
 @login_required
