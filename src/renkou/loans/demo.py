@@ -48,7 +48,8 @@ LATE_DAYS = (0, 0, 3, 0, 9, 0, 0, 12)  # some instalments collected a few days a
 
 
 def candidates(day: dt.date):
-    """Married women aged 20–49 on ``day`` living in the villages of Chengguan, one per household."""
+    """Married women aged 20–49 on ``day`` living in the villages of Chengguan and in the register then
+    (not dead, not moved out, already entered), one per household."""
     from renkou.registry.models import Person
 
     villages = list(Area.objects.filter(code__startswith=COUNTY, level=Area.Level.VILLAGE, urban_rural__startswith="2")
@@ -56,7 +57,7 @@ def candidates(day: dt.date):
     qs = (Person.objects.filter(sex=2, registered_area_id__in=villages, marital_status__startswith="2",
                                 birth_date__gt=dt.date(day.year - 50, day.month, day.day),
                                 birth_date__lte=dt.date(day.year - 20, day.month, day.day))
-          .exclude(death_date__lte=day).exclude(entry_date__gt=day).order_by("pk"))
+          .exclude(death_date__lte=day).exclude(exit_date__lte=day).exclude(entry_date__gt=day).order_by("pk"))
     seen, out = set(), []
     for p in qs:
         if p.household_id in seen:
@@ -75,6 +76,14 @@ def _incomes(n: int, total: int, rng: random.Random) -> list[int]:
 
 
 def run_chengguan(seed: int) -> dict:
+    """Build the fund, all of it or nothing (one transaction)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        return _build(seed)
+
+
+def _build(seed: int) -> dict:
     from . import services
 
     rng = random.Random(seed)

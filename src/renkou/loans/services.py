@@ -203,8 +203,8 @@ def propose(*, fund: Fund, round: Round, person, amount_fen: int, project: str, 
         raise _err("round", "该轮次不属于此基金", "the round is not this fund's")
     if not village.startswith(fund.office.prefix):
         raise _err("person", "该母亲不在本项目办辖区", "the mother lives outside the project office's area")
-    if person.sex != 2 or (person.death_date is not None and person.death_date <= proposed_on) or (
-            person.status != "living" and person.death_date is None):
+    gone = person.death_date or person.exit_date  # she left the register (died, moved out) on that day
+    if person.sex != 2 or (gone is not None and gone <= proposed_on) or (person.status != "living" and gone is None):
         raise _err("person", "借款人须为在册健在的妇女", "the borrower must be a living woman of the register")
     if not 5_000_00 <= amount_fen <= 15_000_00:
         raise _err("amount", "每户资助 5,000–15,000 元", "each loan is ¥5,000–15,000")

@@ -6,7 +6,8 @@ poverty, repayment rate, PAR30 and, beside it, the arrears rate);
 ``renkou loans position --fund CODE [--as-of DATE]`` what the ledger says of a fund, by round;
 ``renkou loans approve|disburse --loan ID …`` take a step of an application (refused like on the
 page when the step is not the next one); ``renkou loans import-sheet FILE`` a filled-in collection
-sheet, all or nothing.
+sheet, all or nothing; ``renkou loans build-chengguan [--seed S]`` the demo's fund of 城关区 from the
+women of the register in the database.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ TEXT = (("mothers", "受助母亲", "mothers"), ("loans", "借款笔数", "loans
         ("lent", "累计放款", "lent"), ("outstanding", "贷款余额", "outstanding"), ("repaid", "已回收本金", "repaid"),
         ("lost", "损失", "lost"), ("income_generated", "创收", "income generated"),
         ("out_of_poverty_share", "脱贫率", "out of poverty"), ("repayment_rate", "还款率", "repayment rate"),
-        ("par30", "风险贷款率 PAR30", "PAR30"), ("arrears_rate", "逾期率(仅逾期本金)", "arrears rate (overdue only)"))
+        ("par30", "风险贷款率", "PAR30"), ("arrears_rate", "逾期率(仅逾期本金)", "arrears rate (overdue only)"))
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -60,6 +61,8 @@ class Command(BaseCommand):
         d.add_argument("--received-by", required=True)
         i = sub.add_parser("import-sheet", help="a filled-in collection sheet (CSV or XLSX)")
         i.add_argument("file")
+        b = sub.add_parser("build-chengguan", help="Chengguan's fund of the demo, from the register in the database")
+        b.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, **o):
         from renkou.loans import services
@@ -119,6 +122,15 @@ class Command(BaseCommand):
     def _disburse(self, services, o):
         loan = services.disburse(self._loan(o["loan"]), on=_date(o["on"]), received_by=o["received_by"])
         self.stdout.write(f"{loan.pk}: {loan.state} {format_yuan(loan.amount_fen)}")
+
+    def _build_chengguan(self, services, o):
+        from renkou.loans import demo
+        from renkou.loans.models import Fund
+
+        if Fund.objects.filter(code=demo.FUND).exists():
+            raise CommandError(f"基金 {demo.FUND} 已存在 / the fund {demo.FUND!r} exists already")
+        s = demo.run_chengguan(o["seed"])
+        self.stdout.write(f"{demo.FUND}: {s['mothers']} mothers, {s['rounds']} rounds, lent ¥{s['lent']:,.2f}")
 
     def _import_sheet(self, services, o):
         from renkou.loans import sheets
