@@ -139,3 +139,10 @@ def test_summary_command_prints_the_figures_as_json_and_text(officers, fund):
     out = StringIO()
     call_command("loans", "summary", "--area", "520122", "--as-of", "2000-12-31", stdout=out)
     assert "还款率 repayment rate: 25.0 %" in out.getvalue() and "累计放款 lent: ¥8,000.00" in out.getvalue()
+
+
+def test_the_fund_is_reached_from_the_benefits_page_and_the_loan_officers_task_list(client, officers, fund):
+    client.force_login(officers["county"])
+    assert 'href="/loans/"' in client.get("/benefits/").content.decode()
+    client.force_login(officers["loans"])
+    assert 'href="/loans/"' in client.get("/").content.decode()
