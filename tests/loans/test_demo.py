@@ -29,7 +29,7 @@ def chengguan(db, seed_areas):
 
 
 @pytest.mark.django_db
-def test_chengguan_fund_gives_the_handbook_figures_from_its_micro_records(chengguan):
+def test_chengguan_fund_gives_the_handbook_figures_from_its_micro_records(chengguan, client, make_user, seed_areas):
     from django.core.management import call_command
 
     from renkou.ledger import services as ledger
@@ -71,3 +71,7 @@ def test_chengguan_fund_gives_the_handbook_figures_from_its_micro_records(chengg
     owed = sum(loan.amount_fen // 4 for loan in late)
     assert Decimal(data["par30"]) == 0
     assert Decimal(data["arrears_rate"]) == round(Decimal(owed) / Decimal(int(Decimal(data["outstanding"]) * 100)), 4)
+    # and the fund's page shows the same to the district's loan officer
+    client.force_login(make_user("chengguan_loans", "loan_officer", view=[seed_areas["540102000000"]]))
+    page = client.get("/loans/?area=540102&as_of=2005-12-31").content.decode()
+    assert 'data-figure="lent">¥211,999.00' in page and "¥128,389.00" in page and "83.3 %" in page
