@@ -146,3 +146,37 @@ def test_the_fund_is_reached_from_the_benefits_page_and_the_loan_officers_task_l
     assert 'href="/loans/"' in client.get("/benefits/").content.decode()
     client.force_login(officers["loans"])
     assert 'href="/loans/"' in client.get("/").content.decode()
+
+
+def test_evaluation_rescheduling_and_write_off_through_the_page(client, officers, fund):
+    from renkou.loans import services
+
+    loan = to_disbursed(propose(fund, mother("卓玛", VILLAGE_A), 6_000_00, terms={"repayment_months": [10]}))
+    client.force_login(officers["loans"])
+    client.post(f"/loans/loans/{loan.pk}/evaluate/", {"kind": "six_months", "on": "2000-10-25", "evaluator": "卓嘎",
+                                                     "income": "1,200", "progress": "养了十头猪", "out_of_poverty": "1"})
+    (e,) = loan.evaluations.all()
+    assert (e.income_generated_fen, e.out_of_poverty, e.evaluator) == (1_200_00, True, "卓嘎")
+    client.post(f"/loans/loans/{loan.pk}/reschedule/", {"on": "2000-11-01", "start": "2000-11-01", "months": "24",
+                                                       "repayment_months": "10", "reason": "雪灾"})
+    loan.refresh_from_db()
+    assert [i["due"] for i in loan.schedule] == ["2001-10-01", "2002-10-01"] and loan.reschedulings.count() == 1
+    r = client.post(f"/loans/loans/{loan.pk}/write-off/", {"on": "2003-01-10", "reason": ""}, follow=True)
+    assert "核销须说明原因" in r.content.decode()
+    client.post(f"/loans/loans/{loan.pk}/write-off/", {"on": "2003-01-10", "reason": "户主病故"})
+    loan.refresh_from_db()
+    assert loan.state == "written_off" and services.fund_position(fund)["lost_fen"] == 6_000_00
+
+
+def test_a_collection_posted_twice_through_the_api_is_recorded_once(client, officers, fund):
+    from renkou.loans import services
+
+    loan = to_disbursed(propose(fund, mother("卓玛", VILLAGE_A)))
+    client.force_login(officers["township"])
+    body = {"on": "2000-10-20", "amount": "500", "idempotency_key": "xiang-0001"}
+    first = client.post(f"/api/loans/loans/{loan.pk}/collections", body, content_type="application/json").json()
+    again = client.post(f"/api/loans/loans/{loan.pk}/collections", body, content_type="application/json").json()
+    assert first["id"] == again["id"] and services.collected_fen(loan) == 500_00
+    r = client.post(f"/api/loans/loans/{loan.pk}/collections", {**body, "amount": "9000", "idempotency_key": "x2"},
+                    content_type="application/json")
+    assert r.status_code == 422 and "exceeds" in r.content.decode()

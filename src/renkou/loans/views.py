@@ -228,6 +228,10 @@ def step(request, pk, action):
             services.evaluate(obj, kind=d.get("kind", ""), visited_on=on, evaluator=d.get("evaluator", ""),
                               income_generated_fen=to_fen(d.get("income", "") or "0"), progress=d.get("progress", ""),
                               out_of_poverty=_bool(d, "out_of_poverty"), user=u)
+        elif action == "reschedule":
+            months = tuple(int(m) for m in d.get("repayment_months", "").replace("，", ",").split(",") if m.strip())
+            services.reschedule(obj, on=on, start=_date(d.get("start"), on), months=int(d.get("months", 0)),
+                                reason=d.get("reason", ""), repayment_months=months, user=u)
         elif action == "write-off":
             services.write_off(obj, on=on, reason=d.get("reason", ""), user=u)
         elif action == "recover":
