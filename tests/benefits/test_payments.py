@@ -213,3 +213,50 @@ def test_a_family_without_a_bank_account_waits_and_the_fund_is_paid(officers, re
     assert ledger.balance(fund) == 2_000
     assert not ledger.Account.objects.filter(code__endswith="/paid/families").exists() or ledger.balance(
         ledger.account(f"benefits/xifeng-ncms-premium/{COUNTY}/paid/families")) == 0
+
+
+@pytest.mark.django_db
+def test_the_api_takes_a_return_file(officers, sent, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cycle, batch = sent
+    p1, p2 = batch.payments.order_by("id")
+    content = _return_file([(p1.reference, "960.00", "成功", "", "B1"), (p2.reference, "960.00", "成功", "", "B2")])
+    client.force_login(officers["township"])
+    denied = client.post(f"/api/benefits/batches/{batch.pk}/return",
+                         {"file": SimpleUploadedFile("r.csv", content, "text/csv")})
+    assert denied.status_code == 403 and set(batch.payments.values_list("state", flat=True)) == {"sent"}
+    client.force_login(officers["county"])
+    ok = client.post(f"/api/benefits/batches/{batch.pk}/return",
+                     {"file": SimpleUploadedFile("r.csv", content, "text/csv")}).json()
+    assert ok["applied"] and ok["counts"] == {"paid": 2} and [r["row"] for r in ok["report"]] == [2, 3]
+    assert set(batch.payments.values_list("state", flat=True)) == {"paid"}
+
+
+@pytest.mark.django_db
+def test_the_command_reconciles_an_xlsx_return_and_exits_1_when_it_refuses_one(officers, sent, tmp_path, capsys):
+    import json
+
+    from django.core.management import call_command
+    from openpyxl import Workbook
+
+    cycle, batch = sent
+    p1, p2 = batch.payments.order_by("id")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_return_file([(p1.reference, "960.00", "成功", "", ""), ("RK-X", "1", "成功", "", "")]))
+    with pytest.raises(SystemExit) as stop:
+        call_command("benefits", "reconcile", "--batch", str(batch.pk), str(bad), "--format", "json")
+    assert stop.value.code == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["refused"] and [(r["row"], r["outcome"]) for r in out["report"]] == [(2, "paid"), (3, "unknown")]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["reference", "amount", "status", "reason"])
+    ws.append([p1.reference, 960, "paid", None])
+    ws.append([p2.reference, 960.0, "failed", "户名不符"])
+    good = tmp_path / "return.xlsx"
+    wb.save(good)
+    call_command("benefits", "reconcile", "--batch", str(batch.pk), str(good))
+    assert "applied" in capsys.readouterr().out
+    p2.refresh_from_db()
+    assert (p2.state, p2.failure_reason) == ("failed", "户名不符")

@@ -453,6 +453,7 @@ ROUTES: dict[str, Route] = {
     "api:objection": ACT(_ACT_LIST),
     "api:issue": ACT(_ACT_PAY),
     "api:batch": B(lambda w: f"/api/benefits/batches/{w['batch'].pk}", BENEFIT_READERS, marker=_reference),
+    "api:bank_return": ACT(_ACT_PAY + "; benefits/test_payments.py::test_the_api_takes_a_return_file"),
     "api:summary": B(lambda w: "/api/benefits/summary?area=520122&period=2007", BENEFIT_READERS,
                      marker=lambda w: f'"cycle": {_cycle(w)}'),
     "api:loans_summary": B(lambda w: f"/api/loans/summary?area={XIFENG[:6]}", LOAN_READERS,
