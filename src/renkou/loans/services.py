@@ -122,12 +122,6 @@ def get_loan(user, pk: int) -> Loan:
     return loan
 
 
-def visible_funds(user):
-    if user is None:
-        return Fund.objects.all()
-    return Fund.objects.filter(pk__in=[f.pk for f in Fund.objects.all() if can_view_area(user, f.office_id)])
-
-
 # -- fund, capital, rounds ----------------------------------------------------------------------------
 def _acc(fund: Fund, *parts: str, kind: str = Account.Kind.ASSET, allow_negative: bool = False) -> Account:
     return ledger.account(fund.account_code(*parts), kind=kind, program="loans", area_id=fund.office_id,
