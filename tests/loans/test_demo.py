@@ -43,6 +43,10 @@ def test_chengguan_fund_gives_the_handbook_figures_from_its_micro_records(chengg
                                  "2004": Decimal("44999.00"), "2005": Decimal("93000.00")}
     assert sum(v for y, v in s["lent_by_year"].items() if y < "2005") == Decimal("118999.00")
     assert s["income_generated"] == Decimal("128389.00")
+    assert [(r["round"], r["mothers"], r["lent"], r["lost"]) for r in s["by_round"]] == [
+        (1, 6, Decimal("35000.00"), Decimal("0.00")), (2, 6, Decimal("39000.00"), Decimal("0.00")),
+        (3, 6, Decimal("44999.00"), Decimal("0.00")), (4, 10, Decimal("93000.00"), Decimal("0.00"))]
+    assert sum(r["income_generated"] for r in s["by_round"]) == Decimal("128389.00")
     assert s["out_of_poverty_share"] == Decimal("0.8333")
     # the figures come from the records: 28 women of the register, each through the whole flow
     loans = list(Loan.objects.select_related("person"))

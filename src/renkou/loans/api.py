@@ -54,10 +54,9 @@ def _loan_json(loan, as_of: dt.date | None = None) -> dict:
 def summary(request, area: str, as_of: dt.date | None = None):
     require(request.user, LOAN_VIEW)
     data = services.summary(area, as_of, user=request.user)
-    return {k: (str(v) if hasattr(v, "quantize") else v) for k, v in data.items()
-            if k not in ("lent_by_round", "lent_by_year")} | {
-        "lent_by_round": {k: str(v) for k, v in data["lent_by_round"].items()},
-        "lent_by_year": {k: str(v) for k, v in data["lent_by_year"].items()}}
+    import json
+
+    return json.loads(json.dumps(data, default=str))  # exact amounts as text, as on the command line
 
 
 @router.get("/loans", url_name="loans_list")

@@ -618,7 +618,15 @@ def summary(area: str, as_of: dt.date | None = None, *, user=None) -> dict:
             "out_of_poverty_share": _share(p.out_of_poverty_share), "repayment_rate": _share(p.repayment_rate),
             "par30": _share(p.par30), "arrears_rate": _share(p.arrears_rate), "loss_rate": _share(p.loss_rate),
             "lent_by_round": {str(k): _yuan(v) for k, v in p.by_round.items()},
+            "by_round": [_round_row(n, metrics.portfolio(f for f in facts if f.round == n)) for n in p.by_round],
             "lent_by_year": {str(k): _yuan(v) for k, v in sorted(by_year.items())}}
+
+
+def _round_row(number: int, p: metrics.Portfolio) -> dict:
+    return {"round": number, "mothers": p.mothers, "lent": _yuan(p.lent_fen), "outstanding": _yuan(p.outstanding_fen),
+            "repaid": _yuan(p.repaid_fen), "lost": _yuan(p.lost_fen), "repayment_rate": _share(p.repayment_rate),
+            "par30": _share(p.par30), "income_generated": _yuan(p.income_generated_fen),
+            "out_of_poverty_share": _share(p.out_of_poverty_share)}
 
 
 def _share(x: float | None) -> Decimal | None:
