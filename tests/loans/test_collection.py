@@ -144,3 +144,9 @@ def test_collection_sheet_of_a_village_shows_what_is_due_and_late(officers, loan
     assert [(r["loan"].pk, r["due_fen"], r["overdue_fen"], r["days_late"], r["next_due"]) for r in rows] == [
         (loan.pk, 3_000_00, 3_000_00, 42, dt.date(2001, 10, 20))]
     assert sheets.sheet_rows(officers["village_c"], VILLAGE_A, dt.date(2000, 12, 1)) == []
+    from renkou.loans import services
+
+    services.collect(loan, on=dt.date(2001, 1, 5), amount_fen=6_000_00, idempotency_key="all")
+    # repaid in January: gone from the sheets after, still on the sheet of December
+    assert sheets.sheet_rows(officers["township"], VILLAGE_A, dt.date(2001, 2, 1)) == []
+    assert len(sheets.sheet_rows(officers["township"], VILLAGE_A, dt.date(2000, 12, 1))) == 1

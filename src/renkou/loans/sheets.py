@@ -37,13 +37,11 @@ def sheet_rows(user, village: str, day: dt.date) -> list[dict]:
 
     out = []
     loans = (services.visible_loans(user).filter(village_id=village, disbursed_on__lte=day)
-             .exclude(state__in=[Loan.State.REJECTED]).select_related("person", "round").order_by("person__name", "pk"))
-    for loan in loans:
+             .exclude(closed_on__lte=day).select_related("person", "round").order_by("person__name", "pk"))
+    for loan in loans:  # open on that day (repaid or written off later: still on that day's sheet)
         sched = services.schedule_of(loan)
         paid = services.collected_fen(loan, day)
         st = services.schedules.standing(sched, services._yuan(paid), day)
-        if st.outstanding <= 0 and loan.state != Loan.State.DISBURSED:
-            continue
         nxt = next((i for i in sched.instalments if i.due > day), None)
         out.append({"loan": loan, "paid_fen": paid, "due_fen": services._fen(st.due),
                     "overdue_fen": services._fen(st.overdue), "outstanding_fen": services._fen(st.outstanding),
