@@ -157,6 +157,7 @@ def world(seed_areas, make_user):
     other_logged = audit.record("view", user=w.users[("county", "other")], object_type="registry.event",
                                 object_repr="审计标记-任丘", area_code=other.audit_area())
     w.objs.update(_benefits(w))
+    w.objs.update(_loans(w, person))
     w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
                   duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
                   o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
@@ -192,6 +193,30 @@ def _benefits(w: World) -> dict:
     benefits.transition(w.users[("village", "home")], waiting, "propose", today=BENEFIT_DAY)
     return {"program": program, "cycle": cycle, "roster_list": roster_list, "objection": objection, "batch": batch,
             "waiting_list": waiting}
+
+
+def _loans(w: World, person) -> dict:
+    """Xifeng's 幸福工程 fund: 李秀英 of 红岩村 borrowed ¥8,000 in 2020, through every step of the flow,
+    each taken by its own role of Xifeng."""
+    from renkou.loans import services as loans
+
+    fund = loans.open_fund("xifeng-matrix", "520122", "息烽幸福工程矩阵", "Xifeng matrix fund")
+    loans.add_capital(fund, 50_000_00, source="donation", donor="基金会", on=dt.date(2020, 1, 2))
+    rnd = loans.open_round(fund, 1, dt.date(2020, 2, 1))
+    loan = loans.propose(fund=fund, round=rnd, person=person, amount_fen=8_000_00, project="养鸡",
+                         household_income_fen=1_000_00, village_average_income_fen=3_000_00,
+                         listed_from=dt.date(2020, 2, 1), listed_to=dt.date(2020, 2, 10),
+                         proposed_on=dt.date(2020, 2, 12), user=w.users[("village", "home")])
+    loans.review(loan, on=dt.date(2020, 2, 15), user=w.users[("township", "home")])
+    for n in (1, 2):
+        loans.record_visit(loan, number=n, visited_on=dt.date(2020, 2, 16 + n), visitor="项目办", has_plan=True,
+                           willing_to_work=True, income_below_average=True, able_to_repay=True,
+                           user=w.users[("loans", "home")])
+    loans.approve(loan, on=dt.date(2020, 3, 1), decision="组委会1号", user=w.users[("county", "home")])
+    loans.sign(loan, on=dt.date(2020, 3, 5), user=w.users[("loans", "home")], signatures={
+        "committee": "组委会", "office": "项目办", "township": "永靖镇", "guarantor": "村委会", "mother": NAME})
+    loans.disburse(loan, on=dt.date(2020, 3, 10), received_by=NAME, user=w.users[("loans", "home")])
+    return {"loan": loan, "loan_fund": fund}
 
 
 # ---------------------------------------------------------------------------------------
@@ -263,6 +288,12 @@ _premium = lambda w: '"program": "xifeng-ncms-premium"'  # noqa: E731
 _reference = lambda w: w["batch"].payments.order_by("pk").first().reference  # noqa: E731
 _ACT_LIST = "benefits/test_approval.py, test_entry_points.py (the list's state machine, role and area)"
 _ACT_PAY = "benefits/test_payments.py, test_entry_points.py (budget and batches: benefit.manage of the county)"
+
+# loans: figures for every LOAN_VIEW role of Xifeng; the mother for the register's officers of her
+# village and the county's loan officer (not the machine peer, which has no loan.view)
+LOAN_READERS = _page_person_readers | {("loans", "home"), ("auditor", "home")}
+LOAN_PERSON_READERS = _page_person_readers | {("loans", "home")}
+_ACT_LOAN = "loans/test_flow.py, test_entry_points.py (each step by its own role and area, refused out of order)"
 
 ROUTES: dict[str, Route] = {
     # web
@@ -359,6 +390,20 @@ ROUTES: dict[str, Route] = {
                              marker=_reference),
     "benefits:ledger": B(lambda w: f"/benefits/ledger/?program=xifeng-ncms-premium&area={XIFENG}",
                          BENEFIT_READERS, marker=lambda w: "account="),
+    # 幸福工程 loans: fund figures for LOAN_VIEW in the area; a loan names its mother to the register's
+    # officers of her village (the scoping function) and to the loan officer of the area (its work)
+    "loans:home": B(lambda w: f"/loans/?area={XIFENG[:6]}", LOAN_READERS, marker=lambda w: 'data-fund="xifeng-matrix"'),
+    "loans:inbox": P(lambda w: "/loans/inbox/", lists=True, readers={("township", "home"), ("loans", "home")}),
+    "loans:propose": ACT(_ACT_LOAN),
+    "loans:loan": P(lambda w: f"/loans/loans/{w['loan'].pk}/", "masked", readers=LOAN_PERSON_READERS),
+    "loans:agreement": P(lambda w: f"/loans/loans/{w['loan'].pk}/agreement/", "masked", readers=LOAN_PERSON_READERS),
+    "loans:step": ACT(_ACT_LOAN),
+    "loans:sheet": P(lambda w: f"/loans/sheet/?village={VILLAGE_A}&date=2020-12-31", lists=True,
+                     readers=LOAN_PERSON_READERS),
+    "loans:sheet-import": ACT(_ACT_LOAN),
+    # an XLSX writes Chinese as character references: the masked ID number proves the row is there
+    "loans:export": P(lambda w: "/loans/export.xlsx", "masked", lists=True, readers=LOAN_PERSON_READERS,
+                      marker=lambda w: mask(w["person"].id_number)),
     # API (django-ninja)
     "api:api-root": N(lambda w: "/api/"),
     "api:openapi-json": N(lambda w: "/api/openapi.json"),
@@ -411,6 +456,12 @@ ROUTES: dict[str, Route] = {
     "api:bank_return": ACT(_ACT_PAY + "; benefits/test_payments.py::test_the_api_takes_a_return_file"),
     "api:summary": B(lambda w: "/api/benefits/summary?area=520122&period=2007", BENEFIT_READERS,
                      marker=lambda w: f'"cycle": {_cycle(w)}'),
+    "api:loans_summary": B(lambda w: f"/api/loans/summary?area={XIFENG[:6]}", LOAN_READERS,
+                           marker=lambda w: '"lent": "8000.00"'),
+    "api:loans_list": P(lambda w: "/api/loans/loans", "masked", lists=True, readers=LOAN_PERSON_READERS),
+    "api:loans_loan": P(lambda w: f"/api/loans/loans/{w['loan'].pk}", "masked", readers=LOAN_PERSON_READERS),
+    "api:loans_collect": ACT(_ACT_LOAN),
+    "api:loans_step": ACT(_ACT_LOAN),
 }
 
 # The admin is for system administrators (is_staff) only; every model registered there is classified
@@ -671,9 +722,10 @@ def test_an_evaluator_reads_the_sampled_households_masked_through_its_sample_onl
 
 def test_linked_persons_need_the_work_in_the_roles_table():
     """The hook for persons linked to a user's work: a role reads them only through a work its row of
-    ``LINKED_WORK`` names; the loan officer has none until loans exist."""
+    ``LINKED_WORK`` names; the loan officer only the applicants and borrowers of its loans."""
     from renkou.core.roles import (
         LINKED_WORK,
+        LOAN_WORK,
         PERSON_LINKED,
         PERSON_VIEW,
         VERIFICATION_WORK,
@@ -684,7 +736,7 @@ def test_linked_persons_need_the_work_in_the_roles_table():
 
     assert PERSON_VIEW not in permissions_of("evaluator") and PERSON_VIEW not in permissions_of("loan_officer")
     assert linked_work_of("evaluator") == {VERIFICATION_WORK}
-    assert linked_work_of("loan_officer") == frozenset() and PERSON_LINKED not in permissions_of("loan_officer")
+    assert linked_work_of("loan_officer") == {LOAN_WORK} and PERSON_LINKED in permissions_of("loan_officer")
     assert linked_work_of("auditor") == frozenset() and Role.AUDITOR not in LINKED_WORK
 
 

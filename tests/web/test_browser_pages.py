@@ -87,7 +87,7 @@ def test_every_role_sees_its_own_task_list(live_server, everyone, scored_run, mo
                 "village": ("village_officer", {"events_returned": "1"}),
                 "evaluator": ("evaluator", {"runs_in_progress": "1"}),
                 "auditor": ("auditor", {"exports": "1"}),
-                "loans": ("loan_officer", {})}
+                "loans": ("loan_officer", {"loans_to_visit": "0", "loans_late": "0"})}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -97,10 +97,12 @@ def test_every_role_sees_its_own_task_list(live_server, everyone, scored_run, mo
             for key, n in numbers.items():
                 assert page.locator(f".task[data-key={key}] .n").inner_text() == n, (who, key)
             shot(page, f"home-{who}")
-        # the loan officer's page says what it can do now, with working links (no register: it reads no person)
-        assert page.locator(".can-do a").count() == 3
-        page.click(".can-do a[href='/indicators/']")
-        assert page.url.endswith("/indicators/")
+        # the loan officer's page lists the project office's steps and links to the fund and the collection
+        # sheets (no register: it reads no person)
+        assert page.locator(".actions a.chip").count() == 3
+        page.click(".actions a.chip[href='/loans/']")
+        assert page.url.endswith("/loans/")
+        assert page.locator("h1").inner_text().startswith("幸福工程")
         browser.close()
 
 

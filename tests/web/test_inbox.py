@@ -213,17 +213,11 @@ def test_auditor_sees_recent_exports_and_record_views_of_their_areas(users):
     assert len(box.by_key()["record_views"].rows) == 2
 
 
-def test_loan_officer_is_told_the_loans_module_is_not_built_and_what_works(users):
-    from django.utils import translation
-
-    with translation.override("en"):
-        box = inbox.loan_officer(users["loans"], TODAY)
-    assert box.items == []
-    assert "not part of this version" in box.intro
-    with translation.override("zh-hans"):
-        assert "尚未包含幸福工程" in inbox.loan_officer(users["loans"], TODAY).intro
-    # a loan officer reads no person until loans exist: no register look-up among the things to use
-    assert [url for _label, url in box.can_do] == ["/indicators/", "/demography/", "/idnumber/"]
+def test_loan_officer_sees_the_steps_of_the_project_office_and_no_register_look_up(users):
+    box = inbox.loan_officer(users["loans"], TODAY)
+    assert counts(box) == {"loans_to_visit": 0, "loans_to_sign": 0, "loans_to_disburse": 0, "loans_late": 0}
+    # a loan officer reads the persons of its loans only: no register look-up among the things to use
+    assert [url for _label, url in box.can_do] == ["/loans/", "/loans/sheet/", "/indicators/"]
 
 
 def test_the_home_page_shows_the_task_list_of_the_role(client, users, register, forms):

@@ -176,6 +176,7 @@ def _dataset(seed_areas, make_user):
                             claimed_value=Decimal(100))
     sample = ev.draw_sample(user=evaluator, scheme=small, households_per_unit=1, seed=7)
     benefits = _benefits(seed_areas, make_user, county)
+    loan = _loan(mother)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -222,6 +223,9 @@ def _dataset(seed_areas, make_user):
             "benefits:batch": {"pk": benefits["batch"].pk},
             "benefits:send": {"pk": benefits["batch"].pk},
             "benefits:batch-file": {"pk": benefits["batch"].pk, "fmt": "csv"},
+            "loans:loan": {"pk": loan.pk},
+            "loans:agreement": {"pk": loan.pk},
+            "loans:step": {"pk": loan.pk, "action": "collect"},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -238,7 +242,10 @@ def _dataset(seed_areas, make_user):
                   f"/benefits/cycles/{benefits['noticed'].cycle_id}/",
                   f"/benefits/ledger/?program={benefits['cycle'].program.code}&area={COUNTY}",
                   f"/benefits/ledger/?program={benefits['cycle'].program.code}&area={COUNTY}&account="
-                  + benefits["account"]],
+                  + benefits["account"],
+                  # the fund of the county as of a day with the loan out; the collection sheet of its village
+                  f"/loans/?area={COUNTY[:6]}&as_of=2006-12-31",
+                  f"/loans/sheet/?village={loan.village_id}&date=2006-12-31"],
         "event": Event,
     }
 
@@ -278,6 +285,30 @@ def _benefits(seed_areas, make_user, county):
             "account": account, "accounts": [village, township]}
 
 
+def _loan(mother):
+    """A 幸福工程 loan to the mother, through every step, collected once and evaluated once."""
+    from renkou.loans import services as loans
+
+    fund = loans.open_fund("one-language", COUNTY[:6], "息烽幸福工程", "Xifeng Happiness Project")
+    loans.add_capital(fund, 20_000_00, source="donation", donor="基金会", on=dt.date(2006, 1, 2))
+    rnd = loans.open_round(fund, 1, dt.date(2006, 2, 1))
+    loan = loans.propose(fund=fund, round=rnd, person=mother, amount_fen=6_000_00, project="养鸡",
+                         household_income_fen=1_000_00, village_average_income_fen=3_000_00,
+                         listed_from=dt.date(2006, 2, 1), listed_to=dt.date(2006, 2, 10), proposed_on=dt.date(2006, 2, 12))
+    loans.review(loan, on=dt.date(2006, 2, 15))
+    for n in (1, 2):
+        loans.record_visit(loan, number=n, visited_on=dt.date(2006, 2, 16 + n), visitor="项目办", has_plan=True,
+                           willing_to_work=True, income_below_average=True, able_to_repay=True)
+    loans.approve(loan, on=dt.date(2006, 3, 1), decision="组委会1号")
+    loans.sign(loan, on=dt.date(2006, 3, 5), signatures={"committee": "组委会", "office": "项目办", "township": "乡镇",
+                                                         "guarantor": "村委会", "mother": mother.name})
+    loans.disburse(loan, on=dt.date(2006, 3, 10), received_by=mother.name)
+    loans.collect(loan, on=dt.date(2006, 9, 10), amount_fen=1_500_00, idempotency_key="one-language", collector="乡计生办")
+    loans.evaluate(loan, kind="six_months", visited_on=dt.date(2006, 9, 12), evaluator="评估员", income_generated_fen=800_00,
+                   progress="鸡已出栏", out_of_poverty=False)
+    return loan
+
+
 def _fill(route: str, kwargs: dict) -> str:
     def sub(m):
         return str(kwargs[m.group(1)])
@@ -306,8 +337,16 @@ def _recorded(users) -> set[str]:
     quoted = set(Program.objects.exclude(basis="").values_list("basis", flat=True))
     notes = set(Transaction.objects.filter(kind="allocate").exclude(description="").values_list("description",
                                                                                                  flat=True))
+    from renkou.loans.models import Collection, Evaluation, HomeVisit, Loan
+
+    # a loan's project, decision and signatures, its visits, collections and evaluations, as written
+    loans = {t for row in Loan.objects.values_list("project", "decision", "received_by") for t in row if t}
+    loans |= {name for sigs in Loan.objects.values_list("signatures", flat=True) for name in sigs.values()}
+    loans |= set(HomeVisit.objects.values_list("visitor", flat=True)) | set(
+        Collection.objects.exclude(collector="").values_list("collector", flat=True))
+    loans |= {t for row in Evaluation.objects.values_list("evaluator", "progress") for t in row}
     return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
-            | quoted | notes)
+            | quoted | notes | loans)
 
 
 def _audit_reprs() -> set[str]:

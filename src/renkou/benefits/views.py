@@ -72,7 +72,8 @@ def home(request):
                                x_title=_("Month"), y_title=_("Yuan"))
     return render(request, "benefits/home.html", {
         "programs": Program.objects.select_related("area"), "cycles": _cycles_for(request.user)[:50], "form": form,
-        "can_manage": has_perm(request.user, BENEFIT_MANAGE), "chart": chart, "county": county})
+        "can_manage": has_perm(request.user, BENEFIT_MANAGE), "chart": chart, "county": county,
+        "can_see_loans": has_perm(request.user, "loan.view")})
 
 
 @login_required

@@ -69,8 +69,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
                                     AGGREGATE_CAPTURE, AGGREGATE_APPROVE, ASSESSMENT_MANAGE}),
     # An evaluator needs aggregate values and the households of its own verification samples.
     Role.EVALUATOR: frozenset({PERSON_LINKED, AGGREGATE_VIEW, ASSESSMENT_MANAGE}),
-    # Until loans exist a loan officer reads no person: the loans module will add PERSON_LINKED and
-    # register the work "loan" (its applicants and borrowers) in LINKED_WORK and with scoping.link().
+    # A loan officer reads no register: only the applicants and borrowers of the loans of its areas,
+    # through the work "loan" (LOAN_WORK below, registered with scoping.link() by the loans module).
     Role.LOAN_OFFICER: frozenset({LOAN_MANAGE, AGGREGATE_VIEW}),
     Role.AUDITOR: frozenset({AUDIT_VIEW, AGGREGATE_VIEW}),
     Role.MACHINE_PEER: frozenset({EXCHANGE, PERSON_VIEW, PERSON_CAPTURE}),
@@ -86,8 +86,9 @@ LINKED_WORK: dict[Role, frozenset[str]] = {
 }
 
 # Roles whose own work (never person-level data) is done in the areas they are assigned to view: an
-# evaluator assesses the areas it is assigned to and has no capture areas, for it enters no person.
-WORKS_IN_VIEW_AREAS = frozenset({Role.EVALUATOR})
+# evaluator assesses the areas it is assigned to and has no capture areas, for it enters no person; a
+# loan officer runs the fund of the areas it is assigned to (it writes loans, never the register).
+WORKS_IN_VIEW_AREAS = frozenset({Role.EVALUATOR, Role.LOAN_OFFICER})
 
 # The officer of an assessed unit, by the level of the units a scheme assesses: the one who files
 # the unit's appeals and reads its own scorecard (township officer of that township, …).
@@ -99,6 +100,22 @@ PERMISSIONS[Role.VILLAGE_OFFICER] |= {BENEFIT_VIEW, BENEFIT_PROPOSE}
 PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {BENEFIT_VIEW, BENEFIT_REVIEW}
 PERMISSIONS[Role.COUNTY_OFFICER] |= {BENEFIT_VIEW, BENEFIT_APPROVE, BENEFIT_MANAGE}
 PERMISSIONS[Role.AUDITOR] |= {BENEFIT_VIEW}
+
+# 幸福工程 loans: the village proposes after the public listing, the township reviews and collects,
+# the project office (loan officer) visits, signs, disburses, collects and evaluates, the committee's
+# approval is entered by the county officer; the loan officer reads the persons of its loans only.
+LOAN_VIEW = "loan.view"
+LOAN_PROPOSE = "loan.propose"
+LOAN_REVIEW = "loan.review"
+LOAN_APPROVE = "loan.approve"
+LOAN_COLLECT = "loan.collect"
+LOAN_WORK = "loan"  # the applicants and borrowers of a user's loans (linked work)
+PERMISSIONS[Role.VILLAGE_OFFICER] |= {LOAN_VIEW, LOAN_PROPOSE}
+PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {LOAN_VIEW, LOAN_REVIEW, LOAN_COLLECT}
+PERMISSIONS[Role.COUNTY_OFFICER] |= {LOAN_VIEW, LOAN_APPROVE}
+PERMISSIONS[Role.LOAN_OFFICER] |= {LOAN_VIEW, LOAN_COLLECT, PERSON_LINKED}
+PERMISSIONS[Role.AUDITOR] |= {LOAN_VIEW}
+LINKED_WORK[Role.LOAN_OFFICER] = frozenset({LOAN_WORK})
 
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)

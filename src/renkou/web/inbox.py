@@ -313,17 +313,27 @@ def auditor(user, today: dt.date | None = None) -> Inbox:
 
 
 def loan_officer(user, today: dt.date | None = None) -> Inbox:
-    """The loans module is not built: say so, and list what the role can use now."""
-    can_do = []
-    if has_perm(user, PERSON_VIEW):
-        can_do.append((_("Look up a person or household in the register (read only)"), reverse("registry:search")))
+    """The project office's steps: applications to visit, agreements to sign, money to hand over, and
+    the loans being repaid with an instalment late (through the loans module's own queue)."""
+    from renkou.loans import services as loans
+    from renkou.loans.models import Loan
+
+    today = today or timezone.localdate()
+    mine = loans.visible_loans(user)
+    items = []
+    for key, state, label in (("loans_to_visit", Loan.State.REVIEWED, _("Applications to visit at home")),
+                              ("loans_to_sign", Loan.State.APPROVED, _("Agreements to sign")),
+                              ("loans_to_disburse", Loan.State.SIGNED, _("Loans to hand over in person"))):
+        qs = mine.filter(state=state)
+        items.append(Item(key, label, qs.count(), reverse("loans:inbox")))
+    late = [loan for loan in mine.filter(state=Loan.State.DISBURSED).prefetch_related("collections", "losses",
+                                                                                       "evaluations")
+            .select_related("round", "fund") if (f := loans.loan_facts(loan, today)) and f.days_late > 0]
+    items.append(Item("loans_late", _("Loans with an instalment late"), len(late), reverse("loans:sheet")))
+    can_do = [(_("Fund dashboard"), reverse("loans:home")), (_("Collection sheets"), reverse("loans:sheet"))]
     if has_perm(user, AGGREGATE_VIEW):
         can_do.append((_("Indicators of your areas"), reverse("indicators:home")))
-    can_do.append((_("Population structure and projections"), reverse("demography:home")))
-    can_do.append((_("Check an ID number"), reverse("idnumber")))
-    return Inbox(Role.LOAN_OFFICER, [], _(
-        "The loans register of the Happiness Project is not part of this version: applications, "
-        "repayments and follow-up visits cannot be recorded here yet. What you can use now:"), can_do)
+    return Inbox(Role.LOAN_OFFICER, items, "", can_do)
 
 
 ROLES = {Role.VILLAGE_OFFICER: village_officer, Role.TOWNSHIP_OFFICER: township_officer,
