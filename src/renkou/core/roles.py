@@ -100,6 +100,13 @@ PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {BENEFIT_VIEW, BENEFIT_REVIEW}
 PERMISSIONS[Role.COUNTY_OFFICER] |= {BENEFIT_VIEW, BENEFIT_APPROVE, BENEFIT_MANAGE}
 PERMISSIONS[Role.AUDITOR] |= {BENEFIT_VIEW}
 
+# Department feeds (部门信息比对): the county manages its sources and mappings, receives files and runs
+# the linkage; a machine peer sends files; decisions on the queue are person captures in the record's area.
+FEED_MANAGE = "feed.manage"
+FEED_SUBMIT = "feed.submit"
+PERMISSIONS[Role.COUNTY_OFFICER] |= {FEED_MANAGE}
+PERMISSIONS[Role.MACHINE_PEER] |= {FEED_SUBMIT}
+
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
 
