@@ -49,7 +49,7 @@ def background(seed_areas):
     """200 persons with common names, dates and villages: what two different persons share by chance."""
     rng = random.Random(5)
     out = []
-    for i in range(200):
+    for _ in range(200):
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
         born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(24000))
         village = rng.choice((VILLAGE_A, VILLAGE_B, VILLAGE_C))

@@ -57,13 +57,14 @@ def json_to_csv(path: Path, encoding: str) -> Path:
     keys: dict[str, None] = {}
     for obj in data:
         keys.update(dict.fromkeys(obj))
-    fd, name = tempfile.mkstemp(prefix="renkou-feed-", suffix=".csv")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    # named as the original, so that every message names the file the department sent
+    name = Path(tempfile.mkdtemp(prefix="renkou-feed-")) / path.name
+    with open(name, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(list(keys))
         for obj in data:
             w.writerow(["" if obj.get(k) is None else str(obj.get(k)) for k in keys])
-    return Path(name)
+    return name
 
 
 class FeedImport(pipeline.FileImport):
@@ -83,7 +84,7 @@ class FeedImport(pipeline.FileImport):
         except mp.MappingInvalid as exc:
             raise ImportFailed(f"来源 {source.code} 的映射无效：{exc}", f"the mapping of {source.code} is invalid: {exc}") \
                 from exc
-        self.spec = pipeline.Spec("feed", tuple(Col(f, h, True)
+        self.spec = pipeline.Spec("feed", tuple(Col(f, h.lower(), True)
                                                 for f, h in self.m.headers.items()))
         self.via = via
         self.original = original or Path(path)
@@ -277,5 +278,6 @@ def import_feed(source: Source, path: str | Path, *, user=None, via: str = FeedF
     finally:
         if table != path:
             os.unlink(table)
+            os.rmdir(table.parent)
     result.source = name or str(path)
     return result, imp.file if result.written or (not dry_run and imp.file) else None, False

@@ -211,6 +211,9 @@ class Candidate(models.Model):
         ordering = ["record_id", "-match_weight", "person_id"]
         constraints = [models.UniqueConstraint(fields=["record", "person"], name="feeds_candidate_pair")]
 
+    def __str__(self) -> str:
+        return f"{self.record_id} ~ {self.person_id} ({self.match_weight:.1f})"
+
 
 class LinkRun(models.Model):
     """One run of the linkage over a source's records: the Splink model it used (its JSON), counts."""
@@ -224,3 +227,6 @@ class LinkRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.started_at:%Y-%m-%d %H:%M}"
