@@ -1,0 +1,86 @@
+"""Completeness per source, area and month, and the module operands, counted by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .conftest import VILLAGE_A, VILLAGE_B, VILLAGE_C, write_csv
+from .test_linkage import BIRTH_HEADER, families  # noqa: F401 - the fixture
+
+
+def _setup(tmp_path, officers, sources, families):
+    """Births of March–April 2005: the register has 王小明 (红岩村, March) and 张丽娟 (新华村, April).
+    The hospital sends: 王小明 (linked by his mother's ID), 章丽娟 (linked by match weight), 刘洋
+    (April, not in the register, then declared), a near 王小明 (March, queued, then rejected)."""
+    from renkou.feeds import services
+    from renkou.feeds.models import FeedRecord
+
+    source = sources["weisheng-birth-notice"]
+    f = write_csv(tmp_path / "bn.csv", BIRTH_HEADER, [
+        ["BN1", "王小明", "男", "2005-03-01", VILLAGE_A, "李秀英", families["mother"].id_number, "", ""],
+        ["BN2", "章丽娟", "女", "2005-02-04", VILLAGE_B, "赵桂兰", "", "", ""],
+        ["BN3", "刘洋", "男", "2005-04-20", VILLAGE_C, "陈静", "", "", ""],
+        ["BN9", "王小明", "男", "2005-03-22", VILLAGE_B, "李秀", "", "", ""],
+    ])
+    services.receive(user=officers["county"], source=source, path=f)
+    services.link_source(user=officers["county"], source=source)
+    return source, {r.record_key: r for r in FeedRecord.objects.all()}
+
+
+def test_completeness_counts_each_outcome_by_month(tmp_path, officers, sources, families):
+    from renkou.feeds import services
+
+    source, recs = _setup(tmp_path, officers, sources, families)
+    assert [recs[k].status for k in ("BN1", "BN2", "BN3", "BN9")] == ["auto_linked", "auto_linked", "not_found",
+                                                                      "queued"]
+    services.decide(user=officers["county"], record=recs["BN9"], decision="reject", reason="重复上报")
+    rows = services.completeness("520122", dt.date(2005, 2, 1), dt.date(2005, 4, 30), sources=[source])
+    by = {r["month"]: r for r in rows}
+    # BN2's swapped date reads 4 February: its month is February
+    assert [by[m]["received"] for m in ("2005-02", "2005-03", "2005-04")] == [1, 2, 1]
+    assert (by["2005-02"]["auto_linked"], by["2005-03"]["auto_linked"], by["2005-03"]["rejected"]) == (1, 1, 1)
+    assert (by["2005-04"]["not_found"], by["2005-04"]["missing"]) == (1, 1)
+    # the register's births: 王小明 in March (confirmed by BN1), 张丽娟 in April (confirmed by BN2)
+    assert (by["2005-03"]["register_events"], by["2005-03"]["confirmed_events"]) == (1, 1)
+    assert (by["2005-04"]["register_events"], by["2005-04"]["confirmed_events"],
+            by["2005-04"]["unconfirmed_events"]) == (1, 1, 0)
+    services.decide(user=officers["county"], record=recs["BN3"], decision="missing")
+    april = services.completeness("520122101", dt.date(2005, 4, 1), dt.date(2005, 4, 30), sources=[source])[0]
+    assert (april["received"], april["declared"], april["missing"], april["not_found"]) == (1, 1, 1, 0)
+    # 温泉镇's register births of April: the declared 刘洋, confirmed by the notice that revealed it
+    assert (april["register_events"], april["confirmed_events"]) == (1, 1)
+    total = services.totals(services.completeness("520122", dt.date(2005, 1, 1), dt.date(2005, 12, 31),
+                                                  sources=[source]))[source.code]
+    assert (total["received"], total["auto_linked"], total["declared"], total["rejected"]) == (4, 2, 1, 1)
+
+
+def test_module_operands_per_area_prefix(tmp_path, officers, sources, families):
+    """Xifeng 2005: two register births, both confirmed by the hospital; one birth found missing (刘洋).
+    In 永靖镇 the same two; in 温泉镇 none and the missing one."""
+    from renkou.feeds.indicators import operand_values
+
+    _setup(tmp_path, officers, sources, families)
+    start, end = dt.date(2005, 1, 1), dt.date(2005, 12, 31)
+    prefixes = ["520122", "520122100", "520122101"]
+    assert operand_values("register_births", prefixes, start, end) == [2.0, 2.0, 0.0]
+    assert operand_values("births_confirmed_health", prefixes, start, end) == [2.0, 2.0, 0.0]
+    assert operand_values("births_missing", prefixes, start, end) == [1.0, 0.0, 1.0]
+    assert operand_values("records", prefixes, start, end) == [4.0, 3.0, 1.0]
+    assert operand_values("queued", prefixes, start, end) == [1.0, 1.0, 0.0]
+    assert operand_values("register_births", ["520122"], dt.date(2005, 4, 1), dt.date(2005, 4, 30)) == [1.0]
+
+
+def test_the_catalog_fragment_names_only_feeds_operands():
+    from pathlib import Path
+
+    import yaml
+
+    from renkou.feeds import indicators
+
+    doc = yaml.safe_load((Path(indicators.__file__).parent / "data" / "indicators.yaml").read_text(encoding="utf-8"))
+    import re
+
+    used = {m for i in doc["indicators"] for part in (i["numerator"], i["denominator"])
+            for m in re.findall(r"M\{feeds\.(\w+)\}", part)}
+    assert used and used <= set(indicators.OPERANDS)
+    assert {i["code"] for i in doc["indicators"]} >= {"feeds_births_confirmed_health"}
