@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("benefits/", include(("renkou.benefits.urls", "benefits"))),
+    path("feeds/", include(("renkou.feeds.urls", "feeds"))),
     path("", include("renkou.web.urls")),
 ]

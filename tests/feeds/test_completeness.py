@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .conftest import VILLAGE_A, VILLAGE_B, VILLAGE_C, write_csv
-from .test_linkage import BIRTH_HEADER, families  # noqa: F401 - the fixture
+from .conftest import BIRTH_HEADER, VILLAGE_A, VILLAGE_B, VILLAGE_C, write_csv
 
 
 def _setup(tmp_path, officers, sources, families):

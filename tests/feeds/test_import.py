@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from .conftest import VILLAGE_A, VILLAGE_B, write_csv
-from .test_linkage import BIRTH_HEADER
+from .conftest import BIRTH_HEADER, VILLAGE_A, VILLAGE_B, write_csv
 
 GOOD = [["BN1", "王小明", "男", "2005-03-01 08:30", VILLAGE_A, "李秀英", "", "王建国", ""],
         ["BN2", "张丽娟", "女", "2005/04/02", VILLAGE_B, "赵桂兰", "", "", ""]]

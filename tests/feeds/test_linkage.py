@@ -4,35 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from .conftest import VILLAGE_A, VILLAGE_B, VILLAGE_C, id15_of, id_of, make_person, write_csv
-
-BIRTH_HEADER = ["出生医学证明编号", "新生儿姓名", "性别", "出生日期时间", "母亲户籍地编码", "母亲姓名", "母亲身份证号",
-                "父亲姓名", "父亲身份证号"]
-HUKOU_HEADER = ["业务流水号", "公民身份号码", "姓名", "性别", "出生日期", "变动日期", "户籍地行政区划", "变动类别",
-                "母亲姓名", "父亲姓名"]
-
-
-@pytest.fixture
-def families(background):
-    from renkou.registry.models import Event
-
-    mother = make_person("李秀英", 2, dt.date(1980, 3, 10), id_number=id_of(dt.date(1980, 3, 10), 42))
-    father = make_person("王建国", 1, dt.date(1978, 6, 1), id_number=id_of(dt.date(1978, 6, 1), 11))
-    child = make_person("王小明", 1, dt.date(2005, 3, 1), mother=mother, father=father)
-    mother2 = make_person("赵桂兰", 2, dt.date(1982, 7, 7), VILLAGE_B)
-    girl = make_person("张丽娟", 2, dt.date(2005, 4, 2), VILLAGE_B, mother=mother2)
-    old = make_person("孙平", 1, dt.date(1930, 5, 6), VILLAGE_C, id_number=id_of(dt.date(1930, 5, 6), 17))
-    dead = make_person("周玉梅", 2, dt.date(1935, 2, 2), VILLAGE_C, id_number=id_of(dt.date(1935, 2, 2), 24),
-                       status="dead", death_date=dt.date(2005, 6, 9))
-    death = Event.objects.create(kind="death", subject=dead, event_date=dt.date(2005, 6, 9), area_id=VILLAGE_C,
-                                 state="registered")
-    for c in (child, girl):
-        Event.objects.create(kind="birth", subject=c, mother=c.mother, event_date=c.birth_date, area_id=c.registered_area_id,
-                             state="registered")
-    return {"mother": mother, "father": father, "child": child, "mother2": mother2, "girl": girl, "old": old,
-            "dead": dead, "death": death}
+from .conftest import BIRTH_HEADER, HUKOU_HEADER, VILLAGE_A, VILLAGE_B, VILLAGE_C, id15_of, write_csv
 
 
 def test_birth_notice_links_by_the_mothers_id_and_by_match_weight(tmp_path, officers, sources, families):

@@ -7,8 +7,16 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from .conftest import VILLAGE_A, VILLAGE_B, VILLAGE_C, id_of, make_person, write_csv
-from .test_linkage import BIRTH_HEADER, HUKOU_HEADER, families  # noqa: F401 - the fixture
+from .conftest import (
+    BIRTH_HEADER,
+    HUKOU_HEADER,
+    VILLAGE_A,
+    VILLAGE_B,
+    VILLAGE_C,
+    id_of,
+    make_person,
+    write_csv,
+)
 
 
 def _feed(tmp_path, officers, source, header, rows):
@@ -121,7 +129,6 @@ def test_the_queue_shows_an_officer_the_records_of_their_areas_only(tmp_path, of
 
 def test_an_id_typed_once_wrong_is_linked_without_it(tmp_path, officers, sources, families, background):
     """A number with a wrong check character is no usable number: the record is linked as one without it."""
-    from renkou.feeds import services
     from renkou.feeds.models import FeedRecord
 
     bad = families["mother"].id_number[:17] + ("0" if families["mother"].id_number[17] != "0" else "1")
