@@ -138,3 +138,15 @@ def test_an_id_typed_once_wrong_is_linked_without_it(tmp_path, officers, sources
     r = FeedRecord.objects.get(record_key="HK7")
     assert r.id_state == "check_digit_mismatch" and r.rule == "splink" and r.person == families["mother"]
     assert r.status == "queued"  # her move out is not in the register: an officer decides
+
+
+def test_only_the_countys_feed_managers_link_and_edit_mappings(officers, sources):
+    from renkou.feeds import services
+
+    source = sources["weisheng-birth-notice"]
+    for who in ("village_a", "peer", "auditor"):
+        with pytest.raises(PermissionDenied):
+            services.link_source(user=officers[who], source=source)
+        with pytest.raises(PermissionDenied):
+            services.save_mapping(user=officers[who], source=source, spec={**source.mapping().spec, "kind": "death"})
+    assert source.mappings.count() == 1

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core.models import Area, AuditedModel
+from renkou.registry.models import Sex
 
 
 class Department(models.TextChoices):
@@ -153,7 +154,7 @@ class FeedRecord(AuditedModel):
     month = models.CharField(_("month"), max_length=7, db_index=True)  # YYYY-MM of the event date
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
     name = models.CharField(_("name"), max_length=60, blank=True)
-    sex = models.PositiveSmallIntegerField(_("sex"), null=True, blank=True)
+    sex = models.PositiveSmallIntegerField(_("sex"), null=True, blank=True, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     id_state = models.CharField(_("ID number state"), max_length=24, blank=True)

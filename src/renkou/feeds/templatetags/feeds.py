@@ -41,3 +41,12 @@ def masked(number):
     from renkou.core.idnumber import mask
 
     return mask(number)
+
+
+@register.filter
+def half(text):
+    """The page's language half of a "Chinese / English" text (a text without one: as it is)."""
+    if " / " not in (text or ""):
+        return text
+    zh, en = text.split(" / ", 1)
+    return zh if _zh() else en
