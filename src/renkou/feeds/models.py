@@ -84,6 +84,8 @@ class Mapping(AuditedModel):
     class Meta:
         ordering = ["source_id", "-version"]
         constraints = [models.UniqueConstraint(fields=["source", "version"], name="feeds_mapping_version")]
+        verbose_name = _("mapping")
+        verbose_name_plural = _("mappings")
 
     def __str__(self) -> str:
         return f"{self.source.code} v{self.version}"
@@ -118,6 +120,8 @@ class FeedFile(AuditedModel):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["source", "sha256"], name="feeds_file_content")]
+        verbose_name = _("department file")
+        verbose_name_plural = _("department files")
 
     def __str__(self) -> str:
         return self.name
@@ -211,6 +215,8 @@ class Candidate(models.Model):
     class Meta:
         ordering = ["record_id", "-match_weight", "person_id"]
         constraints = [models.UniqueConstraint(fields=["record", "person"], name="feeds_candidate_pair")]
+        verbose_name = _("linkage candidate")
+        verbose_name_plural = _("linkage candidates")
 
     def __str__(self) -> str:
         return f"{self.record_id} ~ {self.person_id} ({self.match_weight:.1f})"
@@ -228,6 +234,8 @@ class LinkRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("linkage run")
+        verbose_name_plural = _("linkage runs")
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.started_at:%Y-%m-%d %H:%M}"

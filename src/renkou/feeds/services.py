@@ -99,7 +99,7 @@ def install_shipped_sources(county_code: str, *, user=None) -> list[Source]:
             county=county, code=d["code"],
             defaults={"name_zh": d["name_zh"], "name_en": d["name_en"], "department": d["department"]})
         if created:
-            save_mapping(user=user, source=source, spec=d["mapping"], note="shipped example")
+            save_mapping(user=user, source=source, spec=d["mapping"], note="随附示例 / shipped example")
         out.append(source)
     return out
 
@@ -115,7 +115,7 @@ def create_source(*, user, county_code: str, code: str, name_zh: str, name_en: s
     with transaction.atomic():
         source = Source.objects.create(county=county, code=code, name_zh=name_zh, name_en=name_en,
                                        department=department)
-        save_mapping(user=user, source=source, spec=spec, note="created")
+        save_mapping(user=user, source=source, spec=spec, note="新建 / created")
     return source
 
 
