@@ -223,4 +223,5 @@ def build(*, small: bool, seed: int, progress, full: bool = False) -> DemoContex
 import renkou.indicators.demo  # noqa: E402,F401
 import renkou.evaluation.demo  # noqa: E402,F401
 import renkou.benefits.demo  # noqa: E402,F401
+import renkou.feeds.demo  # noqa: E402,F401
 # isort: on
