@@ -150,3 +150,28 @@ def test_only_the_countys_feed_managers_link_and_edit_mappings(officers, sources
         with pytest.raises(PermissionDenied):
             services.save_mapping(user=officers[who], source=source, spec={**source.mapping().spec, "kind": "death"})
     assert source.mappings.count() == 1
+
+
+def test_an_interrupted_linkage_leaves_everything_as_it_was_and_runs_again(tmp_path, officers, sources, families,
+                                                                           monkeypatch):
+    """The writes of a run are one transaction: a failure while writing (as a kill would) leaves the
+    records unlinked, without candidates, and the next run links them."""
+    from renkou.feeds import services
+    from renkou.feeds.models import Candidate, FeedRecord, LinkRun
+
+    f = write_csv(tmp_path / "bn.csv", BIRTH_HEADER,
+                  [["BN1", "王小明", "男", "2005-03-01", VILLAGE_A, "李秀英", families["mother"].id_number, "", ""],
+                   ["BN9", "王小明", "男", "2005-03-22", VILLAGE_B, "李秀", "", "", ""]])
+    services.receive(user=officers["county"], source=sources["weisheng-birth-notice"], path=f)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as m:
+        m.setattr(FeedRecord.objects, "bulk_update", broken)
+        with pytest.raises(RuntimeError):
+            services.link_source(user=officers["county"], source=sources["weisheng-birth-notice"])
+    assert set(FeedRecord.objects.values_list("status", flat=True)) == {"received"}
+    assert not Candidate.objects.exists() and not LinkRun.objects.exists()
+    counts = services.link_source(user=officers["county"], source=sources["weisheng-birth-notice"])
+    assert (counts["mother_id"], counts["queued"]) == (1, 1)
