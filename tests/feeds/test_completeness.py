@@ -83,3 +83,20 @@ def test_the_catalog_fragment_names_only_feeds_operands():
             for m in re.findall(r"M\{feeds\.(\w+)\}", part)}
     assert used and used <= set(indicators.OPERANDS)
     assert {i["code"] for i in doc["indicators"]} >= {"feeds_births_confirmed_health"}
+
+
+def test_register_events_confirmed_by_no_source_at_all(tmp_path, officers, sources, families):
+    """周玉梅's registered death of June 2005 in 温泉村: no hukou record yet, then one confirms it."""
+    from renkou.feeds import services
+
+    from .conftest import HUKOU_HEADER
+
+    hukou = sources["gongan-hukou"]
+    june = services.completeness("520122", dt.date(2005, 6, 1), dt.date(2005, 6, 30), sources=[hukou])[0]
+    assert (june["register_events"], june["unconfirmed_events"], june["unconfirmed_any"]) == (1, 1, 1)
+    f = write_csv(tmp_path / "hk.csv", HUKOU_HEADER, [
+        ["HK1", families["dead"].id_number, "周玉梅", "2", "19350202", "20050609", VILLAGE_C, "死亡注销", "", ""]])
+    services.receive(user=officers["county"], source=hukou, path=f)
+    services.link_source(user=officers["county"], source=hukou)
+    june = services.completeness("520122", dt.date(2005, 6, 1), dt.date(2005, 6, 30), sources=[hukou])[0]
+    assert (june["confirmed_events"], june["unconfirmed_events"], june["unconfirmed_any"]) == (1, 0, 0)

@@ -220,19 +220,43 @@ def _record_party(r: FeedRecord) -> linkage.Party:
     return linkage.party(r.pk, r.name, r.sex, r.birth_date, r.area_id, r.mother_name, r.father_name)
 
 
+def _event_matches(record: FeedRecord, e) -> bool:
+    return record.kind == "birth" or abs((e.event_date - record.event_date).days) <= EVENT_WINDOW_DAYS
+
+
+def _nearest(record: FeedRecord, events) -> Event | None:
+    found = sorted((e for e in events if _event_matches(record, e)),
+                   key=lambda e: (abs((e.event_date - record.event_date).days), e.pk))
+    return found[0] if found else None
+
+
 def find_event(record: FeedRecord, person_id: int) -> Event | None:
-    """The register's current event of the record's kind for the person, nearest to the record's date."""
+    """The register's current event of the record's kind for the person, nearest to the record's date
+    (a birth: the person's birth whatever its date; others within :data:`EVENT_WINDOW_DAYS`)."""
     kind = EVENT_KINDS.get(record.kind)
     if kind is None:
         return None
     party = Q(subject_id=person_id) | (Q(spouse_id=person_id) if kind in ("marriage", "divorce") else Q(pk__in=[]))
-    qs = Event.objects.filter(party, kind=kind, is_current=True, flag_rejected=False)
-    if kind != Event.Kind.BIRTH:
-        lo = record.event_date - dt.timedelta(days=EVENT_WINDOW_DAYS)
-        hi = record.event_date + dt.timedelta(days=EVENT_WINDOW_DAYS)
-        qs = qs.filter(event_date__gte=lo, event_date__lte=hi)
-    found = sorted(qs, key=lambda e: (abs((e.event_date - record.event_date).days), e.pk))
-    return found[0] if found else None
+    return _nearest(record, Event.objects.filter(party, kind=kind, is_current=True, flag_rejected=False))
+
+
+def _events_of(pairs: list[tuple[FeedRecord, int]]) -> dict[tuple[int, str], list]:
+    """(person, kind) → the register's current events, for every (record, person) linked in a run,
+    read a few queries at a time rather than one per record."""
+    out: dict[tuple[int, str], list] = {}
+    persons = sorted({p for _r, p in pairs})
+    kinds = sorted({EVENT_KINDS[r.kind] for r, _p in pairs if r.kind in EVENT_KINDS})
+    if not kinds:
+        return out
+    base = Event.objects.filter(kind__in=kinds, is_current=True, flag_rejected=False).only(
+        "pk", "kind", "event_date", "subject_id", "spouse_id")
+    for i in range(0, len(persons), 900):
+        part = persons[i:i + 900]
+        for e in base.filter(Q(subject_id__in=part) | Q(spouse_id__in=part, kind__in=["marriage", "divorce"])):
+            out.setdefault((e.subject_id, e.kind), []).append(e)
+            if e.spouse_id and e.kind in ("marriage", "divorce"):
+                out.setdefault((e.spouse_id, e.kind), []).append(e)
+    return out
 
 
 def _pending(source: Source, period: str):
@@ -307,12 +331,13 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
                                                  weights=p.weights)
                                        for rec, ps in kept.items() for p in ps], batch_size=2000)
         changed = []
+        events = _events_of([(r, outcome[r.pk][2]) for r in records if outcome[r.pk][2] is not None])
         for r in records:
             status, rule, person, weight = outcome[r.pk]
             r.status, r.rule, r.person_id, r.match_weight, r.link_run = status, rule, person, weight, run
             r.event, r.reason = None, ""
             if person is not None:
-                event = find_event(r, person)
+                event = _nearest(r, events.get((person, EVENT_KINDS.get(r.kind, "")), ()))
                 r.event = event
                 if event is None and r.kind in NEEDS_EVENT:
                     r.status = FeedRecord.Status.QUEUED
@@ -487,7 +512,7 @@ def _declare(user, record: FeedRecord, person: Person | None, name: str) -> Even
 
 # ------------------------------------------------------------------------------------ completeness
 FIGURES = ("received", "auto_linked", "linked_by_decision", "queued", "not_found", "declared", "missing",
-           "rejected", "register_events", "confirmed_events", "unconfirmed_events")
+           "rejected", "register_events", "confirmed_events", "unconfirmed_events", "unconfirmed_any")
 
 
 def _month_range(period: str) -> tuple[dt.date, dt.date]:
@@ -521,6 +546,9 @@ def completeness(prefix: str, start: dt.date, end: dt.date, *, sources=None) -> 
         events = Event.objects.filter(kind__in=ev_kinds, is_current=True, flag_rejected=False,
                                       area__pk__startswith=prefix, event_date__gte=start, event_date__lte=end)
         confirmed_ids = set(FeedRecord.objects.filter(source=s, event__isnull=False).values_list("event_id", flat=True))
+        confirmed_any = set(FeedRecord.objects.filter(event__isnull=False, event__kind__in=ev_kinds,
+                                                      event__area__pk__startswith=prefix)
+                            .values_list("event_id", flat=True))
         ev_by_month: dict[str, list[int]] = {}
         for pk, day in events.values_list("pk", "event_date"):
             ev_by_month.setdefault(f"{day:%Y-%m}", []).append(pk)
@@ -538,6 +566,7 @@ def completeness(prefix: str, start: dt.date, end: dt.date, *, sources=None) -> 
             row["register_events"] = len(evs)
             row["confirmed_events"] = sum(1 for e in evs if e in confirmed_ids)
             row["unconfirmed_events"] = row["register_events"] - row["confirmed_events"]
+            row["unconfirmed_any"] = sum(1 for e in evs if e not in confirmed_any)
             out.append(row)
     return out
 
