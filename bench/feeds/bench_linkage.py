@@ -3,7 +3,7 @@ runs it (``renkou.feeds.linkage.link``: u trained on the register, the priors of
 the blocking rules) against a bare DuckDB join on pinyin name key and birth date (the baseline: the
 fastest thing that links anything). Both are scored against the truth the generator keeps.
 
-    .venv/bin/python bench/feeds/bench_linkage.py [--register 200000] [--records 10000] [--seed 1]
+    .venv/bin/python bench/feeds/bench_linkage.py [--register 200000] [--records 10000] [--seed 1] [--em]
 
 Prints JSON: seconds of each, and precision and recall of each (a record is linked when its best
 candidate reaches the default automatic threshold, 12, and leads the next by 3).
@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--register", type=int, default=200_000)
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--em", action="store_true", help="re-estimate m by expectation maximisation as well")
     a = ap.parse_args()
     import django
 
@@ -102,7 +103,7 @@ def main() -> None:
     base = baseline(records, register)
     t_base = time.perf_counter() - t0
     t0 = time.perf_counter()
-    result = linkage.link(records, register, em=False, floor_weight=2.0)
+    result = linkage.link(records, register, em=a.em, floor_weight=2.0)
     t_splink = time.perf_counter() - t0
     links = {}
     for rec, cands in linkage.best(result.pairs).items():
@@ -110,7 +111,7 @@ def main() -> None:
         second = cands[1].match_weight if len(cands) > 1 else None
         if top.match_weight >= 12 and (second is None or top.match_weight - second >= 3):
             links[rec] = top.person
-    print(json.dumps({"register": a.register, "records": a.records, "cores": os.cpu_count(),
+    print(json.dumps({"register": a.register, "records": a.records, "cores": os.cpu_count(), "em": a.em,
                       "build_seconds": round(t_build, 2),
                       "baseline_duckdb_join": {"seconds": round(t_base, 2), **score(base, truth)},
                       "splink": {"seconds": round(t_splink, 2), "pairs_scored": len(result.pairs),

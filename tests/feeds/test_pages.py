@@ -105,3 +105,15 @@ def test_completeness_page_draws_its_charts_and_the_api_gives_the_same_figures(c
     data = client.get("/api/feeds/completeness?area=520122&period=2005").json()
     march = next(r for r in data["rows"] if r["source"] == "weisheng-birth-notice" and r["month"] == "2005-03")
     assert (march["received"], march["not_found"], march["missing"]) == (1, 1, 1)
+
+
+def test_thresholds_are_set_on_the_source_page_the_automatic_above_the_queue(client, officers, sources):
+    source = sources["weisheng-birth-notice"]
+    client.force_login(officers["county"])
+    r = client.post(f"/feeds/sources/{source.pk}/", {"auto_weight": "15", "review_weight": "2.5"})
+    source.refresh_from_db()
+    assert r.status_code == 302 and (source.auto_weight, source.review_weight) == (15.0, 2.5)
+    page = client.post(f"/feeds/sources/{source.pk}/", {"auto_weight": "1", "review_weight": "2"},
+                       follow=True).content.decode()
+    source.refresh_from_db()
+    assert "自动比对下限应高于进入核对队列的下限" in page and source.auto_weight == 15.0

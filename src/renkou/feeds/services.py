@@ -134,6 +134,17 @@ def save_mapping(*, user, source: Source, spec: dict | str, note: str = "") -> M
                                   note=note[:200], created_by=user if getattr(user, "is_authenticated", False) else None)
 
 
+def set_thresholds(*, user, source: Source, auto_weight: float, review_weight: float) -> Source:
+    """The source's thresholds of match weight (audited by the model's signals)."""
+    ensure_manage(user, source)
+    if not review_weight < auto_weight:
+        raise ValidationError({"auto_weight": "自动比对下限应高于进入核对队列的下限 / the automatic threshold must be "
+                                              "above the queue's"})
+    source.auto_weight, source.review_weight = float(auto_weight), float(review_weight)
+    source.save(update_fields=["auto_weight", "review_weight"])
+    return source
+
+
 # ------------------------------------------------------------------------------------ receiving
 @dataclass
 class Received:

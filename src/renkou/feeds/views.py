@@ -70,7 +70,17 @@ def home(request):
 def source(request, pk: int):
     src = _source(request, pk)
     text = json.dumps(src.mapping().spec if src.mapping() else {}, ensure_ascii=False, indent=2)
-    if request.method == "POST":
+    if request.method == "POST" and "auto_weight" in request.POST:
+        try:
+            services.set_thresholds(user=request.user, source=src, auto_weight=float(request.POST["auto_weight"]),
+                                    review_weight=float(request.POST.get("review_weight", "")))
+            messages.success(request, _("The thresholds were saved."))
+            return redirect("feeds:source", pk=src.pk)
+        except ValueError:
+            messages.error(request, _("A threshold is a number."))
+        except ValidationError as exc:
+            _fail(request, exc)
+    elif request.method == "POST":
         text = request.POST.get("spec", "")
         try:
             before = src.mapping()
