@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
 import time
 
@@ -24,6 +25,7 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--programs", default="reward-support-2005,xifeng-ncms-premium")
+    parser.add_argument("--profile", action="store_true", help="print the 25 costliest functions of each roster")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="renkou-bench-")
     os.environ["RENKOU_HOME"] = home
@@ -73,7 +75,18 @@ def main() -> int:
                     .values_list(*_PERSON_FIELDS).iterator(chunk_size=20_000))
         bare_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        cycle = services.compute_cycle(None, program, county, str(p.end_year))
+        if args.profile:
+            import cProfile
+            import io
+            import pstats
+
+            prof = cProfile.Profile()
+            cycle = prof.runcall(services.compute_cycle, None, program, county, str(p.end_year))
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+            print(buf.getvalue(), file=sys.stderr)
+        else:
+            cycle = services.compute_cycle(None, program, county, str(p.end_year))
         roster_s = time.perf_counter() - t0
         out["programs"].append({"program": code, "persons_read_by_bare_query": len(bare), "roster_units": cycle.units,
                                 "roster_total_yuan": cycle.total_fen / 100, "bare_query_s": round(bare_s, 2),

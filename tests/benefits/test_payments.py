@@ -71,7 +71,7 @@ def test_the_bank_file_carries_the_account_copied_when_the_batch_was_issued(offi
 
 
 @pytest.mark.django_db
-def test_a_return_file_reconciles_row_by_row_and_reports_every_other_row(officers, sent):
+def test_a_return_file_with_bad_rows_is_refused_whole_with_every_row_named(officers, sent):
     cycle, batch = sent
     p1, p2 = batch.payments.order_by("id")
     content = _return_file([
@@ -81,47 +81,77 @@ def test_a_return_file_reconciles_row_by_row_and_reports_every_other_row(officer
         (p1.reference, "960.00", "成功", "", "B001"),   # duplicate in the file
         ("", "1", "成功", "", ""),                      # junk: no reference
         (p1.reference, "abc", "成功", "", ""),           # junk: amount
+        (p2.reference, "96.00", "成功", "", ""),          # (also a repeat) amount mismatch
     ])
     ret = services.import_return(officers["county"], batch, filename="return.csv", content=content, today=AFTER_NOTICE)
     outcomes = [(r["row"], r["outcome"]) for r in ret.report]
-    assert outcomes == [(2, "paid"), (3, "failed"), (4, "unknown"), (5, "duplicate"), (6, "error"), (7, "error")]
-    assert ret.counts == {"paid": 1, "failed": 1, "unknown": 1, "duplicate": 1, "error": 2}
+    assert outcomes == [(2, "paid"), (3, "failed"), (4, "unknown"), (5, "duplicate"), (6, "error"), (7, "error"),
+                        (8, "duplicate")]
+    assert "reference: must not be empty" in ret.report[4]["message"]
+    assert "amount: not an amount 'abc'" in ret.report[5]["message"]
+    assert ret.refused and not ret.applied
+    assert set(batch.payments.values_list("state", flat=True)) == {"sent"}
+    acc = services.accounts(cycle.program, cycle.area)
+    assert ledger.balance(acc["paid"], subtree=True) == 0 and ledger.balance(acc["clearing"]) == 192_000
+    assert PaymentBatch.objects.get(pk=batch.pk).state == "sent"
+    assert ledger.trial_balance() == 0
+
+
+@pytest.mark.django_db
+def test_a_clean_return_file_reconciles_every_row_and_posts_the_ledger(officers, sent):
+    cycle, batch = sent
+    p1, p2 = batch.payments.order_by("id")
+    content = _return_file([(p1.reference, "960.00", "成功", "", "B001"),
+                            (p2.reference, "960.00", "失败", "账户已销户", "B002")])
+    ret = services.import_return(officers["county"], batch, filename="return.csv", content=content, today=AFTER_NOTICE)
+    assert [(r["row"], r["outcome"]) for r in ret.report] == [(2, "paid"), (3, "failed")]
+    assert ret.applied and ret.counts == {"paid": 1, "failed": 1}
     p1.refresh_from_db(), p2.refresh_from_db()
-    assert (p1.state, p2.state, p2.failure_reason) == ("paid", "failed", "账户已销户")
+    assert (p1.state, p2.state, p2.failure_reason, p1.bank_reference) == ("paid", "failed", "账户已销户", "B001")
     acc = services.accounts(cycle.program, cycle.area)
     assert ledger.balance(acc["paid"], subtree=True) == 96_000
     assert ledger.balance(acc["clearing"]) == 0 and ledger.balance(acc["commitments"]) == 96_000
     assert PaymentBatch.objects.get(pk=batch.pk).state == "reconciled"
+    again = services.import_return(officers["county"], batch, filename="return.csv", content=content,
+                                   today=AFTER_NOTICE)
+    assert not again.applied and again.counts == {"unchanged": 2}
+    assert ledger.balance(acc["paid"], subtree=True) == 96_000 and ledger.trial_balance() == 0
 
 
 @pytest.mark.django_db
-def test_a_second_return_changes_nothing_already_reconciled_and_an_amount_mismatch_is_not_applied(officers, sent):
+def test_an_amount_mismatch_refuses_the_file_and_a_later_file_never_changes_what_was_reconciled(officers, sent):
     cycle, batch = sent
     p1, p2 = batch.payments.order_by("id")
-    services.import_return(officers["county"], batch, filename="r1.csv", today=AFTER_NOTICE,
-                           content=_return_file([(p1.reference, "960.00", "成功", "", "B1"),
-                                                 (p2.reference, "96.00", "成功", "", "B2")]))
-    p2.refresh_from_db()
-    assert p2.state == "sent"
-    ret = services.import_return(officers["county"], batch, filename="r2.csv", today=AFTER_NOTICE,
+    ret = services.import_return(officers["county"], batch, filename="r1.csv", today=AFTER_NOTICE,
+                                 content=_return_file([(p1.reference, "960.00", "成功", "", "B1"),
+                                                       (p2.reference, "96.00", "成功", "", "B2")]))
+    assert [r["outcome"] for r in ret.report] == ["paid", "mismatch"] and ret.refused
+    assert "amount: file ¥96.00, expected ¥960.00" in ret.report[1]["message"]
+    assert set(batch.payments.values_list("state", flat=True)) == {"sent"}
+    services.import_return(officers["county"], batch, filename="r2.csv", today=AFTER_NOTICE,
+                           content=_return_file([(p1.reference, "960.00", "成功", "", "B1")]))
+    ret = services.import_return(officers["county"], batch, filename="r3.csv", today=AFTER_NOTICE,
                                  content=_return_file([(p1.reference, "960.00", "失败", "x", ""),
                                                        (p2.reference, "960.00", "成功", "", "B2")]))
-    assert [r["outcome"] for r in ret.report] == ["duplicate", "paid"]
-    p1.refresh_from_db()
-    assert p1.state == "paid"
+    assert [r["outcome"] for r in ret.report] == ["conflict", "paid"] and ret.applied
+    p1.refresh_from_db(), p2.refresh_from_db()
+    assert (p1.state, p2.state) == ("paid", "paid")
     assert ledger.trial_balance() == 0
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("content", "message"), [
-    (b"\xff\xfe\x00\xd8junk\x81\x00", "unknown encoding"),
-    ("流水号,金额\nRK1,1\n".encode(), "missing columns: 状态"),
-    (b"", "empty file"),
+    (b"\xff\xfe\x00\xd8junk\x81\x00", "not valid UTF-16"),
+    (b"\x81\x30\xff\xff\xfe,\x00\x00\xa0\n", "cannot tell the encoding"),
+    ("流水号,金额\nRK1,1\n".encode(), "lacks required column(s): status"),
+    (b"", "bad.csv is empty"),
+    ("流水号,金额,状态\n".encode(), "empty file"),
 ])
 def test_a_bad_file_is_one_report_line_and_changes_nothing(officers, sent, content, message):
     cycle, batch = sent
     ret = services.import_return(officers["county"], batch, filename="bad.csv", content=content, today=AFTER_NOTICE)
-    assert len(ret.report) == 1 and message in ret.report[0]["message"]
+    assert len(ret.report) == 1 and message in ret.report[0]["message"], ret.report
+    assert ret.refused and not ret.applied
     assert set(batch.payments.values_list("state", flat=True)) == {"sent"}
 
 
@@ -183,3 +213,50 @@ def test_a_family_without_a_bank_account_waits_and_the_fund_is_paid(officers, re
     assert ledger.balance(fund) == 2_000
     assert not ledger.Account.objects.filter(code__endswith="/paid/families").exists() or ledger.balance(
         ledger.account(f"benefits/xifeng-ncms-premium/{COUNTY}/paid/families")) == 0
+
+
+@pytest.mark.django_db
+def test_the_api_takes_a_return_file(officers, sent, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cycle, batch = sent
+    p1, p2 = batch.payments.order_by("id")
+    content = _return_file([(p1.reference, "960.00", "成功", "", "B1"), (p2.reference, "960.00", "成功", "", "B2")])
+    client.force_login(officers["township"])
+    denied = client.post(f"/api/benefits/batches/{batch.pk}/return",
+                         {"file": SimpleUploadedFile("r.csv", content, "text/csv")})
+    assert denied.status_code == 403 and set(batch.payments.values_list("state", flat=True)) == {"sent"}
+    client.force_login(officers["county"])
+    ok = client.post(f"/api/benefits/batches/{batch.pk}/return",
+                     {"file": SimpleUploadedFile("r.csv", content, "text/csv")}).json()
+    assert ok["applied"] and ok["counts"] == {"paid": 2} and [r["row"] for r in ok["report"]] == [2, 3]
+    assert set(batch.payments.values_list("state", flat=True)) == {"paid"}
+
+
+@pytest.mark.django_db
+def test_the_command_reconciles_an_xlsx_return_and_exits_1_when_it_refuses_one(officers, sent, tmp_path, capsys):
+    import json
+
+    from django.core.management import call_command
+    from openpyxl import Workbook
+
+    cycle, batch = sent
+    p1, p2 = batch.payments.order_by("id")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_return_file([(p1.reference, "960.00", "成功", "", ""), ("RK-X", "1", "成功", "", "")]))
+    with pytest.raises(SystemExit) as stop:
+        call_command("benefits", "reconcile", "--batch", str(batch.pk), str(bad), "--format", "json")
+    assert stop.value.code == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["refused"] and [(r["row"], r["outcome"]) for r in out["report"]] == [(2, "paid"), (3, "unknown")]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["reference", "amount", "status", "reason"])
+    ws.append([p1.reference, 960, "paid", None])
+    ws.append([p2.reference, 960.0, "failed", "户名不符"])
+    good = tmp_path / "return.xlsx"
+    wb.save(good)
+    call_command("benefits", "reconcile", "--batch", str(batch.pk), str(good))
+    assert "applied" in capsys.readouterr().out
+    p2.refresh_from_db()
+    assert (p2.state, p2.failure_reason) == ("failed", "户名不符")

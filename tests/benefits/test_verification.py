@@ -61,12 +61,40 @@ def test_punctuality_and_coverage_of_a_paid_cycle(officers, paid_cycle):
 
 
 @pytest.mark.django_db
-def test_coverage_indicator_source_for_the_assessment(officers, paid_cycle):
+def test_coverage_and_punctuality_are_catalog_indicators_the_assessment_reads(officers, paid_cycle):
+    """Ten families paid; two payments then reported failed and one paid late: coverage 8 of 10,
+    punctuality 7 of 8, through the catalog (module source ``benefits``) and the assessment's door."""
+    import datetime as dt
     from decimal import Decimal
 
-    from renkou.benefits.indicators import indicator_value
+    from renkou.evaluation.sources import indicator_value
+    from renkou.indicators import services as indicators
+    from renkou.indicators.models import Indicator
 
+    indicators.load_catalog()
+    assert Indicator.objects.get(code="benefit_coverage").numerator == "M{benefits.paid_units}"
+    pays = list(Payment.objects.filter(entitlement__cycle=paid_cycle).order_by("pk"))
+    Payment.objects.filter(pk__in=[pays[0].pk, pays[1].pk]).update(state="failed", settled_on=None)
+    Payment.objects.filter(pk=pays[2].pk).update(settled_on=dt.date(2008, 3, 1))  # due by 2008-02-29
     value, how = indicator_value("benefit_coverage", "520122", "2007")
-    assert value == Decimal("100.0") and (how["numerator"], how["denominator"]) == (10, 10)
-    assert indicator_value("benefit_punctuality", "520122", "2007")[0] == Decimal("100.0")
-    assert indicator_value("benefit_coverage", "520122", "1999")[0] is None
+    assert value == Decimal("80.0") and (how["numerator"], how["denominator"]) == (8, 10)
+    assert how["inputs"] == {"M{benefits.eligible_units}": 10, "M{benefits.paid_units}": 8}
+    assert indicator_value("benefit_punctuality", "520122", "2007")[0] == Decimal("87.5")
+    assert indicator_value("benefit_paid_yuan", "520122", "2007")[0] == Decimal("80.00")  # 8 × ¥10
+    missing, why = indicator_value("benefit_coverage", "520122", "1999")
+    assert missing is None and "missing" in why
+
+
+@pytest.mark.django_db
+def test_a_module_operand_that_does_not_exist_is_refused_when_the_catalog_loads(tmp_path):
+    from renkou.indicators import services as indicators
+
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text("indicators:\n  - {code: x, name_zh: x, name_en: x, numerator: 'M{benefits.no_such}', "
+                   "denominator: '1', type: ratio}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no_such"):
+        indicators.load_catalog(bad)
+    bad.write_text("indicators:\n  - {code: x, name_zh: x, name_en: x, numerator: 'M{benefits}', "
+                   "denominator: '1', type: ratio}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="M{module.operand}"):
+        indicators.load_catalog(bad)

@@ -443,6 +443,7 @@ ROUTES: dict[str, Route] = {
     "api:batch": B(lambda w: f"/api/benefits/batches/{w['batch'].pk}", BENEFIT_READERS, marker=_reference),
     "api:feed_file": ACT(_ACT_FEED),
     "api:feed_completeness": G(lambda w: "/api/feeds/completeness?area=520122&period=2005"),
+    "api:bank_return": ACT(_ACT_PAY + "; benefits/test_payments.py::test_the_api_takes_a_return_file"),
     "api:summary": B(lambda w: "/api/benefits/summary?area=520122&period=2007", BENEFIT_READERS,
                      marker=lambda w: f'"cycle": {_cycle(w)}'),
 }

@@ -106,7 +106,9 @@ def test_scheme_import_page_lists_every_problem(client_in, seed_areas):
 
     bad = SMALL_SCHEME.replace("lo: 80}", "lo: 80, hi: 70}").replace("per_unit: 0.5", "per_unit: -1")
     html = client_in.post("/evaluation/", {"text": bad}, follow=True).content.decode()
-    assert "lo (80) &gt; hi (70)" in html and "per_unit (-1) must be &gt; 0" in html
+    # the page is in Chinese: each message shows its Chinese side only
+    assert "per_unit（-1）必须大于 0" in html and "must be &gt; 0" not in html
+    assert "lo (80)" in html and "hi (70)" in html
 
 
 @pytest.mark.django_db

@@ -100,3 +100,22 @@ def test_register_events_confirmed_by_no_source_at_all(tmp_path, officers, sourc
     services.link_source(user=officers["county"], source=hukou)
     june = services.completeness("520122", dt.date(2005, 6, 1), dt.date(2005, 6, 30), sources=[hukou])[0]
     assert (june["confirmed_events"], june["unconfirmed_events"], june["unconfirmed_any"]) == (1, 0, 0)
+
+
+def test_the_share_of_births_confirmed_by_a_hospital_is_a_catalog_indicator_the_assessment_reads(
+        tmp_path, officers, sources, families):
+    """Xifeng 2005: both register births confirmed by a hospital notice (100 %); one birth the register
+    lacks: 1 of 3 births found missing (33.3 %)."""
+    from decimal import Decimal
+
+    from renkou.evaluation.sources import indicator_value
+    from renkou.indicators import services as indicators
+    from renkou.indicators.models import Indicator
+
+    _setup(tmp_path, officers, sources, families)
+    indicators.load_catalog()
+    assert Indicator.objects.get(code="feeds_births_confirmed_health").numerator == "M{feeds.births_confirmed_health}"
+    value, how = indicator_value("feeds_births_confirmed_health", "520122", "2005")
+    assert value == Decimal("100.0") and how["inputs"] == {"M{feeds.births_confirmed_health}": 2,
+                                                          "M{feeds.register_births}": 2}
+    assert indicator_value("feeds_births_missing_rate", "520122", "2005")[0] == Decimal("33.3")

@@ -7,7 +7,8 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
 
 from renkou.core.roles import BENEFIT_VIEW
 from renkou.core.scoping import require, scoped
@@ -127,6 +128,15 @@ def batch(request, pk: int):
     return {"id": b.pk, "number": b.number, "state": b.state, "count": b.count, "total": str(yuan(b.total_fen)),
             "payments": [{"reference": p.reference, "amount": str(yuan(p.amount_fen)), "state": p.state,
                           "failure_reason": p.failure_reason} for p in b.payments.all()]}
+
+
+@router.post("/batches/{pk}/return")
+def bank_return(request, pk: int, file: UploadedFile = File(...)):
+    """Reconcile the bank's return file (CSV or XLSX), all or nothing; the report names every row."""
+    b = get_object_or_404(PaymentBatch.objects.filter(cycle__in=_cycles(request)), pk=pk)
+    ret = services.import_return(request.user, b, filename=file.name or "return.csv", content=file.read())
+    return {"batch": b.pk, "applied": ret.applied, "refused": ret.refused, "counts": ret.counts,
+            "report": ret.report}
 
 
 @router.get("/summary")

@@ -12,6 +12,11 @@ class BenefitsConfig(AppConfig):
 
     def ready(self) -> None:
         from renkou.core.roles import BENEFIT_VIEW
+        from renkou.indicators import providers
+
+        from . import indicators
+
+        providers.register("benefits", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
         from renkou.web.context import NAV
 
         if not any(name == "benefits:home" for name, _l, _p in NAV):

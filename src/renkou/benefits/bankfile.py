@@ -1,9 +1,10 @@
 """Bank files (银行代发文件): the batch written out, the bank's return file read back.
 
-Kept in one module with its own small reader so it can move onto a shared import pipeline later.
-The reader never raises on a bad row: it returns the good rows and a row-numbered error for each
-bad one (row 1 is the header). A file that is neither UTF-8 nor GB18030, or has no usable header,
-is one error for the whole file (row 0).
+A return file is read by the one import pipeline (:mod:`renkou.core.pipeline`: size limit, encoding
+— UTF-8, UTF-16 with its mark, GBK/GB18030 — CSV or XLSX, headers in Chinese or English, row
+numbers as a spreadsheet shows them, the header being row 1); :func:`parse_row` is the rule for one
+row (each error names the field and the rule). Reconciling it against a batch is
+``services.import_return``: all or nothing.
 
 Batch file columns: 序号, 流水号 reference, 户名 holder, 开户行 bank, 账号 account, 金额 amount (yuan).
 Return file columns: 流水号 (reference), 金额 (amount), 状态 (成功/失败, paid/failed), 失败原因 (reason),
@@ -16,6 +17,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from renkou.core import pipeline
 from renkou.ledger.money import MoneyError, format_yuan, to_fen
 from renkou.registry.exporter import safe_cell
 
@@ -83,70 +85,55 @@ def write_batch(payments, fmt: str) -> bytes:
     raise ValueError(f"unknown format {fmt!r}: csv or xlsx")
 
 
-def _decode(content: bytes) -> str | None:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return None
+RETURN_SPEC = pipeline.Spec("bank_return", (
+    pipeline.Col("reference", "流水号", required=True),
+    pipeline.Col("amount", "金额", required=True),
+    pipeline.Col("status", "状态", required=True),
+    pipeline.Col("reason", "失败原因"),
+    pipeline.Col("bank_reference", "银行流水号"),
+))
 
 
-def _table(content: bytes, filename: str) -> tuple[list[list[str]] | None, str]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 - any unreadable workbook is one file-level error
-            return None, "不是可读的 XLSX 文件 / not a readable XLSX file"
-        ws = wb.worksheets[0]
-        return [["" if c is None else str(c).strip() for c in r] for r in ws.iter_rows(values_only=True)], ""
-    text = _decode(content)
-    if text is None:
-        return None, "文件编码无法识别（应为 UTF-8 或 GB18030） / unknown encoding (use UTF-8 or GB18030)"
-    return [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))], ""
+def parse_row(row: pipeline.Row) -> ReturnRow | None:
+    """The row's values, or None with the row's errors set (field and rule named)."""
+    ref = row.raw.get("reference", "").strip()
+    if not ref:
+        row.reject("流水号：不能为空 / reference: must not be empty")
+    amount = row.raw.get("amount", "").strip()
+    fen = None
+    try:
+        fen = to_fen(amount)
+    except MoneyError:
+        row.reject(f"金额：无法识别的金额 {amount!r}（应为元，如 100.00） / amount: not an amount {amount!r} (yuan, e.g. 100.00)")
+    status = row.raw.get("status", "").strip().lower()
+    if status not in PAID | FAILED:
+        row.reject(f"状态：应为 成功 或 失败，而不是 {row.raw.get('status', '')!r} / status: must be paid or failed, "
+                   f"not {row.raw.get('status', '')!r}")
+    if row.errors:
+        return None
+    return ReturnRow(row.line, ref, fen, status in PAID, row.raw.get("reason", "").strip(),
+                     row.raw.get("bank_reference", "").strip())
 
 
 def read_return(content: bytes, filename: str) -> Parsed:
+    """Every row of a return file read (no payment looked up): for a preview and for tests."""
     out = Parsed()
-    table, problem = _table(content, filename)
-    if table is None:
-        out.errors.append(RowError(0, problem))
-        return out
-    if not table:
-        out.errors.append(RowError(0, "空文件 / empty file"))
-        return out
-    header = [h.strip().lower() for h in table[0]]
-    col: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for i, h in enumerate(header):
-            if h in names:
-                col[key] = i
-    lacking = [HEADERS[k][0] for k in ("reference", "amount", "status") if k not in col]
-    if lacking:
-        out.errors.append(RowError(1, f"缺少列 / missing columns: {', '.join(lacking)}"))
-        return out
-    for n, cells in enumerate(table[1:], start=2):
-        if not any(cells):
-            continue
-
-        def cell(key: str, cells=cells) -> str:
-            i = col.get(key)
-            return cells[i].strip() if i is not None and i < len(cells) else ""
-
-        ref = cell("reference")
-        if not ref:
-            out.errors.append(RowError(n, "流水号为空 / no reference"))
-            continue
+    with pipeline.spooled(content, filename) as path:
         try:
-            fen = to_fen(cell("amount"))
-        except MoneyError:
-            out.errors.append(RowError(n, f"金额无法识别 / amount not readable: {cell('amount')!r}"))
-            continue
-        status = cell("status").lower()
-        if status not in PAID | FAILED:
-            out.errors.append(RowError(n, f"状态应为 成功/失败 / status must be paid or failed: {cell('status')!r}"))
-            continue
-        out.rows.append(ReturnRow(n, ref, fen, status in PAID, cell("reason"), cell("bank_reference")))
+            source = pipeline.open_source(path)
+            table = pipeline.read_table(source)
+            mapping = RETURN_SPEC.map_header(table.header, source.name)
+        except pipeline.ImportFailed as exc:
+            out.errors.append(RowError(0, str(exc)))
+            return out
+        try:
+            for line, cells in table.rows:
+                row = mapping.row(line, cells)
+                parsed = parse_row(row)
+                if parsed is None:
+                    out.errors.append(RowError(line, "; ".join(row.errors)))
+                else:
+                    out.rows.append(parsed)
+        finally:
+            table.close()
     return out

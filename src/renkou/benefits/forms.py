@@ -29,10 +29,13 @@ class JSONField(forms.CharField):
 class VersionForm(forms.Form):
     valid_from = forms.DateField(label=_("Valid from"))
     valid_to = forms.DateField(label=_("Valid to"), required=False)
-    eligibility = JSONField(label=_("Eligibility rule (JSON)"))
+    eligibility = JSONField(label=_("Eligibility rule"), widget=forms.Textarea(attrs={
+        "rows": 6, "cols": 80, "class": "code", "data-rule-editor": "rule-editor-data"}))
     amount = forms.CharField(label=_("Amount per unit and cycle (yuan)"), max_length=20, initial="0")
     tiers = JSONField(label=_("Amount tiers (JSON, first match)"), required=False)
-    prorate = JSONField(label=_("Pro rata (JSON)"), required=False)
+    prorate_months = forms.BooleanField(label=_("Pro rata by the months entitled in the period"), required=False)
+    prorate_age_below = forms.IntegerField(label=_("Entitled until the month before this birthday (years)"),
+                                           required=False, min_value=1, max_value=120)
     cap_household = forms.CharField(label=_("Cap per household (yuan)"), max_length=20, required=False)
     payee = forms.ChoiceField(label=_("Payee"), choices=ProgramVersion.Payee.choices)
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.all(), required=False, to_field_name="code")
@@ -41,7 +44,22 @@ class VersionForm(forms.Form):
     def data_for_service(self) -> dict:
         d = dict(self.cleaned_data)
         d["fund"] = d["fund"].code if d.get("fund") else None
+        prorate = {}
+        if d.pop("prorate_months", False):
+            prorate["by"] = "month"
+        age = d.pop("prorate_age_below", None)
+        if age is not None:
+            prorate["age_below"] = age
+        d["prorate"] = prorate or None
         return d
+
+    @staticmethod
+    def initial_from(version) -> dict:
+        prorate = version.prorate or {}
+        return {"eligibility": version.eligibility, "amount": version.amount, "tiers": version.tiers or None,
+                "prorate_months": prorate.get("by") == "month", "prorate_age_below": prorate.get("age_below"),
+                "cap_household": version.cap_household, "payee": version.payee,
+                "fund": version.fund.code if version.fund else None}
 
 
 class CycleForm(forms.Form):

@@ -1,45 +1,84 @@
-"""Benefit indicators an assessment can score (利益导向指标): coverage and payment punctuality.
+"""Benefit figures as module operands of the indicator catalog (利益导向指标来源).
 
-:func:`indicator_value` has the signature and the return shape of
-:func:`renkou.evaluation.sources.indicator_value` — ``(value or None, explanation)`` — so an
-assessment item can read these two values from this source:
+Registered as the module source ``benefits`` (:mod:`renkou.indicators.providers`); the catalog
+fragment ``data/indicators.yaml`` defines on them the coverage of eligible families (覆盖率) and the
+payment punctuality (发放及时率), which assessment schemes score like any catalog indicator.
 
-- ``benefit_coverage``: units paid ÷ eligible units on the frozen rosters of the county's cycles of
-  the period (覆盖率), in percent;
-- ``benefit_punctuality``: payments paid within ``services.PAY_WITHIN_DAYS`` days after the end of
-  their period ÷ payments paid (发放及时率), in percent.
+The operands count the entitlements of every program's cycles whose period lies inside the
+indicator's period, placed in the village of the family:
 
-Both are summed over every program's cycles of the area's county whose period starts with the
-period code (``2005`` covers ``2005`` and ``200501``…``200512``); ``None`` when there is nothing to count.
+- ``eligible_units``: families (or persons) on the frozen rosters, less those excluded after an
+  objection;
+- ``paid_units``: of those, the ones with a payment the bank reported paid;
+- ``payments_paid``: payments reported paid;
+- ``payments_on_time``: of those, settled within ``services.PAY_WITHIN_DAYS`` days after the end of
+  the cycle's period;
+- ``committed_fen`` / ``paid_fen``: money approved and money paid, in fen.
+
+An area no cycle covers gets no value (missing, not 0).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
 
-from renkou.core import areacodes
+CATALOG = Path(__file__).parent / "data" / "indicators.yaml"
 
-CODES = {"benefit_coverage": ("利益导向覆盖率", "coverage of eligible families"),
-         "benefit_punctuality": ("利益导向资金发放及时率", "payment punctuality")}
+OPERANDS = {
+    "eligible_units": ("名册内应享受对象数", "eligible families on the rosters"),
+    "paid_units": ("已发放到位对象数", "eligible families paid"),
+    "payments_paid": ("已发放笔数", "payments made"),
+    "payments_on_time": ("按时发放笔数", "payments made on time"),
+    "committed_fen": ("已审批金额(分)", "amount approved (fen)"),
+    "paid_fen": ("已发放金额(分)", "amount paid (fen)"),
+}
 
 
-def indicator_value(code: str, area_code: str, period_code: str) -> tuple[Decimal | None, dict]:
+def _rows(start: dt.date, end: dt.date) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Per village, the six counts; and the counties of the cycles found."""
     from . import services
-    from .models import Cycle
+    from .models import Cycle, Entitlement, Payment
 
-    area = areacodes.full_code(area_code)
-    base = {"source": "benefits", "indicator": code, "area": area, "period": period_code}
-    if code not in CODES:
-        return None, {**base, "missing": "not a benefits indicator (非利益导向指标)"}
-    measure = services.coverage if code == "benefit_coverage" else services.punctuality
-    num = den = 0
-    cycles = []
-    for c in Cycle.objects.filter(area__pk__startswith=area[:6], period__startswith=period_code):
-        _v, how = measure(c)
-        num, den = num + how["numerator"], den + how["denominator"]
-        cycles.append(c.pk)
-    base.update({"name_zh": CODES[code][0], "name_en": CODES[code][1], "unit": "%", "numerator": num,
-                 "denominator": den, "cycles": cycles})
-    if not den:
-        return None, {**base, "missing": "nothing to count (无可计数的名册或发放)"}
-    return (Decimal(100 * num) / den).quantize(Decimal("0.1")), base
+    cycles = {c.pk: c for c in Cycle.objects.filter(period_start__gte=start, period_end__lte=end)}
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPERANDS, 0))
+    if not cycles:
+        return out, []
+    ents = (Entitlement.objects.filter(cycle_id__in=list(cycles)).exclude(state=Entitlement.State.EXCLUDED)
+            .values_list("pk", "village_id", "state", "amount_fen"))
+    village_of = {}
+    for pk, village, state, fen in ents:
+        village_of[pk] = village
+        row = out[village]
+        row["eligible_units"] += 1
+        if state == Entitlement.State.COMMITTED:
+            row["committed_fen"] += fen
+    paid_units: set[int] = set()
+    pays = (Payment.objects.filter(entitlement__cycle_id__in=list(cycles), state=Payment.State.PAID)
+            .values_list("entitlement_id", "entitlement__cycle_id", "settled_on", "amount_fen"))
+    for ent, cycle, settled, fen in pays:
+        village = village_of.get(ent)
+        if village is None:
+            continue
+        row = out[village]
+        row["payments_paid"] += 1
+        row["paid_fen"] += fen
+        due = cycles[cycle].period_end + dt.timedelta(days=services.PAY_WITHIN_DAYS)
+        if settled is not None and settled <= due:
+            row["payments_on_time"] += 1
+        if ent not in paid_units:
+            paid_units.add(ent)
+            row["paid_units"] += 1
+    return out, sorted({c.area_id[:6] for c in cycles.values()})
+
+
+def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
+    by_village, counties = _rows(start, end)
+    values: list[int | None] = []
+    for prefix in prefixes:
+        if not any(c.startswith(prefix) or prefix.startswith(c) for c in counties):
+            values.append(None)
+            continue
+        values.append(sum(row[operand] for village, row in by_village.items() if village.startswith(prefix)))
+    return values

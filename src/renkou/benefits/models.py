@@ -338,6 +338,7 @@ class BankReturn(models.Model):
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     report = models.JSONField(default=list)  # [{row, reference, outcome, message}]
     counts = models.JSONField(default=dict)
+    applied = models.BooleanField(_("applied"), default=False)  # False: refused as a whole, or nothing new
 
     class Meta:
         ordering = ["-imported_at"]
@@ -345,6 +346,20 @@ class BankReturn(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def refused(self) -> bool:
+        """Refused as a whole: a row was unreadable, unknown, repeated or of the wrong amount."""
+        from .services import REFUSING
+
+        return any(self.counts.get(k) for k in REFUSING)
+
+    @property
+    def rows(self) -> list[dict]:
+        """The report's rows with their outcome in words."""
+        from .services import OUTCOMES
+
+        return [{**r, "label": OUTCOMES.get(r.get("outcome"), r.get("outcome"))} for r in self.report]
 
 
 class VerificationVisit(models.Model):

@@ -259,3 +259,69 @@ def age_bounds(rule: Any, fact: str = "person.age") -> tuple[int | None, int | N
             b = v - 1 if op == "<" else v
             hi = b if hi is None else min(hi, b)
     return lo, hi
+
+
+# -- the rule in words (资格条件的文字表述) -------------------------------------------------------------
+OP_WORDS: dict[str, tuple[str, str]] = {
+    "==": ("为", "is"), "!=": ("不为", "is not"), "<": ("小于", "under"), "<=": ("不超过", "at most"),
+    ">": ("大于", "over"), ">=": ("不少于", "at least"), "in": ("属于", "is one of"),
+    "not in": ("不属于", "is none of"), "has": ("持有", "includes"), "within": ("位于", "lies in"),
+}
+VALUE_WORDS: dict[str, tuple[str, str]] = {
+    "one_child": ("独生子女父母光荣证", "one-child parents' certificate"),
+    "disability": ("残疾证(一至三级)", "disability certificate (grade 1–3)"),
+}
+FACT_WORDS: dict[str, tuple[str, str]] = {
+    "person.age": ("年龄", "age"), "person.age_at_start": ("期初年龄", "age at the start of the period"),
+    "person.sex": ("性别", "sex"), "person.alive": ("健在", "alive"), "person.rural": ("农村人口", "rural"),
+    "person.herder": ("牧业人口", "herder"), "person.area": ("户籍地", "registered area"),
+    "person.birth_date": ("出生日期", "birth date"), "person.certificates": ("本人证件", "certificates held"),
+    "children.count": ("生育子女数", "children ever born"), "children.living": ("存活子女数", "living children"),
+    "children.dead": ("已故子女数", "children who died"), "children.sons": ("儿子数", "sons"),
+    "children.daughters": ("女儿数", "daughters"), "children.disabled": ("残疾子女数", "children with a disability"),
+    "children.youngest_age": ("最小子女年龄", "age of the youngest child"),
+    "household.herder": ("牧业户", "herder household"), "household.rural": ("农村户", "rural household"),
+    "household.area": ("户所在地", "area of the household"), "household.size": ("户内现有人数", "living members"),
+    "household.certificates": ("户内证件", "certificates held in the household"),
+}
+
+
+def _value_words(fact: str, value: Any, zh: bool, area_name: Callable[[str], str] | None) -> str:
+    if isinstance(value, list):
+        return ("、" if zh else ", ").join(_value_words(fact, v, zh, area_name) for v in value)
+    if fact == "person.sex" and value in (1, 2):
+        return ("男", "male")[not zh] if value == 1 else ("女", "female")[not zh]
+    if isinstance(value, str) and value in VALUE_WORDS:
+        return VALUE_WORDS[value][0 if zh else 1]
+    if FACTS.get(fact, ("",))[0] == "area" and area_name is not None:
+        return area_name(str(value))
+    return str(value)
+
+
+def describe(rule: Any, lang: str = "zh-hans", area_name: Callable[[str], str] | None = None) -> str:
+    """The rule as a sentence an officer reads: ``年龄不少于 60，且农村人口，且（生育子女数为 1，或…）``."""
+    zh = lang.startswith("zh")
+
+    def walk(node: Any, top: bool) -> str:
+        if node is True:
+            return "所有对象" if zh else "everyone"
+        for key in ("all", "any"):
+            if key in node:
+                joiner = ("，且" if key == "all" else "，或") if zh else (" and " if key == "all" else " or ")
+                text = joiner.join(walk(r, False) for r in node[key])
+                if len(node[key]) == 1 or top:
+                    return text
+                return f"（{text}）" if zh else f"({text})"
+        if "not" in node:
+            return f"并非{walk(node['not'], False)}" if zh else f"not {walk(node['not'], False)}"
+        fact, op, value = node["fact"], node["op"], node["value"]
+        name = FACT_WORDS.get(fact, (fact, fact))[0 if zh else 1]
+        kind = FACTS.get(fact, ("",))[0]
+        if kind == "bool":
+            yes = (value is True) == (op == "==")
+            return (name if yes else f"非{name}") if zh else (name if yes else f"not {name}")
+        words = _value_words(fact, value, zh, area_name)
+        op_word = OP_WORDS[op][0 if zh else 1]
+        return f"{name}{op_word}{words}" if zh else f"{name} {op_word} {words}"
+
+    return walk(rule, True)

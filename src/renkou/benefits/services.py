@@ -19,8 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from renkou.core import areacodes, audit
+from renkou.core import areacodes, audit, pipeline
 from renkou.core.idnumber import mask
 from renkou.core.models import Area
 from renkou.core.periods import Period
@@ -504,75 +505,147 @@ def export_batch(user, batch: PaymentBatch, fmt: str) -> tuple[bytes, str]:
     return bankfile.write_batch(batch.payments.order_by("id"), fmt), bankfile.content_type(fmt)
 
 
+OUTCOMES = {
+    "paid": gettext_lazy("paid"), "failed": gettext_lazy("failed (bank's reason)"),
+    "unchanged": gettext_lazy("already reconciled, unchanged"), "unknown": gettext_lazy("not a payment of this batch"),
+    "duplicate": gettext_lazy("repeated in the file"), "mismatch": gettext_lazy("amount differs from the payment"),
+    "error": gettext_lazy("unreadable row"), "conflict": gettext_lazy("already reconciled otherwise; left unchanged"),
+}
+REFUSING = ("unknown", "duplicate", "mismatch", "error")
+
+
+class _ReturnImport(pipeline.FileImport):
+    """A bank return file against one batch, on the import pipeline: every row checked, then all of
+    it applied or none of it (an unknown, repeated, unreadable or mismatched row refuses the file)."""
+
+    spec = bankfile.RETURN_SPEC
+    chunk_size = None
+    object_type = "benefits.bankreturn"
+
+    def __init__(self, path, *, batch: PaymentBatch, by_ref: dict[str, Payment], day: dt.date, user):
+        super().__init__(path, user=user, today=day)
+        self.batch, self.by_ref, self.day = batch, by_ref, day
+        self.seen: set[str] = set()
+        self.entries: list[dict] = []
+        self.changed: list[Payment] = []
+
+    def check(self, rows):
+        for row in rows:
+            parsed = bankfile.parse_row(row)
+            ref = row.raw.get("reference", "").strip()
+            entry = {"row": row.line, "reference": ref[:60]}
+            self.entries.append(entry)
+            if parsed is None:
+                entry.update(outcome="error", message="; ".join(row.errors))
+                continue
+            p = self.by_ref.get(parsed.reference)
+            if p is None:
+                row.reject("流水号：批次中无此流水号 / reference: no such payment in the batch")
+                entry.update(outcome="unknown", message=row.errors[-1])
+                continue
+            if parsed.reference in self.seen:
+                row.reject("流水号：文件中重复出现 / reference: repeated in the file")
+                entry.update(outcome="duplicate", message=row.errors[-1])
+                continue
+            self.seen.add(parsed.reference)
+            if parsed.amount_fen != p.amount_fen:
+                row.reject(f"金额：文件 {format_yuan(parsed.amount_fen)}，应为 {format_yuan(p.amount_fen)} / amount: "
+                           f"file {format_yuan(parsed.amount_fen)}, expected {format_yuan(p.amount_fen)}")
+                entry.update(outcome="mismatch", message=row.errors[-1])
+                continue
+            if p.state in (Payment.State.PAID, Payment.State.FAILED):
+                same = (p.state == Payment.State.PAID) == parsed.paid
+                row.action = "unchanged"
+                if same:
+                    entry.update(outcome="unchanged", message="")
+                else:
+                    msg = (f"已对账为「{p.get_state_display()}」，文件称{'成功' if parsed.paid else '失败'}，未改动 / "
+                           f"already reconciled as {p.state}, the file says {'paid' if parsed.paid else 'failed'}; "
+                           "left unchanged")
+                    row.flags.append(msg)
+                    entry.update(outcome="conflict", message=msg)
+                continue
+            row.action = "update"
+            row.extra["parsed"], row.extra["payment"] = parsed, p
+            entry.update(outcome="paid" if parsed.paid else "failed",
+                         message="" if parsed.paid else (parsed.reason or "未说明 / not stated"))
+
+    def write(self, rows):
+        for row in rows:
+            if row.action != "update":
+                continue
+            parsed, p = row.extra["parsed"], row.extra["payment"]
+            p.settled_on, p.bank_reference = self.day, parsed.bank_reference[:60]
+            if parsed.paid:
+                p.state = Payment.State.PAID
+            else:
+                p.state, p.failure_reason = Payment.State.FAILED, (parsed.reason or "未说明 / not stated")[:200]
+            self.changed.append(p)
+
+    def finish(self):
+        batch = self.batch
+        Payment.objects.bulk_update(self.changed, ["state", "settled_on", "bank_reference", "failure_reason"])
+        paid: dict[int | None, int] = defaultdict(int)
+        failed_total = 0
+        for p in self.changed:
+            if p.state == Payment.State.PAID:
+                paid[p.entitlement.fund_id] += p.amount_fen
+            else:
+                failed_total += p.amount_fen
+        a = accounts(batch.cycle.program, batch.cycle.area)
+        funds = {f.pk: f for f in Fund.objects.filter(pk__in=[k for k in paid if k])}
+        lines = [ledger.Line(payee_account(batch.cycle.program, batch.cycle.area, funds.get(fund_id)), fen)
+                 for fund_id, fen in paid.items()]
+        if failed_total:
+            lines.append(ledger.Line(a["commitments"], failed_total))
+        moved = sum(paid.values()) + failed_total
+        if moved:
+            lines.append(ledger.Line(a["clearing"], -moved))
+            ledger.post(lines, kind="settle", date=self.day, user=self.user,
+                        description=f"银行回盘 {batch} {self.source.name}"[:300], reference=f"batch:{batch.pk}")
+        if not batch.payments.filter(state__in=[Payment.State.ISSUED, Payment.State.SENT]).exists():
+            batch.state = PaymentBatch.State.RECONCILED
+            batch.save()
+        from renkou.indicators.services import mark_dirty
+
+        mark_dirty({p.entitlement.village_id for p in self.changed}, [batch.cycle.period_start])
+
+    def audit_detail(self):
+        return {"batch": self.batch.pk, "paid": sum(1 for p in self.changed if p.state == Payment.State.PAID),
+                "failed": sum(1 for p in self.changed if p.state == Payment.State.FAILED)}
+
+
 @transaction.atomic
 def import_return(user, batch: PaymentBatch, *, filename: str, content: bytes,
                   today: dt.date | None = None) -> BankReturn:
-    """Reconcile a bank return file row by row; rows already reconciled are never changed."""
+    """Reconcile a bank return file, all or nothing: when every row is readable, names a payment of
+    the batch once and carries its amount, the paid and failed rows are applied (and rows already
+    reconciled left as they are); otherwise nothing changes and the report names each row at fault.
+    The same file sent again changes nothing. Every file's report is kept (``BankReturn``)."""
     batch = PaymentBatch.objects.select_for_update().select_related("cycle__program", "cycle__area").get(pk=batch.pk)
     _require(user, BENEFIT_MANAGE, batch.cycle.area_id)
     if batch.state == PaymentBatch.State.ISSUED:
         raise TransitionError("批次尚未送银行 / the batch has not been sent to the bank")
-    parsed = bankfile.read_return(content, filename)
     by_ref = {p.reference: p for p in batch.payments.select_for_update(of=("self",)).select_related("entitlement__fund")}
-    report = [{"row": e.row, "reference": "", "outcome": "error", "message": e.message} for e in parsed.errors]
-    seen: set[str] = set()
     day = _today(today)
-    paid: dict[int | None, int] = defaultdict(int)
-    failed_total = 0
-    changed = []
-    for row in parsed.rows:
-        p = by_ref.get(row.reference)
-        entry = {"row": row.row, "reference": row.reference}
-        if p is None:
-            report.append({**entry, "outcome": "unknown", "message": "批次中无此流水号 / no such payment in the batch"})
-            continue
-        if row.reference in seen:
-            report.append({**entry, "outcome": "duplicate", "message": "文件中重复出现 / repeated in the file"})
-            continue
-        seen.add(row.reference)
-        if p.state in (Payment.State.PAID, Payment.State.FAILED):
-            report.append({**entry, "outcome": "duplicate",
-                           "message": f"已对账为「{p.get_state_display()}」，未改动 / already reconciled ({p.state}), "
-                                      f"left unchanged"})
-            continue
-        if row.amount_fen != p.amount_fen:
-            report.append({**entry, "outcome": "mismatch",
-                           "message": f"金额不符：文件 {format_yuan(row.amount_fen)}，应为 {format_yuan(p.amount_fen)} / "
-                                      f"amount mismatch: file {format_yuan(row.amount_fen)}, "
-                                      f"expected {format_yuan(p.amount_fen)}"})
-            continue
-        p.settled_on, p.bank_reference = day, row.bank_reference[:60]
-        if row.paid:
-            p.state = Payment.State.PAID
-            paid[p.entitlement.fund_id] += p.amount_fen
-            report.append({**entry, "outcome": "paid", "message": ""})
-        else:
-            p.state, p.failure_reason = Payment.State.FAILED, (row.reason or "未说明 / not stated")[:200]
-            failed_total += p.amount_fen
-            report.append({**entry, "outcome": "failed", "message": p.failure_reason})
-        changed.append(p)
-    Payment.objects.bulk_update(changed, ["state", "settled_on", "bank_reference", "failure_reason"])
-    a = accounts(batch.cycle.program, batch.cycle.area)
-    lines = []
-    funds = {f.pk: f for f in Fund.objects.filter(pk__in=[k for k in paid if k])}
-    for fund_id, fen in paid.items():
-        lines.append(ledger.Line(payee_account(batch.cycle.program, batch.cycle.area, funds.get(fund_id)), fen))
-    if failed_total:
-        lines.append(ledger.Line(a["commitments"], failed_total))
-    moved = sum(paid.values()) + failed_total
-    if moved:
-        lines.append(ledger.Line(a["clearing"], -moved))
-        ledger.post(lines, kind="settle", date=day, user=user, description=f"银行回盘 {batch} {filename}"[:300],
-                    reference=f"batch:{batch.pk}")
-    if not batch.payments.filter(state__in=[Payment.State.ISSUED, Payment.State.SENT]).exists():
-        batch.state = PaymentBatch.State.RECONCILED
-        batch.save()
+    digest = hashlib.sha256(content).hexdigest()
+    job = None
+    with pipeline.spooled(content, filename) as path:
+        job = _ReturnImport(path, batch=batch, by_ref=by_ref, day=day, user=user)
+        try:
+            job.run()
+            report = job.entries
+        except pipeline.ImportFailed as exc:
+            report = [{"row": 0, "reference": "", "outcome": "error", "message": str(exc)}]
+    if not report:
+        report = [{"row": 0, "reference": "", "outcome": "error", "message": "空文件：没有数据行 / empty file: no rows"}]
+    applied = bool(job and job.changed and job.result.written)
     counts: dict[str, int] = defaultdict(int)
     for r in report:
         counts[r["outcome"]] += 1
     report.sort(key=lambda r: r["row"])
-    return BankReturn.objects.create(batch=batch, filename=filename[:200], sha256=hashlib.sha256(content).hexdigest(),
-                                     imported_by=user, report=report, counts=dict(counts))
+    return BankReturn.objects.create(batch=batch, filename=filename[:200], sha256=digest, imported_by=user,
+                                     report=report, counts=dict(counts), applied=applied)
 
 
 # -- verification (抽查回访) ---------------------------------------------------------------------------

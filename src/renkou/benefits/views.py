@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -79,11 +80,7 @@ def program(request, code):
     require(request.user, BENEFIT_VIEW)
     p = get_object_or_404(Program, code=code)
     latest = p.versions.first()
-    initial = {}
-    if latest is not None:
-        initial = {"eligibility": latest.eligibility, "amount": latest.amount, "tiers": latest.tiers or None,
-                   "prorate": latest.prorate or None, "cap_household": latest.cap_household, "payee": latest.payee,
-                   "fund": latest.fund.code if latest.fund else None}
+    initial = forms.VersionForm.initial_from(latest) if latest is not None else {}
     form = forms.VersionForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require(request.user, BENEFIT_MANAGE)
@@ -97,8 +94,26 @@ def program(request, code):
                     for e in errs:
                         form.add_error(field if field in form.fields else None, e)
     return render(request, "benefits/program.html", {"program": p, "versions": p.versions.select_related("fund"),
-                                                     "form": form, "facts": FACTS,
+                                                     "form": form, "facts": FACTS, "editor": _rule_editor(),
                                                      "can_manage": has_perm(request.user, BENEFIT_MANAGE)})
+
+
+def _rule_editor() -> dict:
+    """What the page's rule editor (renkou.js, ``[data-rule-editor]``) offers, in the page's language."""
+    from .rules import FACT_WORDS, OP_WORDS, OPS, VALUE_WORDS
+
+    zh = (translation.get_language() or "zh-hans").startswith("zh")
+    pick = 0 if zh else 1
+    by_kind = {"int": ["==", "!=", "<", "<=", ">", ">="], "bool": ["==", "!="], "date": ["==", "<", "<=", ">", ">="],
+               "area": ["within", "==", "!="], "list": ["has"]}
+    facts = [{"code": code, "kind": kind, "label": FACT_WORDS.get(code, (zh_name, en_name))[pick],
+              "hint": zh_name if zh else en_name, "ops": by_kind.get(kind, list(OPS))}
+             for code, (kind, zh_name, en_name) in FACTS.items()]
+    return {"facts": facts, "ops": {op: OP_WORDS[op][pick] for op in OPS},
+            "values": {k: v[pick] for k, v in VALUE_WORDS.items()},
+            "words": {"all": _("all of these hold"), "any": _("any of these holds"), "not": _("not"),
+                      "add": _("Add a condition"), "group": _("Add a group"), "remove": _("Remove"),
+                      "yes": _("yes"), "no": _("no"), "source": _("Show the rule as data")}}
 
 
 @login_required
@@ -237,8 +252,15 @@ def batch(request, pk):
         try:
             ret = services.import_return(request.user, b, filename=f.name, content=f.read())
             report = ret
-            messages.success(request, _("Return file read: %(counts)s") % {
-                "counts": ", ".join(f"{k} {v}" for k, v in sorted(ret.counts.items()))})
+            if ret.refused:
+                messages.error(request, _("Return file refused: %(n)s row(s) at fault; nothing was changed.") % {
+                    "n": sum(ret.counts.get(k, 0) for k in services.REFUSING)})
+            else:
+                messages.success(request, _("Return file read: %(paid)s paid, %(failed)s failed, %(same)s already "
+                                            "reconciled.") % {"paid": ret.counts.get("paid", 0),
+                                                              "failed": ret.counts.get("failed", 0),
+                                                              "same": ret.counts.get("unchanged", 0)
+                                                              + ret.counts.get("conflict", 0)})
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
     # a payment to a family names its payee: only the families the user may see (a fund names no one;

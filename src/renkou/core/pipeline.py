@@ -41,6 +41,7 @@ report
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import gc
@@ -173,6 +174,17 @@ def open_source(path: str | Path) -> Source:
         "请另存为 UTF-8 或 GBK/GB18030",
         f"cannot tell the encoding of {name} (line {_line_at(path, bad_utf8)} is not UTF-8, line "
         f"{_line_at(path, bad_gb)} is not GBK/GB18030); save it as UTF-8 or GBK/GB18030")
+
+
+@contextlib.contextmanager
+def spooled(content: bytes, filename: str) -> Iterator[Path]:
+    """Uploaded bytes as a file of the same name (for the messages) in a private temporary folder,
+    removed afterwards; the name's folder parts are dropped."""
+    name = Path(filename.replace("\\", "/")).name.strip() or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="renkou-upload-") as folder:
+        path = Path(folder) / name[:200]
+        path.write_bytes(content)
+        yield path
 
 
 def cell_text(v: Any) -> str:

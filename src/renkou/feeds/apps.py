@@ -13,10 +13,8 @@ class FeedsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        try:
-            from renkou.indicators import providers
-        except ImportError:  # the module operands are not in this build
-            return
+        from renkou.indicators import providers
+
         from . import indicators
 
         providers.register("feeds", indicators.OPERANDS, indicators.operand_values,

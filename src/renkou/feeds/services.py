@@ -378,16 +378,10 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
 
 
 def _mark_dirty(source: Source, records) -> None:
-    try:
-        from renkou.indicators.services import mark_dirty
-    except ImportError:
-        return
-    days = sorted({r.event_date for r in records})
-    if days:
-        try:
-            mark_dirty([source.county_id], days)
-        except TypeError:
-            mark_dirty([source.county_id], [days[-1]])
+    """The linkage changed the feeds' operands of the records' areas from their earliest event date."""
+    from renkou.indicators.services import mark_dirty
+
+    mark_dirty({r.area_id for r in records}, [min(r.event_date for r in records)] if records else [])
 
 
 # ------------------------------------------------------------------------------------ queue
@@ -486,6 +480,7 @@ def decide(*, user, record: FeedRecord, decision: str, person: Person | None = N
                  after={"status": record.status, "person": record.person_id, "event": record.event_id},
                  detail={"decision": decision, "reason": record.reason, "source": record.source.code,
                          "record_key": record.record_key, "match_weight": record.match_weight})
+    _mark_dirty(record.source, [record])
     return record
 
 

@@ -18,6 +18,8 @@ Grammar (``×``, ``÷`` and the minus sign ``−`` are accepted for ``*``, ``/``
                 | "I{" code "}"                           another indicator (指标)
                 | "S{" code "}"                           another item of an assessment
                                                           scheme (only where allowed)
+                | "M{" provider "." operand "}"           a figure kept by another module
+                                                          (模块来源, see indicators/providers.py)
     functions  := min(a, b, …) | max(a, b, …) | abs(a) | if(cond, a, b) | coalesce(a, b, …)
 
 A comparison yields 1 (true) or 0 (false); comparisons do not chain.
@@ -56,9 +58,10 @@ REFERENCE_KINDS: dict[str, str] = {
     "C": "constant",
     "I": "indicator",
     "S": "item",
+    "M": "module",
 }
 _KIND_PREFIX = {v: k for k, v in REFERENCE_KINDS.items()}
-DEFAULT_KINDS: frozenset[str] = frozenset({"element", "register", "constant", "indicator"})
+DEFAULT_KINDS: frozenset[str] = frozenset({"element", "register", "constant", "indicator", "module"})
 
 _CODE = r"[A-Za-z_][A-Za-z0-9_]*|[0-9][A-Za-z0-9_]*"
 _CODE_RE = re.compile(rf"^(?:{_CODE})$")
@@ -80,7 +83,7 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True, order=True)
 class Reference:
-    """One operand of an expression: ``kind`` ∈ element, register, constant, indicator, item.
+    """One operand of an expression: ``kind`` ∈ element, register, constant, indicator, item, module.
 
     ``disaggregation`` only for elements (``#{births.female}``); ``params`` only for
     register values, sorted by key (``R{population.age=15-49,sex=2}``).
@@ -288,6 +291,14 @@ def _parse_reference(text: str, pos: int, prefix: str, inner: str, allowed: froz
             text, pos + 2, f"引用代码 “{code}” 无效（只能用字母、数字和下划线）",
             f"invalid reference code {code!r} (letters, digits and underscores only)",
         )
+    if kind == "module":
+        operand = rest.strip()
+        if not dot or not _CODE_RE.match(operand):
+            raise ExpressionError(
+                text, pos + 2, "模块来源应写作 M{模块.指标项}（如 M{benefits.paid_units}）",
+                "a module operand is written M{module.operand} (e.g. M{benefits.paid_units})",
+            )
+        return Reference(kind, f"{code}.{operand}")
     if not dot:
         return Reference(kind, code)
     if kind == "element":

@@ -32,7 +32,7 @@ from renkou.core.models import Area
 from renkou.core.periods import Period
 
 from . import cube as cb
-from . import register
+from . import providers, register
 from .expressions import ExpressionError, Reference, detect_cycles, evaluate_many, indicator_value, parse
 from .models import (
     ComputedScope,
@@ -53,15 +53,24 @@ Progress = Callable[[int, int], None]
 
 
 # --------------------------------------------------------------------------- catalog
-def load_catalog(path: Path | str | None = None) -> dict[str, int]:
+def load_catalog(path: Path | str | None = None, *, sort_base: int = 0) -> dict[str, int]:
     """Create or update the constants, data elements, data sets and indicators of a catalog file.
 
     A changed numerator, denominator, type or decimals raises the indicator's definition version.
-    Every expression is parsed and every register operand checked before anything is written.
+    Every expression is parsed and every register and module operand checked before anything is
+    written. The default catalog is followed by the fragments of the registered module sources
+    (:mod:`renkou.indicators.providers`).
     """
+    if path is None:
+        counts = dict(load_catalog(CATALOG))
+        fragments = [p.catalog for p in providers.providers() if p.catalog is not None]
+        for n, fragment in enumerate(fragments, start=1):
+            for k, v in load_catalog(fragment, sort_base=1000 * n).items():
+                counts[k] = counts.get(k, 0) + v
+        return counts
     import yaml
 
-    data = yaml.safe_load(Path(path or CATALOG).read_text(encoding="utf-8"))
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     defs = {d["code"]: (d["numerator"], str(d.get("denominator", "1"))) for d in data.get("indicators", [])}
     for code, (num, den) in defs.items():
         for text in (num, den):
@@ -72,6 +81,11 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
             for ref in expr.references():
                 if ref.kind == "register":
                     cb.validate(ref)
+                elif ref.kind == "module":
+                    try:
+                        providers.resolve(ref.code)
+                    except providers.UnknownOperand as exc:
+                        raise ValueError(f"指标 {code}: {exc}") from exc
     for e in data.get("elements", []):
         cats = e.get("categories", [])
         for d in e.get("disaggregations", []):
@@ -113,7 +127,7 @@ def load_catalog(path: Path | str | None = None) -> dict[str, int]:
         for order, d in enumerate(data.get("indicators", [])):
             fields = {"name_zh": d["name_zh"], "name_en": d["name_en"], "numerator": d["numerator"],
                       "denominator": str(d.get("denominator", "1")), "indicator_type": d["type"],
-                      "decimals": d.get("decimals", 2), "group": d.get("group", ""), "sort_order": order,
+                      "decimals": d.get("decimals", 2), "group": d.get("group", ""), "sort_order": sort_base + order,
                       "description_zh": d.get("description_zh", ""), "description_en": d.get("description_en", "")}
             ind = Indicator.objects.filter(code=d["code"]).first()
             if ind is None:
@@ -200,9 +214,10 @@ def _ordered(indicators: list[Indicator]) -> list[tuple[Indicator, object, objec
     return [parsed[c] for c in done]
 
 
-def _operand_vectors(ordered, stack: cb.Cube, prefixes: list[str], elements: dict, constants: dict[str, float]
-                     ) -> dict[str, np.ndarray]:
-    """Every register, element and constant operand of the catalog for every area at once (NaN = missing)."""
+def _operand_vectors(ordered, stack: cb.Cube, prefixes: list[str], elements: dict, constants: dict[str, float],
+                     period: Period) -> dict[str, np.ndarray]:
+    """Every register, element, constant and module operand of the catalog for every area at once
+    (NaN = missing)."""
     size = len(prefixes)
     out: dict[str, np.ndarray] = {}
     for _ind, num, den in ordered:
@@ -217,6 +232,9 @@ def _operand_vectors(ordered, stack: cb.Cube, prefixes: list[str], elements: dic
                 out[key] = np.array([np.nan if v is None else v for v in found], dtype=float).reshape(size)
             elif ref.kind == "constant":
                 out[key] = np.full(size, np.nan if constants.get(ref.code) is None else constants[ref.code])
+            elif ref.kind == "module":
+                found = providers.values(ref.code, prefixes, period.start, period.end)
+                out[key] = np.array([np.nan if v is None else v for v in found], dtype=float).reshape(size)
             else:
                 out[key] = np.full(size, np.nan)
     return out
@@ -252,7 +270,7 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
     now = IndicatorValue._meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
     prefixes = [a.prefix for a in areas]
     size = len(areas)
-    operands = _operand_vectors(ordered, stack, prefixes, elements, constants)
+    operands = _operand_vectors(ordered, stack, prefixes, elements, constants, period)
     lists = {k: _python(v) for k, v in operands.items()}
     values = []
     codes = [a.code for a in areas]

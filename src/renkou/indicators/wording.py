@@ -100,7 +100,10 @@ FUNCTIONS: dict[str, Pair] = {"min": ("较小者", "the smaller of"), "max": ("�
 GROUPS: dict[str, Pair] = {"vital": ("出生与死亡", "births and deaths"), "fertility": ("生育水平", "fertility"),
                           "births": ("出生构成", "births by order and place"), "services": ("服务", "services"),
                           "structure": ("人口结构", "population structure"), "migrants": ("流动人口", "migrants"),
-                          "aggregate": ("报表数据", "reported figures"), "counts": ("人数与事件数", "counts")}
+                          "aggregate": ("报表数据", "reported figures"), "counts": ("人数与事件数", "counts"),
+                          "benefits": ("利益导向", "benefits"), "loans": ("幸福工程贷款", "Happiness Project loans"),
+                          "feeds": ("部门信息比对", "department records"),
+                          "bureau": ("机构与工作", "the bureau's work")}
 SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 

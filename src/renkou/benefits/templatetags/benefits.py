@@ -65,3 +65,34 @@ def fact_value(value):
     if value is False:
         return _("no")
     return value
+
+
+@register.filter
+def rule_words(rule):
+    """An eligibility rule as a sentence in the page's language (areas by name)."""
+    from renkou.core import areacodes
+    from renkou.core.models import Area
+
+    from ..rules import RuleError, describe
+
+    def area_name(code: str) -> str:
+        a = Area.objects.filter(code=areacodes.full_code(code)).only("name").first()
+        return a.name if a else code
+
+    try:
+        return describe(rule, get_language() or "zh-hans", area_name)
+    except (RuleError, KeyError, TypeError):
+        return str(rule)
+
+
+@register.filter
+def prorate_words(prorate):
+    """``{"by": "month", "age_below": 3}`` → 按在册月数折算，至满 3 周岁前一月."""
+    if not prorate:
+        return "—"
+    zh = (get_language() or "zh-hans").startswith("zh")
+    parts = [("按应享受月数折算" if zh else "pro rata by the months entitled")] if prorate.get("by") == "month" else []
+    if prorate.get("age_below") is not None:
+        n = prorate["age_below"]
+        parts.append(f"至满 {n} 周岁的前一个月" if zh else f"until the month before the {n}th birthday")
+    return ("，" if zh else ", ").join(parts) or "—"

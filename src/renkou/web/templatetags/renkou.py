@@ -28,6 +28,21 @@ def _lang() -> str:
 
 
 @register.filter
+def in_lang(text):
+    """The reader's side of a message written "中文 / English" (how services word their errors and
+    reports): ``{{ message|in_lang }}``. Text without the separator is shown as it is."""
+    text = "" if text is None else str(text)
+    if " / " not in text:
+        return text
+    parts = text.split(" / ")
+    # "a / b; c / d" joins several bilingual messages: take the reader's side of each
+    if "; " in text and len(parts) > 2:
+        return "; ".join(in_lang(piece) for piece in text.split("; "))
+    zh, en = parts[0], " / ".join(parts[1:])
+    return zh if _lang().startswith("zh") else en
+
+
+@register.filter
 def ethnicity(code):
     """GB 3304 ethnicity name of a code: ``{{ person.ethnicity|ethnicity }}`` → 藏族 / Tibetan."""
     from renkou.core.codes import ETHNICITY, label

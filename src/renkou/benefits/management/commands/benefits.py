@@ -4,7 +4,9 @@
 ``renkou benefits cycle --program CODE --period P --area CODE [--format json]`` computes and freezes the
 roster (or shows the frozen one) and prints its counts and totals;
 ``renkou benefits summary --area CODE --period P --format json`` prints, per program, households,
-persons and the amounts committed, paid and failed.
+persons and the amounts committed, paid and failed;
+``renkou benefits reconcile --batch N FILE [--format json]`` reads the bank's return file of a batch
+sent to the bank (all or nothing) and prints the row-numbered report; exit status 1 when refused.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class Command(BaseCommand):
         s.add_argument("--area", required=True)
         s.add_argument("--period", required=True)
         s.add_argument("--format", choices=("table", "json"), default="table")
+
+        r = sub.add_parser("reconcile", help="read the bank's return file of a batch (all or nothing)")
+        r.add_argument("--batch", type=int, required=True, help="the payment batch's id")
+        r.add_argument("file")
+        r.add_argument("--format", choices=("table", "json"), default="table")
 
     def handle(self, *args, **o):
         from renkou.benefits import services
@@ -91,3 +98,27 @@ class Command(BaseCommand):
         for r in rows:
             self.stdout.write(f"{r['program']}\t{r['period']}\t{r['households']:,}\t{r['persons']:,}\t"
                               f"{r['committed']}\t{r['paid']}\t{r['failed']}")
+
+    def _reconcile(self, services, o):
+        from pathlib import Path
+
+        from renkou.benefits.models import PaymentBatch
+
+        batch = PaymentBatch.objects.filter(pk=o["batch"]).first()
+        if batch is None:
+            raise CommandError(f"没有编号为 {o['batch']} 的发放批次 / no payment batch {o['batch']}")
+        path = Path(o["file"])
+        if not path.is_file():
+            raise CommandError(f"文件 {path} 不存在 / no such file {path}")
+        ret = services.import_return(None, batch, filename=path.name, content=path.read_bytes())
+        if o["format"] == "json":
+            self.stdout.write(json.dumps({"batch": batch.pk, "applied": ret.applied, "refused": ret.refused,
+                                          "counts": ret.counts, "report": ret.report}, ensure_ascii=False, indent=1))
+        else:
+            for r in ret.report:
+                self.stdout.write(f"{r['row']}\t{r['reference']}\t{r['outcome']}\t{r['message']}")
+            state = ("已拒收，未作改动 / refused, nothing changed" if ret.refused else
+                     "已入账 / applied" if ret.applied else "无新内容 / nothing new")
+            self.stdout.write(f"{path.name}: {state}; " + ", ".join(f"{k} {v}" for k, v in sorted(ret.counts.items())))
+        if ret.refused:
+            raise SystemExit(1)
