@@ -67,6 +67,8 @@ def test_module_operands_per_area_prefix(tmp_path, officers, sources, families):
     assert operand_values("records", prefixes, start, end) == [4.0, 3.0, 1.0]
     assert operand_values("queued", prefixes, start, end) == [1.0, 1.0, 0.0]
     assert operand_values("register_births", ["520122"], dt.date(2005, 4, 1), dt.date(2005, 4, 30)) == [1.0]
+    # no department record of 1999: nothing to count, not zero
+    assert operand_values("register_births", ["520122"], dt.date(1999, 1, 1), dt.date(1999, 12, 31)) == [None]
 
 
 def test_the_catalog_fragment_names_only_feeds_operands():

@@ -83,7 +83,8 @@ def value(operand: str, prefix: str, start: dt.date, end: dt.date) -> float:
 
 
 def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[float | None]:
-    """The operand for each area prefix over [start, end]."""
+    """The operand for each area prefix over [start, end]; None where no department record of the
+    period lies in the area (no source covers it: nothing to count, not zero)."""
     if operand not in OPERANDS:
         raise KeyError(f"unknown feeds operand {operand}")
-    return [float(value(operand, p, start, end)) for p in prefixes]
+    return [float(value(operand, p, start, end)) if _records(p, start, end).exists() else None for p in prefixes]
