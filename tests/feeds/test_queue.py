@@ -168,7 +168,7 @@ def test_an_interrupted_linkage_leaves_everything_as_it_was_and_runs_again(tmp_p
         raise RuntimeError("power cut")
 
     with monkeypatch.context() as m:
-        m.setattr(FeedRecord.objects, "bulk_update", broken)
+        m.setattr(services, "_write_outcomes", broken)
         with pytest.raises(RuntimeError):
             services.link_source(user=officers["county"], source=sources["weisheng-birth-notice"])
     assert set(FeedRecord.objects.values_list("status", flat=True)) == {"received"}

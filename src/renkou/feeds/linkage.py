@@ -201,14 +201,15 @@ def _floor_u(model: dict) -> dict:
     return model
 
 
-def train_u(register: Sequence[Party], seed: int = SEED) -> dict:
+def train_u(register: Sequence[Party], seed: int = SEED, table=None) -> dict:
     """The model with u estimated from random pairs of the register's persons (a deduplication model
-    of the register: its random pairs are different persons)."""
+    of the register: its random pairs are different persons). ``table``: the register as Arrow, when
+    already built."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
     db = DuckDBAPI()
-    reg = db.register(_arrow(register), table_name="register")
+    reg = db.register(table if table is not None else _arrow(register), table_name="register")
     n = len(register)
     linker = Linker(reg, settings("dedupe_only", 1 / max(n, 2)), log_level=logging.WARNING)
     if n >= 2:
@@ -229,7 +230,8 @@ def link(records: Sequence[Party], register: Sequence[Party], *, floor_weight: f
 
     if not records or not register:
         return Result(model=model or {})
-    trained = json.loads(json.dumps(model)) if model else train_u(register, seed)
+    reg_table, feed_table = _arrow(register), _arrow(records)
+    trained = json.loads(json.dumps(model)) if model else train_u(register, seed, reg_table)
     trained["link_type"] = "link_only"
     trained["probability_two_random_records_match"] = 1 / max(len(register), 2)
     trained["blocking_rules_to_generate_predictions"] = [{"blocking_rule": b, "sql_dialect": "duckdb"}
@@ -237,16 +239,16 @@ def link(records: Sequence[Party], register: Sequence[Party], *, floor_weight: f
     trained["retain_intermediate_calculation_columns"] = True
     trained.pop("source_dataset_column_name", None)
     db = DuckDBAPI()
-    feed_df = db.register(_arrow(records), table_name="a_feed")
-    reg_df = db.register(_arrow(register), table_name="b_register")
+    feed_df = db.register(feed_table, table_name="a_feed")
+    reg_df = db.register(reg_table, table_name="b_register")
     linker = Linker([feed_df, reg_df], trained, log_level=logging.WARNING)
     use_em = (len(records) >= EM_MIN_RECORDS) if em is None else em
     if use_em and model is None:
         for block in EM_BLOCKS:
             linker.training.estimate_parameters_using_expectation_maximisation(block, fix_u_probabilities=True)
         trained = _floor_u(linker.misc.save_model_to_json(out_path=None))
-        linker = Linker([db.register(_arrow(records), table_name="a_feed2"),
-                         db.register(_arrow(register), table_name="b_register2")], trained,
+        linker = Linker([db.register(feed_table, table_name="a_feed2"),
+                         db.register(reg_table, table_name="b_register2")], trained,
                         log_level=logging.WARNING)
     else:
         trained = linker.misc.save_model_to_json(out_path=None)

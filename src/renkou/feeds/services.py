@@ -359,8 +359,7 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
                             defaults={"match_weight": weight if weight is not None else 99.0,
                                       "match_probability": 1.0, "levels": {}, "weights": {}})
             changed.append(r)
-        FeedRecord.objects.bulk_update(changed, ["status", "rule", "person", "match_weight", "link_run", "event",
-                                                 "reason"], batch_size=2000)
+        _write_outcomes(changed)
         for r in changed:
             if r.status == FeedRecord.Status.QUEUED:
                 counts["queued"] += 1
@@ -375,6 +374,20 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
                                                          "review_weight": source.review_weight})
     _mark_dirty(source, records)
     return counts
+
+
+def _write_outcomes(records: list[FeedRecord]) -> None:
+    """One UPDATE by primary key per record, sent with ``executemany`` (Django's ``bulk_update`` builds a
+    CASE per field and row: minutes for ten thousand records)."""
+    from django.db import connection
+
+    t = connection.ops.quote_name(FeedRecord._meta.db_table)
+    sql = (f"UPDATE {t} SET status = %s, rule = %s, person_id = %s, match_weight = %s, link_run_id = %s, "
+           "event_id = %s, reason = %s WHERE id = %s")
+    rows = [(r.status, r.rule, r.person_id, r.match_weight, r.link_run_id, r.event_id, r.reason, r.pk) for r in records]
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 5000):
+            cur.executemany(sql, rows[i:i + 5000])
 
 
 def _mark_dirty(source: Source, records) -> None:
