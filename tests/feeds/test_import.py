@@ -134,3 +134,31 @@ def test_only_the_countys_officers_and_machine_peers_send_files(tmp_path, office
     got = services.receive(user=officers["peer"], source=sources["weisheng-birth-notice"], path=f,
                            via=FeedFile.Via.API)
     assert got.result.ok and got.file.via == "api" and got.file.received_by == officers["peer"]
+
+
+def test_an_xlsx_source_reads_its_sheet_and_names_rows_as_the_spreadsheet_shows_them(tmp_path, officers, sources):
+    from openpyxl import Workbook
+
+    from renkou.feeds import services
+    from renkou.feeds.models import FeedRecord
+
+    source = sources["weisheng-birth-notice"]
+    services.save_mapping(user=officers["county"], source=source, spec={**source.mapping().spec, "format": "xlsx"})
+    wb = Workbook()
+    ws = wb.active
+    ws.append(BIRTH_HEADER)
+    ws.append(GOOD[0])
+    ws.append(["BN2", "张丽娟", "女", "2005-02-30", VILLAGE_B, "赵桂兰", "", "", ""])
+    wb.save(tmp_path / "bn.xlsx")
+    bad = services.receive(user=officers["county"], source=source, path=tmp_path / "bn.xlsx")
+    assert not bad.result.ok and [r.line for r in bad.result.rows] == [3]
+    ws.delete_rows(3)
+    wb.save(tmp_path / "bn2.xlsx")
+    got = services.receive(user=officers["county"], source=source, path=tmp_path / "bn2.xlsx")
+    assert got.result.ok and got.file.mapping.version == 2
+    assert FeedRecord.objects.get().name == "王小明"
+    from renkou.feeds.importer import ImportFailed
+
+    with pytest.raises(ImportFailed):  # a CSV for an XLSX source
+        services.receive(user=officers["county"], source=source,
+                         path=write_csv(tmp_path / "x.csv", BIRTH_HEADER, [GOOD[1]]))

@@ -2,7 +2,8 @@
 
 ``renkou feeds sources --county 520122 [--install]`` lists (or installs the shipped example) sources;
 ``renkou feeds import SOURCE FILE --county 520122 [--dry-run] [--report PATH]`` reads one file (all-or-nothing,
-idempotent); ``renkou feeds watch DIR`` reads every new file of ``DIR/<source code>/`` and links it;
+idempotent); ``renkou feeds watch DIR [--every SECONDS]`` reads every new file of ``DIR/<source code>/`` and links it
+(once, or again and again);
 ``renkou feeds link --source SOURCE --county 520122 [--period 2005-03]`` links what is not linked yet;
 ``renkou feeds queue --county 520122`` lists the records waiting for a decision;
 ``renkou feeds completeness --area 520122 --period 2005 --format json`` prints completeness per source
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         w = sub.add_parser("watch", help="read the new files of DIR/<source code>/ and link them")
         w.add_argument("directory")
         w.add_argument("--county", default="")
+        w.add_argument("--every", type=float, default=0,
+                       help="look again every SECONDS until interrupted (default: once)")
         _fmt(w)
         k = sub.add_parser("link", help="link a source's records not yet linked")
         k.add_argument("--source", required=True)
@@ -132,10 +135,20 @@ class Command(BaseCommand):
             raise CommandError("文件未导入 / the file was not imported")
 
     def _watch(self, services, o):
-        got = services.watch_folder(o["directory"], user=None, county_code=o["county"])
-        data = [{"source": g.source.code, "file": g.name, "ok": g.ok, "repeated": g.repeated,
-                 "summary": g.summary()} for g in got]
-        self._out(o, data, [d["summary"] for d in data])
+        import time
+
+        while True:
+            got = services.watch_folder(o["directory"], user=None, county_code=o["county"])
+            data = [{"source": g.source.code, "file": g.name, "ok": g.ok, "repeated": g.repeated,
+                     "summary": g.summary()} for g in got]
+            if o["every"] <= 0:
+                self._out(o, data, [d["summary"] for d in data])
+                return
+            for d in data:  # a file seen before is not reported again
+                if not d["repeated"]:
+                    self.stdout.write(json.dumps(d, ensure_ascii=False) if o["format"] == "json" else d["summary"])
+            self.stdout.flush()
+            time.sleep(o["every"])
 
     def _link(self, services, o):
         source = self._source(services, o, o["source"])
