@@ -42,28 +42,36 @@ def build(n_register: int, n_records: int, seed: int):
         born = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(28000))
         people.append((i + 1, name, rng.choice((1, 2)), born, rng.choice(villages), mother))
     register = [linkage.party(*p) for p in people]
-    records, truth = [], {}
+    records, truth, noise = [], {}, {}
     for j in range(n_records):
         rid = 10_000_000 + j
+        noise[rid] = []
         if rng.random() < 0.03:  # in no register
+            noise[rid].append("unregistered")
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
             records.append(linkage.party(rid, name, rng.choice((1, 2)), dt.date(2005, 1, 1) +
                                          dt.timedelta(days=rng.randrange(365)), rng.choice(villages), "某某某"))
             truth[rid] = None
             continue
         pid, name, sex, born, village, mother = rng.choice(people)
-        if rng.random() < 0.06:
-            name = "".join(HOMOPHONES.get(c, c) for c in name[:1]) + name[1:]
+        if rng.random() < 0.06 and name[0] in HOMOPHONES:
+            name = HOMOPHONES[name[0]] + name[1:]
+            noise[rid].append("homophone")
         if rng.random() < 0.03 and born.day <= 12 and born.day != born.month:
             born = dt.date(born.year, born.day, born.month)
+            noise[rid].append("day_month_swapped")
         if rng.random() < 0.1:
             mother = ""
+            noise[rid].append("no_mother_name")
         records.append(linkage.party(rid, name, sex, born, village, mother))
         truth[rid] = pid
-    return register, records, truth
+    return register, records, truth, noise
 
 
-def score(links: dict[int, int], truth: dict[int, int | None]) -> dict:
+def score(links: dict[int, int], truth: dict[int, int | None], only=None) -> dict:
+    if only is not None:
+        links = {r: p for r, p in links.items() if r in only}
+        truth = {r: p for r, p in truth.items() if r in only}
     right = sum(1 for r, p in links.items() if truth.get(r) == p)
     should = sum(1 for p in truth.values() if p is not None)
     return {"linked": len(links), "right": right, "precision": round(right / len(links), 4) if links else None,
@@ -97,7 +105,7 @@ def main() -> None:
     from renkou.feeds import linkage
 
     t0 = time.perf_counter()
-    register, records, truth = build(a.register, a.records, a.seed)
+    register, records, truth, noise = build(a.register, a.records, a.seed)
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
     base = baseline(records, register)
@@ -116,6 +124,9 @@ def main() -> None:
                       "baseline_duckdb_join": {"seconds": round(t_base, 2), **score(base, truth)},
                       "splink": {"seconds": round(t_splink, 2), "pairs_scored": len(result.pairs),
                                  **score(links, truth)},
+                      "splink_by_noise": {g: score(links, truth, {r for r, n in noise.items() if g in n})
+                                          for g in ("homophone", "day_month_swapped", "no_mother_name",
+                                                    "unregistered")},
                       "ratio_splink_to_baseline": round(t_splink / t_base, 1) if t_base else None}, indent=1))
 
 
