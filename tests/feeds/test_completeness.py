@@ -121,3 +121,15 @@ def test_the_share_of_births_confirmed_by_a_hospital_is_a_catalog_indicator_the_
     assert value == Decimal("100.0") and how["inputs"] == {"M{feeds.births_confirmed_health}": 2,
                                                           "M{feeds.register_births}": 2}
     assert indicator_value("feeds_births_missing_rate", "520122", "2005")[0] == Decimal("33.3")
+
+
+def test_completeness_of_a_township_by_its_full_code(tmp_path, officers, sources, families):
+    """永靖镇 520122100000 is the prefix 520122100: its two records (红岩村, 新华村), not 温泉镇's."""
+    from renkou.feeds import services
+
+    _setup(tmp_path, officers, sources, families)
+    rows = services.completeness_for(officers["county"], "520122100000", "2005",
+                                     source_code="weisheng-birth-notice")
+    assert {r["area"] for r in rows} == {"520122100"}
+    assert sum(r["received"] for r in rows) == 3
+    assert sum(r["received"] for r in services.completeness_for(None, "520122101", "2005")) == 1

@@ -547,7 +547,10 @@ def completeness(prefix: str, start: dt.date, end: dt.date, *, sources=None) -> 
     automatically, linked by decision, in the queue, not found, declared (missing from the register),
     rejected; the register's events of the source's kinds in the same area and months, how many a
     record of this source confirms and how many none does."""
-    prefix = prefix[:12].rstrip("0") if len(prefix) == 12 else prefix
+    if len(prefix) >= 12:
+        from renkou.core.scoping import level_prefix
+
+        prefix = level_prefix(prefix)
     sources = list(sources if sources is not None else Source.objects.filter(county__pk__startswith=prefix[:6]))
     months = []
     d = dt.date(start.year, start.month, 1)
@@ -614,9 +617,9 @@ def completeness_for(user, area_code: str, period: str, *, source_code: str = ""
     sources = Source.objects.filter(county__pk__startswith=code[:6])
     if source_code:
         sources = sources.filter(code=source_code)
-    prefix = code.rstrip("0") if code.endswith("000") else code
-    prefix = prefix if len(prefix) >= 6 else code[:6]
-    return completeness(prefix, start, end, sources=sources)
+    from renkou.core.scoping import level_prefix
+
+    return completeness(level_prefix(code), start, end, sources=sources)
 
 
 def totals(rows: list[dict]) -> dict[str, dict]:
