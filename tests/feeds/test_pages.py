@@ -117,3 +117,22 @@ def test_thresholds_are_set_on_the_source_page_the_automatic_above_the_queue(cli
                        follow=True).content.decode()
     source.refresh_from_db()
     assert "自动比对下限应高于进入核对队列的下限" in page and source.auto_weight == 15.0
+
+
+def test_the_source_page_shows_the_parameters_of_the_last_linkage_model(client, officers, sources, families,
+                                                                        tmp_path):
+    from renkou.feeds import linkage, services
+    from renkou.feeds.models import LinkRun
+
+    from .conftest import write_csv
+
+    source = sources["weisheng-birth-notice"]
+    f = write_csv(tmp_path / "bn.csv", BIRTH_HEADER, [["BN9", "王小明", "男", "2005-03-22", VILLAGE_B, "李秀", "", "", ""]])
+    services.receive(user=officers["county"], source=source, path=f)
+    services.link_source(user=officers["county"], source=source)
+    params = linkage.parameters(LinkRun.objects.get().model)
+    same_date = next(p for p in params if p["comparison"] == "birth_date" and p["level"] == 1)
+    assert same_date["weight"] > 10 and same_date["m"] == 0.88 and 0 < same_date["u"] < 0.01
+    client.force_login(officers["county"])
+    page = client.get(f"/feeds/sources/{source.pk}/").content.decode()
+    assert "最近一次比对模型的参数" in page and "日月颠倒" in page

@@ -281,6 +281,24 @@ def level_weights(model: dict) -> dict[str, list[float | None]]:
     return out
 
 
+def parameters(model: dict) -> list[dict]:
+    """Each comparison level of a trained model with its m, u and partial match weight log2(m/u),
+    labelled in both languages (the null levels left out): what an officer reads to trace a weight."""
+    out = []
+    for comp in model.get("comparisons", []):
+        name = comp["output_column_name"]
+        if name not in LEVELS:
+            continue
+        for i, level in enumerate(comp["comparison_levels"]):
+            if level.get("is_null_level") or i >= len(LEVELS[name]):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            out.append({"comparison": name, "label": FIELD_LABELS[name], "level": i,
+                        "level_zh": LEVELS[name][i][0], "level_en": LEVELS[name][i][1], "m": m, "u": u,
+                        "weight": math.log2(m / u) if m and u else None})
+    return out
+
+
 def _level_of(weights: list[float | None], w: float) -> int:
     """The level (index into :data:`LEVELS`) whose partial weight is ``w``; 0 (missing) for no evidence."""
     best_i, best_d = 0, abs(w) if w == 0 else math.inf

@@ -92,8 +92,12 @@ def source(request, pk: int):
             return redirect("feeds:source", pk=src.pk)
         except (MappingInvalid, ValidationError) as exc:
             _fail(request, exc)
+    from .linkage import parameters
+
+    last = src.runs.exclude(model={}).first()
     return render(request, "feeds/source.html", {"source": src, "spec": text, "versions": src.mappings.all(),
-                                                 "runs": src.runs.all()[:10]})
+                                                 "runs": src.runs.all()[:10], "last_run": last,
+                                                 "parameters": parameters(last.model) if last else []})
 
 
 @login_required
