@@ -13,5 +13,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("benefits/", include(("renkou.benefits.urls", "benefits"))),
     path("loans/", include(("renkou.loans.urls", "loans"))),
+    path("feeds/", include(("renkou.feeds.urls", "feeds"))),
     path("", include("renkou.web.urls")),
 ]

@@ -158,6 +158,7 @@ def world(seed_areas, make_user):
                                 object_repr="审计标记-任丘", area_code=other.audit_area())
     w.objs.update(_benefits(w))
     w.objs.update(_loans(w, person))
+    w.objs.update(_feeds(w, person))
     w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
                   duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
                   o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
@@ -165,6 +166,24 @@ def world(seed_areas, make_user):
 
 
 BENEFIT_DAY = dt.date(2008, 1, 10)  # the list is reviewed and its public notice opens
+
+
+def _feeds(w: World, person) -> dict:
+    """Xifeng's hospital birth notices: a file received, and a record of 红岩村 naming 李秀英 waiting in
+    the reconciliation queue with her as the candidate."""
+    from renkou.feeds import services as feeds
+    from renkou.feeds.models import Candidate, FeedFile, FeedRecord
+
+    source = {s.code: s for s in feeds.install_shipped_sources(XIFENG, user=w.users[("county", "home")])}[
+        "weisheng-birth-notice"]
+    feed_file = FeedFile.objects.create(source=source, mapping=source.mapping(), name="矩阵出生证明.csv",
+                                        sha256="0" * 64, rows=1, records=1)
+    record = FeedRecord.objects.create(source=source, file=feed_file, line=2, record_key="MATRIX1", kind="death",
+                                       event_date=dt.date(2005, 7, 1), month="2005-07", area_id=VILLAGE_A, name=NAME,
+                                       sex=2, birth_date=person.birth_date, status="queued", match_weight=8.5)
+    Candidate.objects.create(record=record, person=person, match_weight=8.5, match_probability=0.9,
+                             levels={"name": 1, "sex": 1}, weights={"name": 9.1, "sex": 1.0})
+    return {"feed_source": source, "feed_file": feed_file, "feed_record": record}
 
 
 def _benefits(w: World) -> dict:
@@ -287,6 +306,7 @@ _cycle = lambda w: w["cycle"].pk  # noqa: E731
 _premium = lambda w: '"program": "xifeng-ncms-premium"'  # noqa: E731
 _reference = lambda w: w["batch"].payments.order_by("pk").first().reference  # noqa: E731
 _ACT_LIST = "benefits/test_approval.py, test_entry_points.py (the list's state machine, role and area)"
+_ACT_FEED = "feeds/test_import.py, test_queue.py (files and linkage: feed.manage of the county, feed.submit)"
 _ACT_PAY = "benefits/test_payments.py, test_entry_points.py (budget and batches: benefit.manage of the county)"
 
 # loans: figures for every LOAN_VIEW role of Xifeng; the mother for the register's officers of her
@@ -404,6 +424,19 @@ ROUTES: dict[str, Route] = {
     # an XLSX writes Chinese as character references: the masked ID number proves the row is there
     "loans:export": P(lambda w: "/loans/export.xlsx", "masked", lists=True, readers=LOAN_PERSON_READERS,
                       marker=lambda w: mask(w["person"].id_number)),
+    # department feeds: sources, mappings and files name no person (the county's feed managers only); the
+    # queue and a record name persons, scoped to the record's area
+    "feeds:home": B(lambda w: "/feeds/", {("county", "home")}, lists=True, marker=lambda w: "卫生健康出生医学证明"),
+    "feeds:source": B(lambda w: f"/feeds/sources/{w['feed_source'].pk}/", {("county", "home")},
+                      marker=lambda w: "出生医学证明编号"),
+    "feeds:upload": ACT(_ACT_FEED),
+    "feeds:link": ACT(_ACT_FEED),
+    "feeds:file": B(lambda w: f"/feeds/files/{w['feed_file'].pk}/", {("county", "home")},
+                    marker=lambda w: "矩阵出生证明.csv"),
+    "feeds:queue": P(lambda w: "/feeds/queue/", lists=True),
+    "feeds:record": P(lambda w: f"/feeds/records/{w['feed_record'].pk}/", "masked"),
+    "feeds:decide": ACT("feeds/test_queue.py (decisions are person captures in the record's area)"),
+    "feeds:completeness": G(lambda w: "/feeds/completeness/?area=520122&period=2005"),
     # API (django-ninja)
     "api:api-root": N(lambda w: "/api/"),
     "api:openapi-json": N(lambda w: "/api/openapi.json"),
@@ -453,6 +486,8 @@ ROUTES: dict[str, Route] = {
     "api:objection": ACT(_ACT_LIST),
     "api:issue": ACT(_ACT_PAY),
     "api:batch": B(lambda w: f"/api/benefits/batches/{w['batch'].pk}", BENEFIT_READERS, marker=_reference),
+    "api:feed_file": ACT(_ACT_FEED),
+    "api:feed_completeness": G(lambda w: "/api/feeds/completeness?area=520122&period=2005"),
     "api:bank_return": ACT(_ACT_PAY + "; benefits/test_payments.py::test_the_api_takes_a_return_file"),
     "api:summary": B(lambda w: "/api/benefits/summary?area=520122&period=2007", BENEFIT_READERS,
                      marker=lambda w: f'"cycle": {_cycle(w)}'),

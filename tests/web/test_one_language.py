@@ -177,6 +177,7 @@ def _dataset(seed_areas, make_user):
     sample = ev.draw_sample(user=evaluator, scheme=small, households_per_unit=1, seed=7)
     benefits = _benefits(seed_areas, make_user, county)
     loan = _loan(mother)
+    feeds = _feeds(county, mother)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -226,6 +227,12 @@ def _dataset(seed_areas, make_user):
             "loans:loan": {"pk": loan.pk},
             "loans:agreement": {"pk": loan.pk},
             "loans:step": {"pk": loan.pk, "action": "collect"},
+            "feeds:source": {"pk": feeds["source"].pk},
+            "feeds:upload": {"pk": feeds["source"].pk},
+            "feeds:link": {"pk": feeds["source"].pk},
+            "feeds:file": {"pk": feeds["file"].pk},
+            "feeds:record": {"pk": feeds["record"].pk},
+            "feeds:decide": {"pk": feeds["record"].pk},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -245,7 +252,9 @@ def _dataset(seed_areas, make_user):
                   + benefits["account"],
                   # the fund of the county as of a day with the loan out; the collection sheet of its village
                   f"/loans/?area={COUNTY[:6]}&as_of=2006-12-31",
-                  f"/loans/sheet/?village={loan.village_id}&date=2006-12-31"],
+                  f"/loans/sheet/?village={loan.village_id}&date=2006-12-31",
+                  # the queue's other list, completeness of 2005 with its charts
+                  "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005"],
         "event": Event,
     }
 
@@ -307,6 +316,27 @@ def _loan(mother):
     loans.evaluate(loan, kind="six_months", visited_on=dt.date(2006, 9, 12), evaluator="评估员", income_generated_fen=800_00,
                    progress="鸡已出栏", out_of_poverty=False)
     return loan
+def _feeds(county, mother):
+    """Xifeng's hospital birth notices: one file, one record naming 李秀英 in the queue with her as the
+    candidate, one not in the register."""
+    from renkou.feeds import services as feeds
+    from renkou.feeds.models import Candidate, FeedFile, FeedRecord
+
+    source = {s.code: s for s in feeds.install_shipped_sources(COUNTY, user=county)}["weisheng-birth-notice"]
+    f = FeedFile.objects.create(source=source, mapping=source.mapping(), name="bn-2005-03.csv", sha256="1" * 64,
+                                rows=2, records=2)
+    record = FeedRecord.objects.create(source=source, file=f, line=2, record_key="BN1", kind="birth",
+                                       event_date=dt.date(2005, 3, 1), month="2005-03", area_id=VILLAGE_A,
+                                       name="王小明", sex=1, birth_date=dt.date(2005, 3, 1), mother_name="李秀英",
+                                       status="queued", match_weight=8.5, data={"出生医学证明编号": "BN1"},
+                                       reason="登记库中无此人的该事件 / the register has no such event of the person")
+    Candidate.objects.create(record=record, person=mother, match_weight=8.5, match_probability=0.9,
+                             levels={"name": 1, "sex": 5, "birth_date": 4, "area": 1, "mother": 0, "father": 0},
+                             weights={"name": 9.1, "sex": -5.0, "birth_date": 0.5, "area": 5.3})
+    FeedRecord.objects.create(source=source, file=f, line=3, record_key="BN2", kind="birth",
+                              event_date=dt.date(2005, 4, 1), month="2005-04", area_id=VILLAGE_A, name="王建国",
+                              sex=1, mother_name="李秀英", status="not_found")
+    return {"source": source, "file": f, "record": record}
 
 
 def _fill(route: str, kwargs: dict) -> str:

@@ -116,6 +116,12 @@ PERMISSIONS[Role.COUNTY_OFFICER] |= {LOAN_VIEW, LOAN_APPROVE}
 PERMISSIONS[Role.LOAN_OFFICER] |= {LOAN_VIEW, LOAN_COLLECT, PERSON_LINKED}
 PERMISSIONS[Role.AUDITOR] |= {LOAN_VIEW}
 LINKED_WORK[Role.LOAN_OFFICER] = frozenset({LOAN_WORK})
+# Department feeds (部门信息比对): the county manages its sources and mappings, receives files and runs
+# the linkage; a machine peer sends files; decisions on the queue are person captures in the record's area.
+FEED_MANAGE = "feed.manage"
+FEED_SUBMIT = "feed.submit"
+PERMISSIONS[Role.COUNTY_OFFICER] |= {FEED_MANAGE}
+PERMISSIONS[Role.MACHINE_PEER] |= {FEED_SUBMIT}
 
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
