@@ -281,7 +281,10 @@ class Event(AuditedModel):
         # the statistics select the events of a kind counted in a period: by event date, or by
         # registration date for late reports (renkou.indicators.register)
         indexes = [models.Index(fields=["kind", "event_date"], name="event_kind_date"),
-                   models.Index(fields=["kind", "registration_date"], name="event_kind_registered")]
+                   models.Index(fields=["kind", "registration_date"], name="event_kind_registered"),
+                   # the person page lists the events naming a person in any role; few events have a
+                   # spouse, so the index holds only those rows
+                   models.Index(fields=["spouse"], name="event_spouse", condition=models.Q(spouse__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_date} #{self.pk}"
