@@ -6,7 +6,7 @@
 Without ``--home`` a small demo (``renkou demo --small``) is built in a temporary RENKOU_HOME;
 with it, the demo already built there is used (its ``demo-accounts.txt`` gives the password of
 ``--user``). ``RENKOU_DATABASE_URL`` is passed on to the server (PostgreSQL). The server runs with
-its defaults (``renkou serve``: gunicorn, 2 × cores + 1 workers) unless options follow ``--``.
+its defaults (``renkou serve``: gunicorn, a worker per core) unless options follow ``--``.
 
 Each of ``--users`` simulated officers signs in, then runs the mix of ``locustfile.py`` — search,
 person record, home, indicator table, event entry and the declaration of an event (a write) —

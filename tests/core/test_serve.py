@@ -17,8 +17,8 @@ import pytest
 from renkou.core import serving
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 5), (4, 9), (8, 17), (64, 17)])
-def test_default_workers_are_twice_the_cores_plus_one_up_to_seventeen(cores, workers):
+@pytest.mark.parametrize(("cores", "workers"), [(1, 2), (2, 2), (3, 3), (8, 8), (64, 16)])
+def test_default_workers_are_one_per_core_at_least_two_at_most_sixteen(cores, workers):
     config = serving.defaults(cores)
     assert (config.workers, config.threads, config.timeout) == (workers, 4, 120)
 
@@ -26,7 +26,7 @@ def test_default_workers_are_twice_the_cores_plus_one_up_to_seventeen(cores, wor
 def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
     assert serving.available_cores() == 3
-    assert serving.defaults().workers == 7
+    assert serving.defaults().workers == 3
 
 
 def test_gunicorn_runs_threaded_workers_on_the_given_address():
@@ -49,7 +49,7 @@ def _sqlite_env(tmp_path) -> dict:
     return env
 
 
-def test_serve_on_one_core_starts_three_workers_that_answer(tmp_path):
+def test_serve_on_one_core_starts_two_workers_that_answer(tmp_path):
     env, port = _sqlite_env(tmp_path), _free_port()
     server = subprocess.Popen([sys.executable, "-m", "renkou", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -66,16 +66,16 @@ def test_serve_on_one_core_starts_three_workers_that_answer(tmp_path):
         assert answer is not None and answer["status"] == "ok" and answer["database"] == "sqlite"
         workers = psutil.Process(server.pid).children()
         for _ in range(50):  # the master forks its workers one after the other
-            if len(workers) == 3:
+            if len(workers) == 2:
                 break
             time.sleep(0.1)
             workers = psutil.Process(server.pid).children()
-        assert len(workers) == 3
+        assert len(workers) == 2
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=60)
     assert server.returncode == 0
-    assert "3 workers × 4 threads" in out
+    assert "2 workers × 4 threads" in out
 
 
 WRITER = textwrap.dedent("""

@@ -8,8 +8,11 @@ with ``--server waitress`` for systems without ``fork``.
 
 Defaults, chosen from the cores this process may run on (``os.sched_getaffinity``):
 
-* **workers** = 2 × cores + 1 (a worker waiting on the database or the network leaves its core to
-  another), at most 17 — each worker holds its own copy of the application (≈ 130 MiB);
+* **workers** = one per core, at least 2 (one restarting leaves the other serving), at most 16 —
+  the pages are Python work with short database reads, so a worker per core keeps the cores busy
+  and the threads cover the waits; more workers only contend for the cores and, on SQLite, for the
+  write lock that every audited page takes (measured in docs/benchmarks.md: on 2 cores, 2 workers
+  answered 30 % more requests than 5). Each worker holds its own copy of the application (≈ 130 MiB);
 * **threads** = 4 per worker;
 * **timeout** = 120 s: a worker silent for longer is restarted (exports and large pages stay under it);
 * **graceful timeout** = 30 s for requests under way when the server stops;
@@ -26,7 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-MAX_WORKERS = 17
+MAX_WORKERS = 16
 
 
 def available_cores() -> int:
@@ -50,7 +53,7 @@ class ServerConfig:
 def defaults(cores: int | None = None) -> ServerConfig:
     """The server's defaults for a machine of ``cores`` cores (this machine's when omitted)."""
     cores = available_cores() if cores is None else max(1, int(cores))
-    return ServerConfig(workers=min(2 * cores + 1, MAX_WORKERS), threads=4)
+    return ServerConfig(workers=min(max(2, cores), MAX_WORKERS), threads=4)
 
 
 def gunicorn_options(host: str, port: int, config: ServerConfig) -> dict:

@@ -1,7 +1,7 @@
 """``renkou serve [--host 127.0.0.1] [--port 8000] [--workers N] [--threads N]``: migrate, then serve.
 
 The server is gunicorn with several worker processes, their number chosen from the cores
-(``renkou.core.serving``: 2 × cores + 1 workers of 4 threads each, 120 s timeout); ``--server waitress``
+(``renkou.core.serving``: a worker per core, at least 2, of 4 threads each, 120 s timeout); ``--server waitress``
 runs one waitress process instead (threads only).
 """
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=None,
-                            help=f"worker processes (default 2 × cores + 1, here {config.workers})")
+                            help=f"worker processes (default one per core, at least 2; here {config.workers})")
         parser.add_argument("--threads", type=int, default=None,
                             help=f"threads per worker (default {config.threads}; waitress: 8)")
         parser.add_argument("--timeout", type=int, default=config.timeout,
