@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ class DemoContext:
     results: dict[str, object] = field(default_factory=dict)  # county code → SynthResult
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)  # user, password, role, areas
     notes: list[str] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)  # step name, seconds
 
 
 Step = Callable[[DemoContext, Callable[[str], Callable[[int, int], None]]], None]
@@ -214,8 +216,10 @@ STEPS.extend([("counties", build_counties), ("accounts", create_accounts), ("che
 def build(*, small: bool, seed: int, progress, full: bool = False) -> DemoContext:
     ctx = DemoContext(small=small, seed=seed, full=full)
     with acting_as(None, via="system"):
-        for _name, step in STEPS:
+        for name, step in STEPS:
+            started = time.monotonic()
             step(ctx, progress)
+            ctx.timings.append((name, time.monotonic() - started))
     return ctx
 # Each module's step registers itself on import. Order matters: assessment scores come from computed
 # indicator values.

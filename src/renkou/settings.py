@@ -104,18 +104,25 @@ TEMPLATES = [
 
 _db_url = os.environ.get("RENKOU_DATABASE_URL")
 if _db_url:
-    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+    # Connections are kept across requests (each server thread its own), checked before reuse.
+    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=600, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(HOME / "renkou.sqlite3"),
             "OPTIONS": {
-                # WAL lets readers work during an import; IMMEDIATE avoids lock upgrades mid-transaction.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                # WAL lets readers work during an import; IMMEDIATE avoids lock upgrades mid-transaction;
+                # a writer finding the database busy waits up to 30 s (busy timeout) instead of failing
+                # with "database is locked"; the file is read through a shared memory map (256 MiB).
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                                "PRAGMA mmap_size=268435456;",
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Each server thread keeps its connection across requests (no reconnect and PRAGMAs per page).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": os.environ.get("RENKOU_TEST_SQLITE") or None},
         }
     }

@@ -120,3 +120,19 @@ def test_auditor_and_evaluator_see_their_areas_but_no_persons(client, people):
     assert area_prefixes(people["auditor"]) == []  # person-level data: nothing
     r = _login(client, people["auditor"]).get("/areas/520122100000/")
     assert r.status_code == 200 and "永靖镇" in r.content.decode()
+
+
+def test_the_scope_remembered_on_a_user_follows_a_change_of_its_areas(people, seed_areas):
+    user = people["evaluator"]
+    assert list(scoped_areas(user).filter(level=3).values_list("code", flat=True)) == ["520122000000"]
+    assert area_prefixes(user, "view") == []  # remembered on the object for the rest of the request
+    user.view_areas.add(seed_areas["130982000000"])
+    assert sorted(scoped_areas(user).filter(level=3).values_list("code", flat=True)) == \
+        ["130982000000", "520122000000"]
+    user.view_areas.remove(seed_areas["520122000000"])
+    assert list(scoped_areas(user).filter(level=3).values_list("code", flat=True)) == ["130982000000"]
+    officer = people["village"]
+    assert area_prefixes(officer, "capture") == ["520122100201"]
+    officer.capture_areas.set([seed_areas["520122100202"]])
+    assert area_prefixes(officer, "capture") == ["520122100202"]
+    assert not code_in_scope(officer, "520122100201", "capture")

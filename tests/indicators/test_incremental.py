@@ -225,3 +225,14 @@ def test_numpy_presence_hand_cases(world):
 
     present = register.present_on(Person.objects.filter(registered_area__pk__startswith="520122"), on)
     assert set(present.values_list("pk", flat=True)) == {alive.pk, back.pk, outflow.pk, leaving["2005-06-01"].pk}
+
+
+def test_the_pyramid_kept_for_the_next_page_follows_a_recompute(base):
+    before = services.pyramid_of(COUNTY, "2005")
+    assert services.pyramid_of(COUNTY, "2005").tolist() == before.tolist()  # the kept pyramid, same figures
+    base.person(sex=2, born="1985-07-01", area=VILLAGE_C)  # a woman of 20 at the end of 2005
+    services.recompute_dirty()
+    after = services.pyramid_of(COUNTY, "2005")
+    assert after[1, 20] == before[1, 20] + 1
+    assert after.sum() == before.sum() + 1
+    assert after.tolist() == services.cube_of(COUNTY, "2005")["pop.registered.end"].tolist()

@@ -187,3 +187,19 @@ def test_batch_check_does_not_flag_the_effect_of_a_registered_event(officers):
     rules = {e.pk: {f.rule for f in Finding.objects.filter(event=e, status="open")} for e in (registered, declared)}
     assert "already_married" not in rules[registered.pk]
     assert "already_married" in rules[declared.pk]
+
+
+def test_a_second_batch_check_replaces_open_findings_and_keeps_a_passed_warning_passed(officers, bad):
+    from renkou.registry import services
+
+    services.batch_check(user=officers["county"], area_code=COUNTY)
+    assert counts_of(Finding.objects.filter(status="open")) == EXPECTED
+    warning = Finding.objects.get(rule="age_implausible")
+    warning.status = Finding.Status.PASSED
+    warning.save()
+    counts = services.batch_check(user=officers["county"], area_code=COUNTY)
+    # the two errors replaced (not doubled), the passed warning neither reopened nor stored again
+    assert counts_of(Finding.objects.filter(status="open")) == {("name_junk", "error"): 1,
+                                                                 ("ethnicity_code", "error"): 1}
+    assert list(Finding.objects.filter(status="passed").values_list("pk", flat=True)) == [warning.pk]
+    assert (counts["errors"], counts["warnings"]) == (2, 0)

@@ -152,11 +152,23 @@ def assigned_prefixes(user, action: str = VIEW) -> list[str] | None:
         return []
     if user.is_superuser:
         return None
+    cached = getattr(user, "_renkou_assigned", {})
+    if action in cached:
+        return cached[action]
     areas = list(user.capture_areas.all())
     if action == VIEW:
         areas += list(user.view_areas.all())
     prefixes = sorted({a.prefix for a in areas})
-    return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+    pruned = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+    cached[action] = pruned
+    user._renkou_assigned = cached
+    return pruned
+
+
+def forget_areas(user) -> None:
+    """Drop the prefixes remembered on ``user`` (its areas changed): the next call reads them again."""
+    for attr in ("_renkou_prefixes", "_renkou_assigned"):
+        user.__dict__.pop(attr, None)
 
 
 def scoped_areas(user, qs: QuerySet | None = None, action: str = VIEW) -> QuerySet:

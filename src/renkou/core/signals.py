@@ -74,3 +74,25 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs):
         detail["right_password"] = True  # not counted as a failure: the lock must not feed on its owner
     audit.record("login_failed", user=None, object_type="core.user", object_repr=username,
                  detail=detail, address=address)
+
+
+def _areas_changed(sender, instance, **kwargs):
+    """A user's capture or view areas changed: the scope remembered on that user object is stale."""
+    from .models import User
+    from .scoping import forget_areas
+
+    if isinstance(instance, User):
+        forget_areas(instance)
+
+
+def _connect_area_signals():
+    from django.db.models.signals import m2m_changed
+
+    from .models import User
+
+    for field in ("capture_areas", "view_areas"):
+        m2m_changed.connect(_areas_changed, sender=getattr(User, field).through,
+                            dispatch_uid=f"renkou-scope-{field}")
+
+
+_connect_area_signals()

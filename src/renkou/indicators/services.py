@@ -469,6 +469,23 @@ def provisional_beside(area_code: str, period_code: str, operand: str | Referenc
     return None if value is None else int(value)
 
 
+_PYRAMIDS: dict[tuple, np.ndarray] = {}
+
+
 def pyramid_of(area_code: str, period_code: str, basis: str = "registered") -> np.ndarray:
-    """Population at the end of the period by sex × age (2, 101) from the stored cubes."""
-    return cube_of(area_code, period_code)[f"pop.{basis}.end"]
+    """Population at the end of the period by sex × age (2, 101) from the stored cubes.
+
+    The sum of a county's village cubes is kept in the process for the next page, keyed by what
+    would change it: the number, the highest key and the latest time of the cubes summed (a
+    recompute deletes and re-inserts them), so a kept pyramid is never one of older cubes."""
+    from django.db.models import Count, Max
+
+    area = Area.objects.get(code=areacodes.full_code(area_code))
+    stamp = RegisterCube.objects.filter(cell__startswith=area.prefix, period=period_code).aggregate(
+        n=Count("id"), last=Max("id"), at=Max("computed_at"))
+    key = (area.code, period_code, basis, stamp["n"], stamp["last"], stamp["at"])
+    if key not in _PYRAMIDS:
+        if len(_PYRAMIDS) >= 256:
+            _PYRAMIDS.clear()
+        _PYRAMIDS[key] = cube_of(area_code, period_code)[f"pop.{basis}.end"]
+    return _PYRAMIDS[key].copy()

@@ -21,7 +21,7 @@ from renkou.core.models import Area
 from renkou.core.periods import Period
 from renkou.core.roles import AGGREGATE_CAPTURE, AGGREGATE_VIEW
 from renkou.core.scoping import VIEW, area_prefixes, has_perm, require, scoped_areas
-from renkou.web import charts
+from renkou.web import charts, numbers
 
 from . import aggregate, drill, exchange, reports, services, wording
 from .models import DataSet, Indicator, IndicatorValue
@@ -98,10 +98,18 @@ def home(request):
     shown = [i for i in indicators if not group or i.group == group]
     children = list(Area.objects.filter(parent=area).order_by("code"))
     cols = [area] + children
-    got = {(v.indicator_id, v.area_id): v for v in IndicatorValue.objects.filter(
-        area__in=cols, period=period.code, indicator__in=shown)}
-    rows = [{"indicator": i, "name": _name(i), "cells": [got.get((i.pk, a.code)) for a in cols]} for i in shown]
-    rows = [r for r in rows if any(r["cells"])]
+    got = {(ind, code): (pk, value) for ind, code, pk, value in IndicatorValue.objects.filter(
+        area__in=cols, period=period.code, indicator__in=shown).values_list("indicator_id", "area_id", "pk", "value")}
+    # the cells' links and figures are made here, not by a tag per cell in the template (a county has
+    # dozens of columns × the whole catalog: hundreds of cells)
+    value_url = reverse("indicators:value", args=[0]).removesuffix("0/")
+    rows = []
+    for i in shown:
+        found = [got.get((i.pk, a.code)) for a in cols]
+        if any(found):
+            rows.append({"indicator": i, "name": _name(i), "cells": [
+                None if v is None else (f"{value_url}{v[0]}/", "—" if v[1] is None else numbers.indicator_value(
+                    v[1], i.decimals, i.indicator_type, unit=False)) for v in found]})
     chosen = Indicator.objects.filter(code=request.GET.get("indicator") or "cbr").first()
     trend = bar = pyramid = None
     if chosen is not None:

@@ -278,20 +278,43 @@ class RegisterImport(pipeline.FileImport):
                 first[k] = r.line
         keys.add((k, line, None) for k, line in first.items())
 
-    @staticmethod
-    def _existing(model, keys: list[str]) -> dict[str, Any]:
+    @classmethod
+    def _existing(cls, model, keys: list[str]) -> dict[str, Any]:
+        """The rows of ``model`` whose record key is in ``keys``: the keys looked up first (a new file's
+        keys are mostly not there), then only the rows found are loaded as objects."""
+        found = cls._pairs(model.objects.all(), "source_key", "pk", sorted({k for k in keys if k}))
         out = {}
-        keys = [k for k in keys if k]
-        for i in range(0, len(keys), 900):
-            out.update({o.source_key: o for o in model.objects.filter(source_key__in=keys[i:i + 900])})
+        pks = sorted(found.values())
+        for i in range(0, len(pks), 900):
+            out.update({o.source_key: o for o in model.objects.filter(pk__in=pks[i:i + 900])})
         return out
 
     @staticmethod
     def _pairs(qs, field: str, value: str, wanted: list[str]) -> dict[str, Any]:
-        """``{field: value}`` of the rows whose ``field`` is in ``wanted`` (900 at a time)."""
+        """``{field: value}`` of the rows of ``qs`` whose ``field`` is in ``wanted`` (900 at a time).
+
+        The statement is compiled once and its ``IN`` list widened for each batch: building the ORM
+        lookup value by value cost more than the query itself for a file's thousands of keys."""
+        from django.db import connection
+
+        wanted = list(wanted)
+        if not wanted:
+            return {}
+        q = connection.ops.quote_name
+        meta = qs.model._meta
+        sql, params = qs.filter(**{f"{field}__in": [wanted[0]]}).order_by().values_list(field, value) \
+            .query.sql_with_params()
+        marker = f"{q(meta.db_table)}.{q(meta.get_field(field).column)} IN (%s)"
+        at = sql.index(marker)
+        k = sql[:at].count("%s")
+        head, tail = sql[:at], sql[at + len(marker):]
         out = {}
-        for i in range(0, len(wanted), 900):
-            out.update(dict(qs.filter(**{f"{field}__in": wanted[i:i + 900]}).values_list(field, value)))
+        with connection.cursor() as cur:
+            for i in range(0, len(wanted), 900):
+                batch = wanted[i:i + 900]
+                cur.execute(f"{head}{marker[:-4]}({', '.join(['%s'] * len(batch))}){tail}",
+                            [*params[:k], *batch, *params[k + 1:]])
+                out.update(cur.fetchall())
         return out
 
     def _persons_by_key(self, keys: set[str]) -> dict[str, Person]:

@@ -281,7 +281,15 @@ class Event(AuditedModel):
         # the statistics select the events of a kind counted in a period: by event date, or by
         # registration date for late reports (renkou.indicators.register)
         indexes = [models.Index(fields=["kind", "event_date"], name="event_kind_date"),
-                   models.Index(fields=["kind", "registration_date"], name="event_kind_registered")]
+                   models.Index(fields=["kind", "registration_date"], name="event_kind_registered"),
+                   # the person page lists the events naming a person in any role; few events have a
+                   # spouse, so the index holds only those rows
+                   models.Index(fields=["spouse"], name="event_spouse", condition=models.Q(spouse__isnull=False)),
+                   # the work queues and the home page's task list count the events waiting in a state,
+                   # or flagged, within the user's areas: a handful of rows, never a scan of the register
+                   models.Index(fields=["state", "area"], name="event_state_area"),
+                   models.Index(fields=["area"], name="event_flagged",
+                                condition=models.Q(flag_correction=True) | models.Q(flag_rejected=True))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_date} #{self.pk}"

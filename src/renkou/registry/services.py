@@ -74,8 +74,15 @@ def _mother_other_births(mother_id: int | None, child_id: int | None) -> tuple[t
     return tuple((born, plural.get(pk) or 1) for pk, born in kids)
 
 
-def event_facts(e: Event) -> checks.EventFacts:
-    subject = person_facts(e.subject)
+def event_facts(e: Event, confirmed: set[str] | None = None) -> checks.EventFacts:
+    """The facts the event checks read. ``confirmed``: every confirmed ID number, when the caller
+    has read them once (a batch check); else each person's number is looked up."""
+    def facts(p):
+        if p is None or confirmed is None:
+            return person_facts(p)
+        return person_facts(p, confirmed=bool(p.id_number) and p.id_number in confirmed)
+
+    subject = facts(e.subject)
     if e.state == State.REGISTERED and e.kind == Event.Kind.DEATH and subject is not None:
         # seen as before its own registration, so the event does not contradict itself
         subject = checks.PersonFacts(**{**subject.__dict__, "status": "living", "death_date": None})
@@ -83,21 +90,23 @@ def event_facts(e: Event) -> checks.EventFacts:
     others = tuple(Event.objects.filter(subject_id=e.subject_id, is_current=True)
                    .exclude(pk__in=[pk for pk in (e.pk, e.supersedes_id) if pk])
                    .exclude(flag_rejected=True).values_list("kind", "event_date"))
-    area = Area.objects.filter(pk=e.area_id).first()
+    cached = e._state.fields_cache.get("area")
+    area = cached if cached is not None else Area.objects.filter(pk=e.area_id).first()
     return checks.EventFacts(
         kind=e.kind, event_date=e.event_date, registration_date=e.registration_date, area_code=e.area_id,
         area_known=area is not None, area_valid_from=area and area.valid_from,
         area_valid_to=area and area.valid_to, subject=subject,
-        mother=person_facts(e.mother), father=person_facts(e.father), spouse=person_facts(e.spouse),
+        mother=facts(e.mother), father=facts(e.father), spouse=facts(e.spouse),
         birth_order=e.birth_order, plurality=e.plurality, other_area=e.to_code or e.from_code,
         mother_other_births=_mother_other_births(e.mother_id, e.subject_id) if e.kind == Event.Kind.BIRTH else (),
         subject_events=others)
 
 
-def check_event_record(e: Event, today: dt.date | None = None) -> list[checks.Finding]:
+def check_event_record(e: Event, today: dt.date | None = None, confirmed: set[str] | None = None
+                       ) -> list[checks.Finding]:
     """Checks of an event. Once registered, the persons' current state already carries its effect
     (the spouses of a registered marriage are married), so the state-before checks are not applied."""
-    return checks.check_event(event_facts(e), today or timezone.localdate(),
+    return checks.check_event(event_facts(e, confirmed), today or timezone.localdate(),
                               historical=e.state == Event.State.REGISTERED)
 
 
@@ -106,11 +115,14 @@ def check_person_record(p: Person, today: dt.date | None = None) -> list[checks.
 
 
 def _store_findings(found: list[checks.Finding], *, area_id: str, person: Person | None = None,
-                    event: Event | None = None) -> list[Finding]:
-    """Replace the open findings of one record by the current ones; passed findings stay passed."""
+                    event: Event | None = None, has_findings: bool = True) -> list[Finding]:
+    """Replace the open findings of one record by the current ones; passed findings stay passed.
+    ``has_findings=False``: the caller knows the record has no finding stored (nothing to replace)."""
     target = {"event": event} if event is not None else {"person": person}
-    Finding.objects.filter(status=Finding.Status.OPEN, **target).delete()
-    passed = set(Finding.objects.filter(status=Finding.Status.PASSED, **target).values_list("rule", flat=True))
+    passed = set()
+    if has_findings:
+        Finding.objects.filter(status=Finding.Status.OPEN, **target).delete()
+        passed = set(Finding.objects.filter(status=Finding.Status.PASSED, **target).values_list("rule", flat=True))
     rows = [Finding.from_check(f, area_id=area_id, **target)
             for f in found if not (f.severity == checks.WARNING and f.rule in passed)]
     for r in rows:
@@ -570,19 +582,26 @@ def batch_check(*, user, area_code: str, today: dt.date | None = None, progress=
     with transaction.atomic():
         persons = scoped(user, Person, CAPTURE).filter(in_area(area.prefix)) \
             .exclude(record_state=Person.Record.MERGED)
-        confirmed = confirmed_numbers(persons.values_list("id_number", flat=True))
+        # read once: every confirmed ID number, and which records have findings stored (the others
+        # have nothing to replace: no query per record)
+        confirmed = set(IdNumberConfirmation.objects.values_list("number", flat=True))
+        stored = Finding.objects.filter(status__in=(Finding.Status.OPEN, Finding.Status.PASSED))
+        with_person = set(stored.filter(person__isnull=False).values_list("person_id", flat=True))
+        with_event = set(stored.filter(event__isnull=False).values_list("event_id", flat=True))
         events = scoped(user, Event, CAPTURE).filter(area__pk__startswith=area.prefix, is_current=True) \
             .select_related("area", "subject", "mother", "father", "spouse")
         total = persons.count() + events.count() if progress else 0
         for p in persons.iterator(chunk_size=2000):
             found = checks.check_person(person_facts(p, confirmed=p.id_number in confirmed), today)
             counts["persons"] += 1
-            _count(counts, _store_findings(found, area_id=p.audit_area(), person=p))
+            _count(counts, _store_findings(found, area_id=p.audit_area(), person=p,
+                                           has_findings=p.pk in with_person))
             if progress and counts["persons"] % 500 == 0:
                 progress(counts["persons"], total)
         for e in events.iterator(chunk_size=2000):
             counts["events"] += 1
-            _count(counts, _store_findings(check_event_record(e, today), area_id=e.area_id, event=e))
+            _count(counts, _store_findings(check_event_record(e, today, confirmed), area_id=e.area_id, event=e,
+                                           has_findings=e.pk in with_event))
             if progress and counts["events"] % 500 == 0:
                 progress(counts["persons"] + counts["events"], total)
         if progress:

@@ -43,6 +43,8 @@ class Command(BaseCommand):
             with progress_board() as progress:
                 ctx = demo.build(small=o["small"], seed=o["seed"], progress=progress, full=o["full"])
             self.stdout.write(f"演示数据构建完成，用时 {time.monotonic() - started:.0f} 秒 / demo built")
+            self.stdout.write("各步骤用时 / time of each step: " + ", ".join(
+                f"{name} {seconds:.1f} s" for name, seconds in ctx.timings))
         self._print_accounts(ctx)
         if not o["no_serve"]:
             call_command("serve", host=o["host"], port=o["port"], no_migrate=True)

@@ -1,27 +1,53 @@
-"""``renkou serve [--host 127.0.0.1] [--port 8000]``: migrate, then serve with waitress (a production WSGI server)."""
+"""``renkou serve [--host 127.0.0.1] [--port 8000] [--workers N] [--threads N]``: migrate, then serve.
+
+The server is gunicorn with several worker processes, their number chosen from the cores
+(``renkou.core.serving``: a worker per core, at least 2, of 4 threads each, 120 s timeout); ``--server waitress``
+runs one waitress process instead (threads only).
+"""
 
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from renkou.core import serving
 
 
 class Command(BaseCommand):
     help = "启动网页服务 / serve the web application"
 
     def add_arguments(self, parser):
+        config = serving.defaults()
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--workers", type=int, default=None,
+                            help=f"worker processes (default one per core, at least 2; here {config.workers})")
+        parser.add_argument("--threads", type=int, default=None,
+                            help=f"threads per worker (default {config.threads}; waitress: 8)")
+        parser.add_argument("--timeout", type=int, default=config.timeout,
+                            help="seconds before a silent worker is restarted")
+        parser.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn")
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args, **o):
         if not o["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        import waitress
+        base = serving.defaults()
+        if o["server"] == "waitress":
+            import waitress
 
-        from renkou.wsgi import application
+            from renkou.wsgi import application
 
-        self.stdout.write(f"Renkou 运行于 / serving at http://{o['host']}:{o['port']}/  (Ctrl+C 停止 / to stop)")
+            self.stdout.write(f"Renkou 运行于 / serving at http://{o['host']}:{o['port']}/  "
+                              f"(waitress, {o['threads'] or 8} threads; Ctrl+C 停止 / to stop)")
+            self.stdout.flush()
+            waitress.serve(application, host=o["host"], port=o["port"], threads=o["threads"] or 8, ident="renkou")
+            return
+        config = serving.ServerConfig(workers=o["workers"] or base.workers, threads=o["threads"] or base.threads,
+                                      timeout=o["timeout"])
+        if config.workers < 1 or config.threads < 1 or config.timeout < 1:
+            raise CommandError("--workers, --threads and --timeout must be at least 1")
+        self.stdout.write(f"Renkou 运行于 / serving at http://{o['host']}:{o['port']}/  "
+                          f"({config.workers} workers × {config.threads} threads; Ctrl+C 停止 / to stop)")
         self.stdout.flush()
-        waitress.serve(application, host=o["host"], port=o["port"], threads=o["threads"], ident="renkou")
+        serving.run_gunicorn(o["host"], o["port"], config)
