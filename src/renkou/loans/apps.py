@@ -11,7 +11,8 @@ class LoansConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from renkou.core.roles import LOAN_WORK
+        from renkou.core.roles import LOAN_VIEW, LOAN_WORK
+        from renkou.web.context import NAV
         from renkou.core.scoping import link
         from renkou.core.templatetags import audit_display
         from renkou.indicators import providers
@@ -19,6 +20,9 @@ class LoansConfig(AppConfig):
         from . import indicators, services
 
         link(LOAN_WORK, services.loan_links)
+        if not any(name == "loans:home" for name, _l, _p in NAV):
+            after = next((i + 1 for i, (name, _l, _p) in enumerate(NAV) if name == "benefits:home"), len(NAV))
+            NAV.insert(after, ("loans:home", _("Loans"), LOAN_VIEW))
         providers.register("loans", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
         # the pages and detail keys the loans module records in the audit log, named in words there
         audit_display.PAGES.update({"loans.inbox": _("loans application inbox"), "loans.sheet": _("collection sheet"),

@@ -16,7 +16,6 @@ NAV: list[tuple[str, object, str | None]] = [
     ("indicators:home", _("Indicators"), None),
     ("evaluation:home", _("Assessment"), None),
     ("demography:home", _("Demography"), None),
-    ("idnumber", _("ID numbers"), None),
     ("users", _("Users"), USER_MANAGE),
     ("audit", _("Audit log"), AUDIT_VIEW),
 ]
