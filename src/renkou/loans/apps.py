@@ -12,10 +12,10 @@ class LoansConfig(AppConfig):
 
     def ready(self) -> None:
         from renkou.core.roles import LOAN_VIEW, LOAN_WORK
-        from renkou.web.context import NAV
         from renkou.core.scoping import link
         from renkou.core.templatetags import audit_display
         from renkou.indicators import providers
+        from renkou.web.context import NAV
 
         from . import indicators, services
 
