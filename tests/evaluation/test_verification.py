@@ -144,3 +144,18 @@ def test_wilson_interval_contains_the_observed_proportion(k, extra):
     lo, hi = wilson_interval(k, n)
     assert 0 <= lo <= k / n <= hi <= 1
     assert proportion_estimate(k, n).rate == k / n
+
+
+def test_a_sample_that_saw_no_omission_still_has_an_interval():
+    """400 births seen in 200 households, none missed: 0 % with Wilson's upper bound z²/(n + z²)
+    (about 0.95 % at n = 400), not the degenerate 0 % ± 0 of the linearised variance."""
+    missed = [0] * 200
+    found = [2] * 200
+    est = under_reporting_rate(missed, found)
+    z = 1.959963984540054
+    assert est.rate == 0 and est.lower == 0
+    assert est.upper == pytest.approx(z * z / (400 + z * z))
+    assert "Wilson" in est.method
+    # all missed: the upper bound is 1 and the lower bound Wilson's
+    est = under_reporting_rate(found, found)
+    assert est.rate == 1 and est.upper == 1 and est.lower == pytest.approx(400 / (400 + z * z))

@@ -213,11 +213,23 @@ def under_reporting_rate(missed: Sequence[int], true_events: Sequence[int], **kw
     Per sampled household: ``missed`` (true events not in the register) and
     ``true_events`` (all events the visit found). Ratio estimator over
     households; interval cut to [0, 1]. Keyword arguments go to :func:`ratio_estimate`.
+
+    When no sampled household has a missed event (or every event was missed) the linearised variance
+    is zero and its interval would shrink to the point — "0 % ± 0" from a sample that simply saw no
+    omission. The interval is then Wilson's on the events the sample saw (x missed of n found,
+    unweighted), after Korn and Graubard (1998), who use the actual sample size when the estimated
+    variance degenerates; the point estimate stays the ratio estimator's.
     """
     m, t = np.asarray(missed), np.asarray(true_events)
     if np.any(m < 0) or np.any(m > t):
         raise ValueError("每户漏报数应在 0 与实际事件数之间 / per household 0 ≤ missed ≤ true events")
-    return ratio_estimate(m, t, clip_to_unit=True, **kwargs)  # type: ignore[arg-type]
+    est = ratio_estimate(m, t, clip_to_unit=True, **kwargs)  # type: ignore[arg-type]
+    n, x = int(t.sum()), int(m.sum())
+    if est.rate is not None and est.lower == est.upper and n > 0:
+        lo, hi = wilson_interval(x, n, est.confidence)
+        return Estimate(est.rate, lo, hi, est.numerator, est.denominator,
+                        est.method + "; Wilson interval on the events seen (variance zero)", est.confidence)
+    return est
 
 
 def error_rate(reported: Sequence[int], surveyed: Sequence[int], **kwargs: object) -> Estimate:

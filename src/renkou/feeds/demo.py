@@ -18,10 +18,16 @@ from renkou.core import areacodes
 from renkou.core.models import Area
 from renkou.demo import STEPS
 
+from . import services
+
 COUNTIES = ("542526", "540102", "520122", "130982")
 
 
-def run_county(code: str, seed: int) -> dict:
+def run_county(code: str, seed: int, result=None) -> dict:
+    """The year's department files of county ``code`` written, received and linked. With the county's
+    synthetic ``result``, the hospitals' notices of births the register lacks are the births the
+    synthetic register really left out (its ground truth), so the feeds and the assessment's sampled
+    verification look at the same under-registration."""
     from renkou.registry.models import Event
 
     from . import services, synthetic
@@ -32,7 +38,8 @@ def run_county(code: str, seed: int) -> dict:
     if year is None:
         return {}
     with tempfile.TemporaryDirectory(prefix="renkou-feeds-demo-") as tmp:
-        counts = synthetic.generate(code, year, tmp, seed=seed)
+        missing = synthetic.missing_births_of(result) if result is not None else None
+        counts = synthetic.generate(code, year, tmp, seed=seed, unregistered=missing)
         received = services.watch_folder(Path(tmp), county_code=code)
         stats = synthetic.evaluate(Path(tmp) / "ground_truth.json")
     totals = services.totals(services.completeness_for(None, code, str(year)))
@@ -46,7 +53,7 @@ def demo_step(ctx, progress) -> None:
             continue
         bar = progress(f"部门信息比对 {code} / department feeds of {code}")
         bar(0, 1)
-        t = run_county(code, ctx.seed)
+        t = run_county(code, ctx.seed, ctx.results.get(code))
         bar(1, 1)
         if not t:
             continue
@@ -56,6 +63,14 @@ def demo_step(ctx, progress) -> None:
                          f"precision {t['precision']}, recall {t['recall']}; {queued:,} in the queue; "
                          f"{births.get('missing', 0):,} births missing from the register — "
                          f"/feeds/completeness/?area={code}&period={t['year']}")
+        cmp = services.verification_comparison(code)
+        if cmp is not None:
+            v = cmp["verification"]
+            ctx.notes.append(
+                f"feeds {code} against the sampled verification of {cmp['period']}: the birth notices find "
+                f"{cmp['feeds_missing']} of {cmp['feeds_births']} births missing ({cmp['feeds_rate']:.2%}), the "
+                f"door-to-door sample estimates {v.rate:.2%} (95 % interval {v.lower:.2%}–{v.upper:.2%}): "
+                f"{'consistent' if cmp['consistent'] else 'NOT consistent'}")
 
 
 STEPS.append(("feeds", demo_step))

@@ -635,3 +635,53 @@ def totals(rows: list[dict]) -> dict[str, dict]:
 def check_id(number: str) -> tuple[str, str]:
     info = idnumber.inspect(number)
     return info.number, str(info.state)
+
+
+def verification_comparison(area_code: str, *, user=None) -> dict | None:
+    """The births missing from the register as the hospitals' notices show them, beside the
+    under-reporting rate (漏报率) that the latest door-to-door verification sample of an assessment of
+    this area estimates, over the same months: the part of the sample's period the notices cover.
+
+    ``feeds_rate`` = notices of births in no register (not found, or declared from the queue) ÷ (the
+    register's births + those), the same ratio as the sample's missed ÷ true births; ``consistent``
+    when it lies within the sample's 95 % interval. Aggregate figures only (no person). ``None``
+    when no sample of a scheme over this area has visited households, or no notice covers its months.
+    """
+    from renkou.core.periods import Period
+    from renkou.core.scoping import level_prefix
+    from renkou.evaluation import services as evaluation
+    from renkou.evaluation.models import VerificationSample
+
+    code = area_code.ljust(12, "0") if area_code.isdigit() and len(area_code) < 12 else area_code
+    if user is not None:
+        completeness_for(user, code, "2000")  # the same permission and area checks, nothing counted
+    prefix = level_prefix(code)
+    sample = (VerificationSample.objects.filter(scheme__parent__pk__startswith=prefix, households__visited=True)
+              .select_related("scheme").order_by("-created_at", "-id").first())
+    if sample is None:
+        return None
+    period = Period.parse(sample.period_code)
+    notices = FeedRecord.objects.filter(source__county__pk__startswith=prefix[:6], kind="birth",
+                                        area__pk__startswith=prefix)
+    months = sorted(set(notices.values_list("month", flat=True)))
+    start = max(period.start, dt.date.fromisoformat(months[0] + "-01")) if months else None
+    end = min(period.end, _month_range(months[-1])[1]) if months else None
+    if start is None or start > end:
+        return None
+    st = FeedRecord.Status
+    missing = notices.filter(event_date__gte=start, event_date__lte=end,
+                             status__in=(st.NOT_FOUND, st.DECLARED)).count()
+    registered = Event.objects.filter(kind=Event.Kind.BIRTH, is_current=True, flag_rejected=False,
+                                      area__pk__startswith=prefix, event_date__gte=start,
+                                      event_date__lte=end).exclude(
+        pk__in=notices.filter(status=st.DECLARED, event__isnull=False).values("event_id")).count()
+    pooled = evaluation.pooled_estimate(sample)
+    v = pooled.under_reporting
+    if v is None or v.rate is None:
+        return None
+    births = registered + missing
+    rate = missing / births if births else 0.0
+    return {"sample": sample, "scheme": sample.scheme, "period": sample.period_code, "start": start, "end": end,
+            "feeds_missing": missing, "feeds_births": births, "feeds_rate": rate, "verification": v,
+            "visited": pooled.visited, "missed_in_sample": pooled.missed_births,
+            "consistent": (v.lower or 0.0) - 1e-12 <= rate <= (v.upper if v.upper is not None else 1.0) + 1e-12}

@@ -73,9 +73,16 @@ def _swap(day: dt.date) -> dt.date | None:
     return None
 
 
-def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates: dict | None = None) -> dict:
+def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates: dict | None = None,
+             unregistered: list[dict] | None = None) -> dict:
     """Write the department files of ``county`` (6 digits) for ``year`` under ``out/<source code>/``
-    and ``out/ground_truth.json``; returns the counts per source."""
+    and ``out/ground_truth.json``; returns the counts per source.
+
+    ``unregistered``: the births of the year that the register lacks, as the synthetic population's
+    ground truth knows them (:func:`missing_births_of`): each becomes the hospital's birth notice of a
+    child in no register, so that the under-registration the feeds reveal is the register's real one
+    (the same births the assessment's door-to-door verification can find). Without it, a share
+    ``rates["unregistered"]`` of the year's births is invented with made-up names."""
     from renkou.registry.models import Event
 
     rates = {**RATES, **(rates or {})}
@@ -160,7 +167,18 @@ def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates
             truth.append(t)
     # births that are in no register: the hospital knows them, the register does not
     births = [e for e in events if e.kind == "birth"]
-    n_missing = max(1, round(len(births) * rates["unregistered"])) if births else 0
+    for u in unregistered or ():
+        if u["birth_date"].year != year:
+            continue
+        seq += 1
+        t = Truth("weisheng-birth-notice", f"O{year}{seq:08d}", None, ["unregistered"])
+        row = [t.record_key, u["name"], "男" if u["sex"] == 1 else "女",
+               f"{u['birth_date']:%Y-%m-%d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}", u["area"],
+               u.get("mother_name") or "不详", u.get("mother_id") or "", u.get("father_name") or "",
+               u.get("father_id") or ""]
+        files.setdefault(("weisheng-birth-notice", f"{u['birth_date']:%Y-%m}"), []).append(row)
+        truth.append(t)
+    n_missing = 0 if unregistered is not None else max(1, round(len(births) * rates["unregistered"])) if births else 0
     for i in range(n_missing):
         e = rng.choice(births)
         seq += 1
@@ -189,6 +207,27 @@ def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates
          "records": [{"source": t.source, "record_key": t.record_key, "person": t.person, "noise": t.noise}
                      for t in truth]}, ensure_ascii=False, indent=1), encoding="utf-8")
     return counts
+
+
+def missing_births_of(result) -> list[dict]:
+    """The births the synthetic register left out (``ground_truth["imperfections"]["missing_births"]``
+    of a :class:`renkou.synth.model.SynthResult`), with the parents' names and ID numbers as the
+    register holds them: what a hospital's birth notice of such a child says."""
+    from renkou.registry.models import Person
+
+    missing = (result.ground_truth or {}).get("imperfections", {}).get("missing_births", [])
+    keys = {m["person"].get(k) for m in missing for k in ("mother_key", "father_key")} - {"", None}
+    parents = {key: (name, number or "") for key, name, number in
+               Person.objects.filter(source_key__in=keys).values_list("source_key", "name", "id_number")}
+    out = []
+    for m in missing:
+        p, e = m["person"], m["birth_event"]
+        mother = parents.get(p.get("mother_key") or "", ("", ""))
+        father = parents.get(p.get("father_key") or "", ("", ""))
+        out.append({"name": p["name"], "sex": int(p["sex"]), "birth_date": dt.date.fromisoformat(p["birth_date"]),
+                    "area": e.get("area_code") or p["area_code"], "mother_name": mother[0], "mother_id": mother[1],
+                    "father_name": father[0], "father_id": father[1]})
+    return out
 
 
 def evaluate(truth_path: str | Path) -> dict:

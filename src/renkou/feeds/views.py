@@ -242,6 +242,16 @@ def completeness(request):
             chart2 = charts.bar(confirm, x="source", y="n", color="outcome", sort=None,
                                 title=_("What became of the records"), x_title=_("Source"), y_title=_("Records"))
             chart = [chart, chart2]
+    comparison = None
+    if area and not error:
+        try:
+            comparison = services.verification_comparison(area, user=request.user)
+        except (PermissionDenied, ValueError):
+            comparison = None
+    if comparison:
+        v = comparison["verification"]
+        comparison = {**comparison, "feeds_pct": comparison["feeds_rate"], "rate_pct": v.rate,
+                      "lower_pct": v.lower, "upper_pct": v.upper}
     return render(request, "feeds/completeness.html", {"area": area, "period": period, "rows": rows,
                                                        "totals": totals.values(), "charts": chart or [],
-                                                       "error": error})
+                                                       "error": error, "comparison": comparison})
