@@ -415,3 +415,178 @@ def enquiry_counts(prefix: str, period: str, *, as_of: dt.date | None = None) ->
         open=Count("id", filter=~Q(state=EnquiryState.CLOSED)),
     )
     return {k: int(v or 0) for k, v in row.items()}
+
+
+# ---------------------------------------------------------------- delivery
+
+BACKOFF_BASE = 30  # seconds: 30, 60, 120, … capped at BACKOFF_CAP
+BACKOFF_CAP = 6 * 3600
+TIMEOUT = 10
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+
+
+def post(peer: Peer, envelopes: list[dict]) -> tuple[int, dict]:
+    """POST signed envelopes to a peer's inbox; (status, body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{peer.url}/api/exchange/inbox", method="POST",
+                                 data=json.dumps({"messages": envelopes}).encode("utf-8"),
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {peer.token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"detail": exc.read()[:300].decode("utf-8", "replace")}
+
+
+def due(now=None):
+    now = now or timezone.now()
+    return Message.objects.filter(direction=Direction.OUT, state=State.PENDING)\
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).order_by("created_at", "id")
+
+
+def deliver_message(msg: Message) -> bool:
+    """Deliver one outbox message; marked delivered only after the peer's 2xx (a crash before
+    leaves it pending: redelivered, and applied once at the other end by idempotence)."""
+    peer = Peer.objects.filter(code=msg.recipient).first()
+    error = ""
+    if peer is None:
+        error = f"{msg.recipient} is no longer in the directory"
+    else:
+        try:
+            status, body = post(peer, [msg.signed()])
+        except OSError as exc:
+            status, body, error = 0, {}, f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= status < 300:
+            Message.objects.filter(pk=msg.pk).update(state=State.DELIVERED, delivered_at=timezone.now(),
+                                                     attempts=msg.attempts + 1, last_error="")
+            return True
+        error = error or f"HTTP {status}: {body.get('detail', '')}"[:500]
+    attempts = msg.attempts + 1
+    Message.objects.filter(pk=msg.pk).update(attempts=attempts, last_error=error,
+                                             next_attempt_at=timezone.now() + backoff(attempts))
+    return False
+
+
+def deliver(*, now=None, limit: int | None = None) -> dict:
+    """Deliver every due outbox message once: ``{"delivered": n, "failed": m}``."""
+    out = {"delivered": 0, "failed": 0}
+    qs = due(now)
+    for msg in (qs[:limit] if limit else qs):
+        out["delivered" if deliver_message(msg) else "failed"] += 1
+    return out
+
+
+def status() -> dict:
+    node = Node.objects.first()
+    counts = {f"{d}_{s}": 0 for d in Direction.values for s in State.values}
+    for row in Message.objects.values("direction", "state").annotate(n=Count("id")):
+        counts[f"{row['direction']}_{row['state']}"] = row["n"]
+    errors = list(Message.objects.filter(direction=Direction.OUT, state=State.PENDING).exclude(last_error="")
+                  .order_by("-next_attempt_at").values("uid", "recipient", "attempts", "last_error")[:10])
+    refused = list(Message.objects.filter(direction=Direction.IN, state=State.REFUSED)
+                   .order_by("-received_at").values("uid", "sender", "kind", "reason")[:10])
+    for row in errors + refused:
+        row["uid"] = str(row["uid"])
+    return {"node": node.code if node else None, "counts": counts, "last_errors": errors, "refused": refused,
+            "enquiries": {s: Enquiry.objects.filter(state=s).count() for s in EnquiryState.values}}
+
+
+# ---------------------------------------------------------------- directory file
+
+
+def import_directory(path: Path) -> int:
+    """A directory file (YAML: a list of peers with code, name, url, public_key, token, prefixes;
+    or CSV: one row per prefix), all or nothing."""
+    from .directory import read_directory
+
+    entries = read_directory(Path(path))
+    with transaction.atomic():
+        for e in entries:
+            set_peer(e["code"], name=e["name"], url=e["url"], public_key=e["public_key"],
+                     token=e.get("token", ""), prefixes=e["prefixes"])
+        audit.record("exchange.directory", object_type="exchange.peer", object_repr=str(path),
+                     detail={"peers": [e["code"] for e in entries]})
+    return len(entries)
+
+
+def identity() -> dict:
+    node = this_node()
+    return {"code": node.code, "name": node.name, "public_key": node.public_key, "prefixes": node.prefixes}
+
+
+# ---------------------------------------------------------------- offline batches
+
+
+class BatchError(ValueError):
+    pass
+
+
+def export_batch(path: Path) -> dict:
+    """The pending outbox as one zip: ``messages.jsonl`` (signed envelopes, in order),
+    ``manifest.json`` (node, count, SHA-256 of messages.jsonl) and ``manifest.sig`` (the node's
+    signature of manifest.json). The messages stay pending until delivered otherwise or marked by
+    ``--mark-delivered``."""
+    import hashlib
+    import json
+    import zipfile
+
+    node = this_node()
+    rows = list(Message.objects.filter(direction=Direction.OUT, state=State.PENDING).order_by("created_at", "id"))
+    lines = "".join(json.dumps(m.signed(), ensure_ascii=False, sort_keys=True) + "\n" for m in rows).encode()
+    manifest = json.dumps({"node": node.code, "created_at": _now().isoformat(), "count": len(rows),
+                           "sha256": hashlib.sha256(lines).hexdigest(),
+                           "recipients": sorted({m.recipient for m in rows})}, sort_keys=True).encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("messages.jsonl", lines)
+        z.writestr("manifest.json", manifest)
+        z.writestr("manifest.sig", signing.sign_bytes(_private_key(), manifest))
+    audit.record("exchange.export_batch", object_type="exchange.batch", object_repr=str(path),
+                 detail={"count": len(rows), "uids": [str(m.uid) for m in rows][:1000]})
+    return {"count": len(rows), "file": str(path)}
+
+
+def import_batch(path: Path) -> dict:
+    """Apply a batch file with the checks of the inbox, all or nothing: the manifest's signature
+    and hash, then every message (signature, entitlement, idempotence, held replies) in one
+    transaction; one refused message refuses the whole batch and leaves nothing."""
+    import hashlib
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            lines, manifest, sig = z.read("messages.jsonl"), z.read("manifest.json"), z.read("manifest.sig")
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise BatchError(f"{path}: not a batch file ({exc})") from None
+    head = json.loads(manifest)
+    peer = Peer.objects.filter(code=head.get("node")).first()
+    if peer is None:
+        raise BatchError(f"{path}: sender {head.get('node')!r} is not a peer of the directory")
+    if not signing.verify_bytes(peer.public_key, manifest, sig.decode("ascii", "replace")):
+        raise BatchError(f"{path}: the manifest's signature does not verify with {peer.code}'s public key")
+    if hashlib.sha256(lines).hexdigest() != head.get("sha256"):
+        raise BatchError(f"{path}: messages.jsonl does not match the manifest's SHA-256")
+    envelopes = [json.loads(x) for x in lines.decode("utf-8").splitlines() if x.strip()]
+    if len(envelopes) != head.get("count"):
+        raise BatchError(f"{path}: {len(envelopes)} messages, the manifest says {head.get('count')}")
+    out = {"applied": 0, "held": 0, "already": 0}
+    with transaction.atomic():
+        for n, env in enumerate(envelopes, start=1):
+            if env.get("sender") != peer.code:
+                raise BatchError(f"{path} message {n}: sender {env.get('sender')!r} is not the batch's node")
+            try:
+                with transaction.atomic():
+                    _, outcome = _receive(env)
+            except Refused as exc:
+                raise BatchError(f"{path} message {n} ({env.get('uid')}): refused: {exc}") from None
+            out[outcome] += 1
+        audit.record("exchange.import_batch", object_type="exchange.batch", object_repr=str(path),
+                     detail={"from": peer.code, **out})
+    return {"count": len(envelopes), **out}
