@@ -474,10 +474,12 @@ def deliver_message(msg: Message) -> bool:
     return False
 
 
-def deliver(*, now=None, limit: int | None = None) -> dict:
-    """Deliver every due outbox message once: ``{"delivered": n, "failed": m}``."""
+def deliver(*, now=None, limit: int | None = None, force: bool = False) -> dict:
+    """Deliver every due outbox message once (``force``: also those waiting for their back-off):
+    ``{"delivered": n, "failed": m}``."""
     out = {"delivered": 0, "failed": 0}
-    qs = due(now)
+    qs = due(now) if not force else Message.objects.filter(direction=Direction.OUT, state=State.PENDING)\
+        .order_by("created_at", "id")
     for msg in (qs[:limit] if limit else qs):
         out["delivered" if deliver_message(msg) else "failed"] += 1
     return out

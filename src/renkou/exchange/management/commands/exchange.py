@@ -37,7 +37,8 @@ class Command(BaseCommand):
         s.add_argument("--payload", required=True, help="the payload as JSON")
         s.add_argument("--reply-to", default=None)
         s.add_argument("--urgent", action="store_true")
-        sub.add_parser("deliver", help="deliver the due outbox messages once")
+        dl = sub.add_parser("deliver", help="deliver the due outbox messages once")
+        dl.add_argument("--force", action="store_true", help="also the messages waiting for their back-off")
         r = sub.add_parser("receive", help="apply one signed message file (JSON)")
         r.add_argument("file")
         e = sub.add_parser("export-batch", help="the pending outbox as one signed zip file")
@@ -73,7 +74,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{msg.uid} → {msg.recipient}")
 
     def do_deliver(self, o):
-        self._json(services.deliver())
+        self._json(services.deliver(force=o["force"]))
 
     def do_receive(self, o):
         msg, outcome = services.receive(json.loads(Path(o["file"]).read_text(encoding="utf-8")))
