@@ -47,7 +47,7 @@ class Identity(Schema):
     prefixes: list[str]
 
 
-@router.post("/inbox", response={200: Results, 403: dict}, summary="Receive signed messages from a peer node")
+@router.post("/inbox", response={200: Results, 403: dict}, url_name="exchange_inbox", summary="Receive signed messages from a peer node")
 def inbox(request, data: Batch):
     """Each message is verified (signature with the sender's directory key, entitlement to the
     area) and applied once: a uid received before answers ``already``; a reply whose enquiry is
@@ -61,6 +61,10 @@ def inbox(request, data: Batch):
     return {"results": out}
 
 
-@router.get("/node", response=Identity, auth=None, summary="This node's identity and public key")
+@router.get("/node", response={200: Identity, 404: dict}, auth=None, url_name="exchange_node",
+            summary="This node's identity and public key")
 def node(request):
-    return services.identity()
+    try:
+        return services.identity()
+    except services.NotInitialised as exc:
+        return 404, {"detail": str(exc)}
