@@ -497,6 +497,9 @@ ROUTES: dict[str, Route] = {
     "api:loans_loan": P(lambda w: f"/api/loans/loans/{w['loan'].pk}", "masked", readers=LOAN_PERSON_READERS),
     "api:loans_collect": ACT(_ACT_LOAN),
     "api:loans_step": ACT(_ACT_LOAN),
+    "api:exchange_inbox": ACT("exchange/test_two_nodes.py (a peer node's machine-peer token and signature; "
+                              "refused: tampered, unsigned, not entitled)"),
+    "api:exchange_node": N(lambda w: "/api/exchange/node"),
 }
 
 # The admin is for system administrators (is_staff) only; every model registered there is classified

@@ -122,6 +122,13 @@ FEED_MANAGE = "feed.manage"
 FEED_SUBMIT = "feed.submit"
 PERMISSIONS[Role.COUNTY_OFFICER] |= {FEED_MANAGE}
 PERMISSIONS[Role.MACHINE_PEER] |= {FEED_SUBMIT}
+# Exchange between nodes: a peer node posts signed messages to the inbox with its machine-peer token;
+# county officers see the exchange's cases and status pages of their area.
+EXCHANGE_SUBMIT = "exchange.submit"
+EXCHANGE_VIEW = "exchange.view"
+PERMISSIONS[Role.MACHINE_PEER] |= {EXCHANGE_SUBMIT}
+PERMISSIONS[Role.COUNTY_OFFICER] |= {EXCHANGE_VIEW}
+PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {EXCHANGE_VIEW}
 
 # Roles that may write person-level data at all (their capture areas bound where).
 CAPTURE_ROLES = frozenset(r for r, perms in PERMISSIONS.items() if PERSON_CAPTURE in perms)
