@@ -35,11 +35,11 @@ def build_records(county_code: str, *, batch_size: int = 5000) -> dict[str, int]
     persons who already have a record of that direction are skipped."""
     prefix = county_code[:6]
     have = set(MigrantRecord.objects.filter(person__isnull=False).filter(
-        Q(resident_area_id__startswith=prefix) | Q(registered_area_id__startswith=prefix))
+        Q(resident_area__code__startswith=prefix) | Q(registered_area__code__startswith=prefix))
         .values_list("person_id", "direction"))
     base = Person.objects.filter(status=Person.Status.LIVING, record_state=Person.Record.ACTIVE)
-    inflow = base.filter(resident_area_id__startswith=prefix).exclude(registered_area_id__startswith=prefix)
-    outflow = base.filter(registered_area_id__startswith=prefix).exclude(resident_area_id__startswith=prefix)
+    inflow = base.filter(resident_area__code__startswith=prefix).exclude(registered_area__code__startswith=prefix)
+    outflow = base.filter(registered_area__code__startswith=prefix).exclude(resident_area__code__startswith=prefix)
     created = {INFLOW: 0, OUTFLOW: 0}
     fields = ("id", "registered_area_id", "home_code", "id_number", "resident_area_id", "migrant_status",
               "entry_date", "exit_date")
@@ -225,15 +225,15 @@ def summary(area_code: str, period: str | None = None) -> dict:
     prefix = area_code.rstrip("0") or area_code
     if len(prefix) < 6:
         prefix = area_code[:6]
-    inflow = MigrantRecord.objects.filter(direction=INFLOW, resident_area_id__startswith=prefix)
-    outflow = MigrantRecord.objects.filter(direction=OUTFLOW, registered_area_id__startswith=prefix)
+    inflow = MigrantRecord.objects.filter(direction=INFLOW, resident_area__code__startswith=prefix)
+    outflow = MigrantRecord.objects.filter(direction=OUTFLOW, registered_area__code__startswith=prefix)
     today = dt.date.today()
     by_state = {d: dict(qs.values_list("state").annotate(n=Count("id")).order_by("state"))
                 for d, qs in ((INFLOW, inflow), (OUTFLOW, outflow))}
     women = inflow.filter(person__sex=2, person__marital_status__in=("20", "21", "22", "23"),
                           person__birth_date__gt=dt.date(today.year - 50, today.month, 1),
                           person__birth_date__lte=dt.date(today.year - 15, today.month, 1)).count()
-    agreements = Agreement.objects.filter(area_id__startswith=prefix)
+    agreements = Agreement.objects.filter(area__code__startswith=prefix)
     return {"area": area_code, "period": period or "", "inflow": inflow.count(), "outflow": outflow.count(),
             "married_women_15_49": women, "by_state": by_state,
             "agreements": agreements.count(),
