@@ -14,7 +14,7 @@ from renkou.core.scoping import scoped
 from renkou.migrants import services, states
 from renkou.migrants.models import MigrantRecord, Transition
 from renkou.registry.models import Event, Person
-from tests.registry.conftest import COUNTY, OTHER_TOWNSHIP, TOWNSHIP, VILLAGE_A, VILLAGE_C, id_for, officers  # noqa: F401
+from tests.registry.conftest import COUNTY, VILLAGE_A, VILLAGE_C, id_for
 
 
 def _number(county: str, born: dt.date, seq: int) -> str:
@@ -150,3 +150,15 @@ def test_summary(migrants):
     assert (s["inflow"], s["outflow"], s["married_women_15_49"]) == (2, 1, 1)
     assert s["by_state"] == {"inflow": {"inflow": 1, "unconfirmed": 1}, "outflow": {"floating": 1}}
     assert s["enquiries"] == {"sent": 0, "answered": 0, "overdue": 0, "open": 0}
+
+
+def test_cli_summary_json(migrants):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("migrants", "summary", "--area", "520122", "--period", "2026-11", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert (data["inflow"], data["outflow"], data["by_state"]["outflow"]) == (2, 1, {"floating": 1})
