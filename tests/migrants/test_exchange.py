@@ -8,7 +8,8 @@ import datetime as dt
 
 import pytest
 
-from renkou.exchange import handlers, services as exchange, signing
+from renkou.exchange import handlers, signing
+from renkou.exchange import services as exchange
 from renkou.exchange.models import Message
 from renkou.migrants import services
 from renkou.migrants.models import MigrantRecord
