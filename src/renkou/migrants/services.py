@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from renkou.core import audit
+from renkou.core import areacodes, audit
 from renkou.core.roles import PERSON_CAPTURE, PERSON_VIEW
 from renkou.core.scoping import ensure_can_capture, require, scoped
 from renkou.registry.models import Event, Person
@@ -27,22 +28,29 @@ def _place(person: Person) -> places.Place:
 # ------------------------------------------------------------------------------------ building
 
 
-def build_records(county_code: str, *, batch_size: int = 5000) -> dict[str, int]:
+def build_records(county_code: str, *, states_of=None) -> dict[str, int]:
     """Create the migrant records of one county from its register, in bulk (the demo's step and
-    ``renkou migrants build``). Inflow: living persons resident in the county whose household
-    registration lies elsewhere; outflow: persons registered here living elsewhere. Their state is
-    the register's ``migrant_status`` where it fits the direction, else unconfirmed. Idempotent:
-    persons who already have a record of that direction are skipped."""
+    ``renkou migrants build``). Inflow: persons resident in the county whose household registration
+    lies elsewhere (living, or gone: ``left``); outflow: living persons registered here, resident
+    elsewhere. The state is the register's ``migrant_status`` where it fits the direction, else
+    unconfirmed; ``states_of(direction, rows)`` may set them otherwise (the demo). Idempotent:
+    persons who already have a record of that direction are skipped. Returns the counts created."""
+    from renkou.core.pipeline import insert_rows
+
     prefix = county_code[:6]
     have = set(MigrantRecord.objects.filter(person__isnull=False).filter(
         Q(resident_area__code__startswith=prefix) | Q(registered_area__code__startswith=prefix))
         .values_list("person_id", "direction"))
-    base = Person.objects.filter(status=Person.Status.LIVING, record_state=Person.Record.ACTIVE)
-    inflow = base.filter(resident_area__code__startswith=prefix).exclude(registered_area__code__startswith=prefix)
-    outflow = base.filter(registered_area__code__startswith=prefix).exclude(resident_area__code__startswith=prefix)
+    active = Person.objects.filter(record_state=Person.Record.ACTIVE)
+    inflow = (active.filter(resident_area__code__startswith=prefix)
+              .exclude(registered_area__code__startswith=prefix)
+              .filter(Q(status=Person.Status.LIVING) | Q(migrant_status=states.LEFT)))
+    outflow = (active.filter(status=Person.Status.LIVING, registered_area__code__startswith=prefix)
+               .exclude(resident_area__code__startswith=prefix))
     created = {INFLOW: 0, OUTFLOW: 0}
     fields = ("id", "registered_area_id", "home_code", "id_number", "resident_area_id", "migrant_status",
               "entry_date", "exit_date")
+    now = timezone.now()
     with transaction.atomic():
         for direction, qs in ((INFLOW, inflow), (OUTFLOW, outflow)):
             fitting = states.ALLOWED[direction]
@@ -51,22 +59,21 @@ def build_records(county_code: str, *, batch_size: int = 5000) -> dict[str, int]
                 if (pid, direction) in have:
                     continue
                 place = places.registration_place(reg, home, idn)
-                rows.append(MigrantRecord(
-                    person_id=pid, direction=direction,
-                    state=status if status in fitting else states.UNCONFIRMED,
-                    resident_area_id=res if direction == INFLOW else None,
-                    resident_code="" if direction == INFLOW else (res or ""),
-                    registered_area_id=reg if direction == OUTFLOW else None,
-                    registration_code=place.code, registration_source=place.source,
-                    arrival_date=entry if direction == INFLOW else None,
-                    departure_date=exit_ if direction == OUTFLOW else None))
-                if len(rows) >= batch_size:
-                    MigrantRecord.objects.bulk_create(rows)
-                    created[direction] += len(rows)
-                    rows = []
-            MigrantRecord.objects.bulk_create(rows)
-            created[direction] += len(rows)
-        audit.record("build", object_type="migrants.MigrantRecord", area_code=county_code,
+                rows.append({
+                    "person_id": pid, "direction": direction,
+                    "state": status if status in fitting else states.UNCONFIRMED,
+                    "resident_area_id": res if direction == INFLOW else None,
+                    "resident_code": "" if direction == INFLOW else (res or ""),
+                    "registered_area_id": reg if direction == OUTFLOW else None,
+                    "registration_code": place.code, "registration_source": place.source,
+                    "arrival_date": entry if direction == INFLOW else None,
+                    "departure_date": exit_ if (direction == OUTFLOW or status == states.LEFT) else None,
+                    "created": now})
+            if states_of is not None:
+                states_of(direction, rows)
+            insert_rows(MigrantRecord, rows)
+            created[direction] = len(rows)
+        audit.record("build", object_type="migrants.MigrantRecord", area_code=areacodes.full_code(prefix),
                      detail={"inflow": created[INFLOW], "outflow": created[OUTFLOW]})
     return {"inflow": created[INFLOW], "outflow": created[OUTFLOW]}
 
