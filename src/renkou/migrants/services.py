@@ -13,7 +13,7 @@ from django.utils import timezone
 from renkou.core import areacodes, audit
 from renkou.core.roles import PERSON_CAPTURE, PERSON_VIEW
 from renkou.core.scoping import ensure_can_capture, require, scoped
-from renkou.registry.models import Event, Person
+from renkou.registry.models import MARRIED_CODES, Event, Person
 
 from . import exchange_hooks, places, states
 from .models import Agreement, MigrantRecord, Transition
@@ -227,25 +227,35 @@ def view_record(user, pk: int) -> MigrantRecord:
     return record
 
 
-def summary(area_code: str, period: str | None = None) -> dict:
-    """Inflow, outflow, by state, agreements in force, enquiries (aggregates of one area)."""
-    prefix = area_code.rstrip("0") or area_code
-    if len(prefix) < 6:
-        prefix = area_code[:6]
+def summary(area_code: str, period: str | None = None, *, as_of: dt.date | None = None) -> dict:
+    """Aggregates of one area: inflow and outflow (records not left), the married women 15–49 among
+    the inflow on ``as_of`` (default today), records by direction and state (left included),
+    agreements (all, in force on ``as_of``), enquiries of the period (the exchange's counts)."""
+    prefix = areacodes.full_code(area_code).rstrip("0")
+    prefix = prefix if len(prefix) >= 6 else area_code[:6]
+    as_of = as_of or dt.date.today()
     inflow = MigrantRecord.objects.filter(direction=INFLOW, resident_area__code__startswith=prefix)
     outflow = MigrantRecord.objects.filter(direction=OUTFLOW, registered_area__code__startswith=prefix)
-    today = dt.date.today()
     by_state = {d: dict(qs.values_list("state").annotate(n=Count("id")).order_by("state"))
                 for d, qs in ((INFLOW, inflow), (OUTFLOW, outflow))}
-    women = inflow.filter(person__sex=2, person__marital_status__in=("20", "21", "22", "23"),
-                          person__birth_date__gt=dt.date(today.year - 50, today.month, 1),
-                          person__birth_date__lte=dt.date(today.year - 15, today.month, 1)).count()
+    present = inflow.exclude(state=states.LEFT)
+    women = present.filter(person__sex=2, person__marital_status__in=sorted(MARRIED_CODES),
+                           person__birth_date__gt=_years_before(as_of, 50),
+                           person__birth_date__lte=_years_before(as_of, 15)).count()
     agreements = Agreement.objects.filter(area__code__startswith=prefix)
-    return {"area": area_code, "period": period or "", "inflow": inflow.count(), "outflow": outflow.count(),
+    return {"area": area_code, "period": period or "", "as_of": as_of.isoformat(),
+            "inflow": present.count(), "outflow": outflow.exclude(state=states.LEFT).count(),
             "married_women_15_49": women, "by_state": by_state,
             "agreements": agreements.count(),
-            "agreements_in_force": agreements.filter(start__lte=today, end__gte=today).count(),
+            "agreements_in_force": agreements.filter(start__lte=as_of, end__gte=as_of).count(),
             "enquiries": exchange_hooks.enquiry_counts(prefix, period)}
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 __all__ = ["PermissionDenied"]

@@ -1,9 +1,10 @@
-"""``renkou migrants summary --area CODE [--period P] [--format json|text]``: inflow, outflow, by
+"""``renkou migrants summary --area CODE [--period P] [--as-of DATE] [--format json|text]``: inflow, outflow, by
 state, agreements and enquiries of an area; ``renkou migrants build --county CODE``: the migrant
 records of a county from its register (bulk, idempotent)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         s.add_argument("--area", required=True)
         s.add_argument("--period", default="")
         s.add_argument("--format", choices=("json", "text"), default="text")
+        s.add_argument("--as-of", default="", help="YYYY-MM-DD (default today)")
         b = sub.add_parser("build")
         b.add_argument("--county", required=True)
 
@@ -29,7 +31,11 @@ class Command(BaseCommand):
         if opts["action"] == "build":
             self.stdout.write(json.dumps(services.build_records(opts["county"])))
             return
-        data = services.summary(opts["area"], opts["period"] or None)
+        try:
+            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else None
+        except ValueError:
+            raise CommandError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {opts['as_of']!r}") from None
+        data = services.summary(opts["area"], opts["period"] or None, as_of=as_of)
         if opts["format"] == "json":
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         else:
