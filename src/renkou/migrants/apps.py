@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MigrantsConfig(AppConfig):
+    name = "renkou.migrants"
+    label = "migrants"
+    verbose_name = _("Migrants")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import exchange_hooks
+
+        exchange_hooks.connect()

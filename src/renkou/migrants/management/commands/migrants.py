@@ -1,0 +1,43 @@
+"""``renkou migrants summary --area CODE [--period P] [--as-of DATE] [--format json|text]``: inflow, outflow, by
+state, agreements and enquiries of an area; ``renkou migrants build --county CODE``: the migrant
+records of a county from its register (bulk, idempotent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Migrant records: summary of an area, build a county's records from the register"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        s = sub.add_parser("summary")
+        s.add_argument("--area", required=True)
+        s.add_argument("--period", default="")
+        s.add_argument("--format", choices=("json", "text"), default="text")
+        s.add_argument("--as-of", default="", help="YYYY-MM-DD (default today)")
+        b = sub.add_parser("build")
+        b.add_argument("--county", required=True)
+
+    def handle(self, *args, **opts):
+        from renkou.migrants import services
+
+        if not opts["area" if opts["action"] == "summary" else "county"].isdigit():
+            raise CommandError("区划代码应为数字 / an area code is digits")
+        if opts["action"] == "build":
+            self.stdout.write(json.dumps(services.build_records(opts["county"])))
+            return
+        try:
+            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else None
+        except ValueError:
+            raise CommandError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {opts['as_of']!r}") from None
+        data = services.summary(opts["area"], opts["period"] or None, as_of=as_of)
+        if opts["format"] == "json":
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            for key in ("inflow", "outflow", "married_women_15_49", "agreements", "agreements_in_force"):
+                self.stdout.write(f"{key}: {data[key]}")
