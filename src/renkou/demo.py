@@ -229,4 +229,5 @@ import renkou.evaluation.demo  # noqa: E402,F401
 import renkou.benefits.demo  # noqa: E402,F401
 import renkou.loans.demo  # noqa: E402,F401
 import renkou.feeds.demo  # noqa: E402,F401
+import renkou.bureau.demo  # noqa: E402,F401
 # isort: on
