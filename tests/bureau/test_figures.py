@@ -104,3 +104,19 @@ def test_summary_command_prints_the_figures_as_json(seed_areas, capsys):
     call_command("bureau", "summary", "--area", "540102", "--year", "2005", "--format", "json")
     out = json.loads(capsys.readouterr().out)
     assert (out["screened"], out["found"], out["cured"]) == (774, 329, 280)
+
+
+@pytest.mark.django_db
+def test_figures_are_catalog_indicators_an_assessment_can_score(seed_areas):
+    from decimal import Decimal
+
+    from renkou.evaluation.sources import indicator_value
+    from renkou.indicators import services as indicators
+
+    demo.run_chengguan(7)
+    demo.run_gaize(7)
+    indicators.load_catalog()
+    value, how = indicator_value("bureau_cure_rate", "540102", "2005")
+    assert value == Decimal("85.1") and how["inputs"] == {"M{bureau.cured}": 280, "M{bureau.found}": 329}
+    assert indicator_value("bureau_spent_share", "542526", "2005")[0] == Decimal("83.3")  # 50,000 ÷ 60,000
+    assert indicator_value("bureau_staff_qualified", "542526", "2005")[0] == Decimal("100.0")

@@ -39,5 +39,5 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
     out: list[int | None] = []
     for prefix in prefixes:
         v = services.summary(prefix, end.year).get(operand)
-        out.append(int(v) if v else (0 if v == 0 and operand not in ("allocated_fen",) else None))
+        out.append(None if v is None else int(v))
     return out
