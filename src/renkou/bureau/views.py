@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from renkou.core import audit
 from renkou.core.models import Area
@@ -90,20 +91,14 @@ def export(request):
     return resp
 
 
-def _l(text):
-    from django.utils.translation import gettext_lazy
-
-    return gettext_lazy(text)
-
-
 FIGURES = (
-    ("population", _l("Registered population")), ("allocated_fen", _l("Budget allocated (fen)")),
-    ("spent_fen", _l("Budget spent (fen)")), ("passed_down_fen", _l("Passed down to townships and villages (fen)")),
-    ("free_service_fen", _l("Value of free services (fen)")), ("staff", _l("Staff")),
-    ("staff_qualified", _l("Staff holding the qualification")), ("association_members", _l("Association members")),
-    ("volunteers", _l("Volunteers")), ("self_governing_villages", _l("Villages with self-governance")),
-    ("villages", _l("Villages")), ("sessions", _l("Publicity sessions")), ("reached", _l("People reached")),
-    ("association_reached", _l("People reached by the association")), ("vehicle_trips", _l("Mobile-vehicle trips")),
-    ("vehicle_km", _l("Mobile-vehicle km")), ("screened", _l("Women screened")), ("found", _l("Conditions found")),
-    ("treated", _l("Treated")), ("cured", _l("Cured")), ("referred", _l("Referred")),
+    ("population", gettext_lazy("Registered population")), ("allocated_fen", gettext_lazy("Budget allocated (fen)")),
+    ("spent_fen", gettext_lazy("Budget spent (fen)")), ("passed_down_fen", gettext_lazy("Passed down to townships and villages (fen)")),
+    ("free_service_fen", gettext_lazy("Value of free services (fen)")), ("staff", gettext_lazy("Staff")),
+    ("staff_qualified", gettext_lazy("Staff holding the qualification")), ("association_members", gettext_lazy("Association members")),
+    ("volunteers", gettext_lazy("Volunteers")), ("self_governing_villages", gettext_lazy("Villages with self-governance")),
+    ("villages", gettext_lazy("Villages")), ("sessions", gettext_lazy("Publicity sessions")), ("reached", gettext_lazy("People reached")),
+    ("association_reached", gettext_lazy("People reached by the association")), ("vehicle_trips", gettext_lazy("Mobile-vehicle trips")),
+    ("vehicle_km", gettext_lazy("Mobile-vehicle km")), ("screened", gettext_lazy("Women screened")), ("found", gettext_lazy("Conditions found")),
+    ("treated", gettext_lazy("Treated")), ("cured", gettext_lazy("Cured")), ("referred", gettext_lazy("Referred")),
 )
