@@ -31,6 +31,8 @@ class FundLine(AuditedModel):
     scope_fields = ("area",)
 
     class Meta:
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
         unique_together = [("area", "year", "kind", "name")]
         ordering = ["area_id", "year", "kind"]
 
@@ -61,6 +63,8 @@ class StaffPost(AuditedModel):
     scope_fields = ("area",)
 
     class Meta:
+        verbose_name = _("staff post")
+        verbose_name_plural = _("staff posts")
         ordering = ["area_id", "kind", "name"]
 
 
@@ -71,6 +75,9 @@ class AssociationBranch(AuditedModel):
 
     scope_fields = ("area",)
 
+    class Meta:
+        verbose_name = _("association branch")
+        verbose_name_plural = _("association branches")
 
 class AssociationMember(AuditedModel):
     branch = models.ForeignKey(AssociationBranch, models.PROTECT, related_name="members")
@@ -81,6 +88,9 @@ class AssociationMember(AuditedModel):
 
     scope_fields = ("area",)
 
+    class Meta:
+        verbose_name = _("association member")
+        verbose_name_plural = _("association members")
 
 class VillageCharter(AuditedModel):
     """一村一章程: a village's self-governance charter, and its model-village status."""
@@ -93,6 +103,9 @@ class VillageCharter(AuditedModel):
 
     scope_fields = ("village",)
 
+    class Meta:
+        verbose_name = _("village charter")
+        verbose_name_plural = _("village charters")
 
 class Event(AuditedModel):
     class Kind(models.TextChoices):
@@ -124,6 +137,8 @@ class Event(AuditedModel):
     scope_fields = ("area",)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["held_on", "pk"]
 
 
@@ -143,6 +158,9 @@ class Facility(AuditedModel):
 
     scope_fields = ("area",)
 
+    class Meta:
+        verbose_name = _("service facility")
+        verbose_name_plural = _("service facilities")
 
 class VehicleTrip(AuditedModel):
     vehicle = models.ForeignKey(Facility, models.PROTECT, related_name="trips")
@@ -153,6 +171,9 @@ class VehicleTrip(AuditedModel):
 
     scope_fields = ("area",)
 
+    class Meta:
+        verbose_name = _("vehicle trip")
+        verbose_name_plural = _("vehicle trips")
 
 class ScreeningCampaign(AuditedModel):
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
@@ -161,6 +182,9 @@ class ScreeningCampaign(AuditedModel):
 
     scope_fields = ("area",)
 
+    class Meta:
+        verbose_name = _("screening campaign")
+        verbose_name_plural = _("screening campaigns")
 
 class ScreeningRecord(AuditedModel):
     """One voluntary examination (consent given), anonymous to the statistics: a number, no quota."""
@@ -182,6 +206,8 @@ class ScreeningRecord(AuditedModel):
     scope_fields = ("area",)
 
     class Meta:
+        verbose_name = _("examination")
+        verbose_name_plural = _("examinations")
         unique_together = [("campaign", "number")]
         constraints = [models.CheckConstraint(condition=models.Q(consent=True), name="bureau_screening_consent")]
 
@@ -201,3 +227,7 @@ class SupplyMovement(AuditedModel):
     on = models.DateField(_("date"))
 
     scope_fields = ("area",)
+
+    class Meta:
+        verbose_name = _("supply movement")
+        verbose_name_plural = _("supply movements")
