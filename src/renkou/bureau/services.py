@@ -19,8 +19,19 @@ from renkou.core.scoping import CAPTURE, VIEW, area_prefixes, scoped
 from renkou.ledger import services as ledger
 from renkou.ledger.models import Account
 
-from .models import (AssociationBranch, AssociationMember, Event, Facility, FundLine, ScreeningCampaign,
-                     ScreeningRecord, StaffPost, SupplyMovement, VehicleTrip, VillageCharter)
+from .models import (
+    AssociationBranch,
+    AssociationMember,
+    Event,
+    Facility,
+    FundLine,
+    ScreeningCampaign,
+    ScreeningRecord,
+    StaffPost,
+    SupplyMovement,
+    VehicleTrip,
+    VillageCharter,
+)
 
 
 def _may(user, area_code: str, action: str = CAPTURE) -> None:
@@ -225,7 +236,7 @@ def summary(code: str, year: int) -> dict:
     county_assoc = int(events.filter(organiser=Event.Organiser.ASSOCIATION).aggregate(r=Sum("reached"))["r"] or 0)
     trips = VehicleTrip.objects.filter(_in(prefix), on__range=(start, end)).aggregate(n=Count("pk"), km=Sum("km"))
     scr = ScreeningRecord.objects.filter(_in(prefix), examined_on__range=(start, end))
-    O = ScreeningRecord.Outcome
+    codes = ScreeningRecord.Outcome
     villages = Area.objects.filter(pk__startswith=prefix, level=Area.Level.VILLAGE).count()
     governing = VillageCharter.objects.filter(_in(prefix, "village"), self_governing=True).count()
     total_alloc = sum(alloc.values())
@@ -249,7 +260,7 @@ def summary(code: str, year: int) -> dict:
         "sessions": events.filter(kind=Event.Kind.PUBLICITY).count(),
         "reached": int(events.aggregate(r=Sum("reached"))["r"] or 0),
         "vehicle_trips": trips["n"], "vehicle_km": int(trips["km"] or 0),
-        "screened": scr.count(), "found": scr.exclude(outcome=O.NONE).count(),
-        "treated": scr.filter(outcome__in=(O.TREATED, O.CURED)).count(), "cured": scr.filter(outcome=O.CURED).count(),
-        "referred": scr.filter(outcome=O.REFERRED).count(),
+        "screened": scr.count(), "found": scr.exclude(outcome=codes.NONE).count(),
+        "treated": scr.filter(outcome__in=(codes.TREATED, codes.CURED)).count(), "cured": scr.filter(outcome=codes.CURED).count(),
+        "referred": scr.filter(outcome=codes.REFERRED).count(),
     }

@@ -4,7 +4,6 @@ export. Figures of areas only: the staff register's personal data is not on thes
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from django.contrib.auth.decorators import login_required
