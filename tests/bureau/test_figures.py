@@ -120,3 +120,13 @@ def test_figures_are_catalog_indicators_an_assessment_can_score(seed_areas):
     assert value == Decimal("85.1") and how["inputs"] == {"M{bureau.cured}": 280, "M{bureau.found}": 329}
     assert indicator_value("bureau_spent_share", "542526", "2005")[0] == Decimal("83.3")  # 50,000 ÷ 60,000
     assert indicator_value("bureau_staff_qualified", "542526", "2005")[0] == Decimal("100.0")
+
+
+@pytest.mark.django_db
+def test_an_area_without_records_gets_no_value_not_zero(seed_areas):
+    from renkou.bureau import indicators as ops
+
+    demo.run_chengguan(7)
+    got = ops.operand_values("cured", ["540102", "542526"], dt.date(2005, 1, 1), dt.date(2005, 12, 31))
+    assert got == [280, None]
+    assert ops.operand_values("staff", ["540102"], dt.date(2005, 1, 1), dt.date(2005, 12, 31)) == [None]

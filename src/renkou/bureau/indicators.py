@@ -33,11 +33,25 @@ OPERANDS = {
 }
 
 
-def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
-    from . import services
+# the register whose records an operand counts: an area without any record of it gets no value
+_REGISTER = {"allocated_fen": "FundLine", "per_head_fen": "FundLine", "passed_down_fen": "FundLine",
+             "spent_fen": "FundLine", "free_service_fen": "FundLine", "population": "FundLine",
+             "staff": "StaffPost", "staff_qualified": "StaffPost", "villages": "VillageCharter",
+             "self_governing_villages": "VillageCharter", "sessions": "Event", "reached": "Event",
+             "vehicle_trips": "VehicleTrip", "vehicle_km": "VehicleTrip", "screened": "ScreeningRecord",
+             "found": "ScreeningRecord", "treated": "ScreeningRecord", "cured": "ScreeningRecord"}
 
+
+def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
+    from . import models, services
+
+    model = getattr(models, _REGISTER[operand])
+    field = "village" if model is models.VillageCharter else "area"
     out: list[int | None] = []
     for prefix in prefixes:
+        if not model.objects.filter(**{f"{field}__pk__startswith": prefix}).exists():
+            out.append(None)
+            continue
         v = services.summary(prefix, end.year).get(operand)
         out.append(None if v is None else int(v))
     return out
