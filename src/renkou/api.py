@@ -64,7 +64,8 @@ def _register_routers() -> None:
     api.add_router("/", core_router)
     import importlib
 
-    for module in ("registry", "indicators", "evaluation", "benefits", "loans", "feeds", "exchange"):
+    for module in ("registry", "indicators", "evaluation", "benefits", "loans", "feeds", "exchange", "migrants",
+                   "bureau"):
         try:
             mod = importlib.import_module(f"renkou.{module}.api")
         except ModuleNotFoundError as exc:

@@ -230,4 +230,5 @@ import renkou.benefits.demo  # noqa: E402,F401
 import renkou.loans.demo  # noqa: E402,F401
 import renkou.feeds.demo  # noqa: E402,F401
 import renkou.migrants.demo  # noqa: E402,F401
+import renkou.bureau.demo  # noqa: E402,F401
 # isort: on

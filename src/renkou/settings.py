@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 # Apps of the later modules register themselves here when their package has models.
 for _app in ("registry", "indicators", "evaluation", "demography", "synth", "ledger", "benefits", "loans", "feeds",
-             "exchange", "migrants"):
+             "exchange", "migrants", "bureau"):
     if (PACKAGE_DIR / _app / "apps.py").exists():
         INSTALLED_APPS.append(f"renkou.{_app}")
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("benefits/", include(("renkou.benefits.urls", "benefits"))),
     path("loans/", include(("renkou.loans.urls", "loans"))),
+    path("bureau/", include(("renkou.bureau.urls", "bureau"))),
     path("feeds/", include(("renkou.feeds.urls", "feeds"))),
     path("", include("renkou.web.urls")),
 ]

@@ -437,6 +437,11 @@ ROUTES: dict[str, Route] = {
     "feeds:record": P(lambda w: f"/feeds/records/{w['feed_record'].pk}/", "masked"),
     "feeds:decide": ACT("feeds/test_queue.py (decisions are person captures in the record's area)"),
     "feeds:completeness": G(lambda w: "/feeds/completeness/?area=520122&period=2005"),
+    # the bureau's own work: figures of areas (no person on them), within the reader's areas
+    "bureau:home": G(lambda w: f"/bureau/?area={XIFENG}&year=2005"),
+    "bureau:events": G(lambda w: f"/bureau/events/?area={XIFENG}&year=2005"),
+    "bureau:export": G(lambda w: f"/bureau/export.xlsx?area={XIFENG}&year=2005"),
+    "api:bureau_summary": G(lambda w: f"/api/bureau/summary?area={XIFENG}&year=2005"),
     # API (django-ninja)
     "api:api-root": N(lambda w: "/api/"),
     "api:openapi-json": N(lambda w: "/api/openapi.json"),

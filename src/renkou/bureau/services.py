@@ -1,0 +1,266 @@
+"""The bureau's own work: every write is one transaction and checks the writer's areas.
+
+Money goes to the one ledger (:mod:`renkou.ledger`): a fund line's allocation is posted from the
+county's fund source (equity ``bureau/<area>/<year>/source``) to the line's budget account, spending
+from the budget to the line's expense account; the ledger refuses spending beyond the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+
+from renkou.core import audit
+from renkou.core.models import Area
+from renkou.core.scoping import CAPTURE, VIEW, area_prefixes, scoped
+from renkou.ledger import services as ledger
+from renkou.ledger.models import Account
+
+from .models import (
+    AssociationBranch,
+    AssociationMember,
+    Event,
+    Facility,
+    FundLine,
+    ScreeningCampaign,
+    ScreeningRecord,
+    StaffPost,
+    SupplyMovement,
+    VehicleTrip,
+    VillageCharter,
+)
+
+
+def _may(user, area_code: str, action: str = CAPTURE) -> None:
+    """Refuse a write (or read) outside the user's areas; ``None`` is the system (the demo, commands)."""
+    if user is None:
+        return
+    prefixes = area_prefixes(user, action)
+    if prefixes is None:
+        return
+    if not any(area_code.startswith(p) for p in prefixes):
+        raise PermissionDenied(f"{area_code} 不在您的范围 / {area_code} is outside your areas")
+
+
+# ---- funding ---------------------------------------------------------------------------------------
+
+def fund_line(area: str, year: int, kind: str, name: str, *, user=None) -> FundLine:
+    _may(user, area)
+    with transaction.atomic():
+        line, _ = FundLine.objects.get_or_create(area_id=area, year=year, kind=kind, name=name)
+    return line
+
+
+def _budget(line: FundLine) -> Account:
+    return ledger.account(line.account_code("budget"), kind=Account.Kind.ASSET, program="bureau", area_id=line.area_id)
+
+
+def _spent(line: FundLine) -> Account:
+    return ledger.account(line.account_code("spent"), kind=Account.Kind.EXPENSE, program="bureau", area_id=line.area_id)
+
+
+def allocate(line: FundLine, fen: int, *, on: dt.date, user=None, key: str | None = None):
+    """The budget of a line (预算安排): posted from the fund source to the line's budget."""
+    _may(user, line.area_id)
+    if fen <= 0:
+        raise ValidationError("金额必须为正 / amount: must be positive")
+    with transaction.atomic():
+        source = ledger.account(f"bureau/{line.area_id}/{line.year}/source", kind=Account.Kind.EQUITY,
+                                program="bureau", area_id=line.area_id, allow_negative=True)
+        return ledger.post([ledger.Line(_budget(line), fen, f"fund-{line.pk}"), ledger.Line(source, -fen, f"fund-{line.pk}")],
+                           kind="bureau-budget", description=f"预算 budget {line.name}", date=on, user=user,
+                           idempotency_key=key)
+
+
+def spend(line: FundLine, fen: int, *, on: dt.date, payee: str, user=None, key: str | None = None):
+    """Spending against a line (支出); the ledger refuses it beyond what is left of the budget."""
+    _may(user, line.area_id)
+    if fen <= 0:
+        raise ValidationError("金额必须为正 / amount: must be positive")
+    with transaction.atomic():
+        return ledger.post([ledger.Line(_spent(line), fen, payee[:60]), ledger.Line(_budget(line), -fen, payee[:60])],
+                           kind="bureau-spend", description=f"支出 spending {line.name}: {payee}"[:300], date=on,
+                           user=user, idempotency_key=key)
+
+
+def line_figures(line: FundLine) -> dict:
+    spent = ledger.balance(_spent(line))
+    left = ledger.balance(_budget(line))
+    return {"allocated_fen": spent + left, "spent_fen": spent}
+
+
+# ---- registers -------------------------------------------------------------------------------------
+
+def add_staff(*, area: str, kind: str, name: str, started_on: dt.date, qualified: bool = False,
+              qualification: str = "", training: str = "", user=None) -> StaffPost:
+    _may(user, area)
+    with transaction.atomic():
+        post = StaffPost(area_id=area, kind=kind, name=name, started_on=started_on, qualified=qualified,
+                         qualification=qualification, training=training)
+        post.full_clean()
+        post.save()
+    return post
+
+
+def visible_staff(user, *, page: str = "bureau.staff"):
+    """Staff posts the user may read (by area); the read is recorded in the audit log."""
+    qs = scoped(user, StaffPost, VIEW)
+    audit.record("view", None, user=user, object_type="bureau.staffpost", detail={"page": page, "staff": qs.count()})
+    return qs
+
+
+def branch(area: str, name: str, founded_on: dt.date, *, user=None) -> AssociationBranch:
+    _may(user, area)
+    return AssociationBranch.objects.get_or_create(area_id=area, name=name, defaults={"founded_on": founded_on})[0]
+
+
+def add_member(br: AssociationBranch, name: str, joined_on: dt.date, *, volunteer: bool = False, user=None):
+    _may(user, br.area_id)
+    return AssociationMember.objects.create(branch=br, area_id=br.area_id, name=name, joined_on=joined_on,
+                                            volunteer=volunteer)
+
+
+def charter(village: str, *, adopted_on: dt.date | None, self_governing: bool, model_since: dt.date | None = None,
+            model_reason: str = "", user=None) -> VillageCharter:
+    _may(user, village)
+    obj, _ = VillageCharter.objects.update_or_create(village_id=village, defaults={
+        "adopted_on": adopted_on, "self_governing": self_governing, "model_since": model_since,
+        "model_reason": model_reason})
+    return obj
+
+
+def record_event(*, area: str, kind: str, held_on: dt.date, place: str, reached: int, organiser: str = "bureau",
+                 campaign: str = "", audience: str = "", leaflets: int = 0, handbooks: int = 0,
+                 source_key: str | None = None, user=None) -> Event:
+    _may(user, area)
+    with transaction.atomic():
+        if source_key and (done := Event.objects.filter(source_key=source_key).first()):
+            return done
+        ev = Event(area_id=area, kind=kind, held_on=held_on, place=place, reached=reached, organiser=organiser,
+                   campaign=campaign, audience=audience, leaflets=leaflets, handbooks=handbooks, source_key=source_key)
+        ev.full_clean()
+        ev.save()
+    return ev
+
+
+def facility(area: str, kind: str, name: str, *, location: str = "", equipment: str = "", user=None) -> Facility:
+    _may(user, area)
+    return Facility.objects.get_or_create(area_id=area, kind=kind, name=name,
+                                          defaults={"location": location, "equipment": equipment})[0]
+
+
+def trip(vehicle: Facility, *, area: str, on: dt.date, km: int, purpose: str = "", user=None) -> VehicleTrip:
+    _may(user, area)
+    if vehicle.kind != Facility.Kind.MOBILE:
+        raise ValidationError("车辆：不是流动服务车 / vehicle: not a mobile service vehicle")
+    return VehicleTrip.objects.create(vehicle=vehicle, area_id=area, on=on, km=km, purpose=purpose)
+
+
+def screening_campaign(area: str, name: str, started_on: dt.date, *, user=None) -> ScreeningCampaign:
+    _may(user, area)
+    return ScreeningCampaign.objects.get_or_create(area_id=area, name=name, defaults={"started_on": started_on})[0]
+
+
+def screen(camp: ScreeningCampaign, *, area: str, number: str, examined_on: dt.date, consent: bool, outcome: str,
+           user=None) -> ScreeningRecord:
+    _may(user, area)
+    if not consent:
+        raise ValidationError("知情同意：未经本人同意不检查 / consent: no examination without the woman's consent")
+    return ScreeningRecord.objects.create(campaign=camp, area_id=area, number=number, examined_on=examined_on,
+                                          consent=True, outcome=outcome)
+
+
+def stock(station: Facility, item: str) -> int:
+    agg = station.movements.filter(item=item).aggregate(
+        r=Sum("quantity", filter=Q(kind=SupplyMovement.Kind.RECEIPT)),
+        i=Sum("quantity", filter=Q(kind=SupplyMovement.Kind.ISSUE)))
+    return int(agg["r"] or 0) - int(agg["i"] or 0)
+
+
+def receive(station: Facility, item: str, quantity: int, *, on: dt.date, user=None) -> SupplyMovement:
+    _may(user, station.area_id)
+    return SupplyMovement.objects.create(station=station, area_id=station.area_id, item=item, quantity=quantity,
+                                         on=on, kind=SupplyMovement.Kind.RECEIPT)
+
+
+def issue(station: Facility, item: str, quantity: int, *, on: dt.date, user=None) -> SupplyMovement:
+    """Free supplies issued on request; refused beyond the station's stock."""
+    _may(user, station.area_id)
+    with transaction.atomic():
+        Facility.objects.select_for_update().filter(pk=station.pk).first()
+        have = stock(station, item)
+        if quantity > have:
+            raise ValidationError(f"数量：库存只有 {have} / quantity: only {have} in stock")
+        return SupplyMovement.objects.create(station=station, area_id=station.area_id, item=item, quantity=quantity,
+                                             on=on, kind=SupplyMovement.Kind.ISSUE)
+
+
+# ---- figures ---------------------------------------------------------------------------------------
+
+def _in(prefix: str, field: str = "area") -> Q:
+    return Q(**{f"{field}__pk__startswith": prefix})
+
+
+def population(prefix: str, on: dt.date) -> int:
+    from renkou.registry.models import Person
+
+    return (Person.objects.filter(registered_area__pk__startswith=prefix).exclude(death_date__lte=on)
+            .exclude(exit_date__lte=on).exclude(entry_date__gt=on).count())
+
+
+def summary(code: str, year: int) -> dict:
+    """The bureau's figures for an area (its code prefix) and a year, all counted from the records."""
+    prefix = Area.objects.get(pk=code).prefix if len(code) == 12 else code
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    lines = list(FundLine.objects.filter(_in(prefix), year=year))
+    alloc = {k: 0 for k in FundLine.Kind.values}
+    spent = {k: 0 for k in FundLine.Kind.values}
+    for line in lines:
+        f = line_figures(line)
+        alloc[line.kind] += f["allocated_fen"]
+        spent[line.kind] += f["spent_fen"]
+    pop = population(prefix, end)
+    staff = StaffPost.objects.filter(_in(prefix), started_on__lte=end).exclude(ended_on__lt=start)
+    n_staff = staff.count()
+    events = Event.objects.filter(_in(prefix), held_on__range=(start, end))
+    towns = list(Area.objects.filter(pk__startswith=prefix, level=Area.Level.TOWNSHIP).order_by("pk"))
+    per_town = {}
+    for t in towns:
+        tp = t.prefix
+        e = events.filter(_in(tp), kind=Event.Kind.PUBLICITY)
+        agg = e.aggregate(n=Count("pk"), r=Sum("reached"))
+        per_town[t.pk] = {"name": t.name, "sessions": agg["n"], "reached": int(agg["r"] or 0)}
+    county_assoc = int(events.filter(organiser=Event.Organiser.ASSOCIATION).aggregate(r=Sum("reached"))["r"] or 0)
+    trips = VehicleTrip.objects.filter(_in(prefix), on__range=(start, end)).aggregate(n=Count("pk"), km=Sum("km"))
+    scr = ScreeningRecord.objects.filter(_in(prefix), examined_on__range=(start, end))
+    codes = ScreeningRecord.Outcome
+    villages = Area.objects.filter(pk__startswith=prefix, level=Area.Level.VILLAGE).count()
+    governing = VillageCharter.objects.filter(_in(prefix, "village"), self_governing=True).count()
+    total_alloc = sum(alloc.values())
+    passed = alloc["transfer"]
+    return {
+        "area": code, "year": year, "population": pop,
+        "allocated_fen": total_alloc, "spent_fen": sum(spent.values()),
+        "per_head_fen": alloc["per_head"], "passed_down_fen": passed,
+        "per_head_budget": (alloc["per_head"] / 100 / pop) if pop else None,
+        "share_passed_down": (passed / total_alloc) if total_alloc else None,
+        "spent_share": (sum(spent.values()) / total_alloc) if total_alloc else None,
+        "free_service_fen": spent["free_service"],
+        "staff": n_staff, "staff_qualified": staff.filter(qualified=True).count(),
+        "staff_migrant_service": staff.filter(kind=StaffPost.Kind.MIGRANT_SERVICE).count(),
+        "staff_per_10000": (n_staff * 10_000 / pop) if pop else None,
+        "association_members": AssociationMember.objects.filter(_in(prefix), joined_on__lte=end).count(),
+        "volunteers": AssociationMember.objects.filter(_in(prefix), joined_on__lte=end, volunteer=True).count(),
+        "villages": villages, "self_governing_villages": governing,
+        "self_governance_coverage": (governing / villages) if villages else None,
+        "townships": per_town, "association_reached": county_assoc,
+        "sessions": events.filter(kind=Event.Kind.PUBLICITY).count(),
+        "reached": int(events.aggregate(r=Sum("reached"))["r"] or 0),
+        "vehicle_trips": trips["n"], "vehicle_km": int(trips["km"] or 0),
+        "screened": scr.count(), "found": scr.exclude(outcome=codes.NONE).count(),
+        "treated": scr.filter(outcome__in=(codes.TREATED, codes.CURED)).count(), "cured": scr.filter(outcome=codes.CURED).count(),
+        "referred": scr.filter(outcome=codes.REFERRED).count(),
+    }

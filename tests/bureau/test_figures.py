@@ -1,0 +1,132 @@
+"""The handbook's figures of the bureaus' own work, counted from the micro-records the demo builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from renkou.bureau import demo
+
+
+def _persons(prefix_area: str, n: int):
+    from renkou.registry.models import Person
+
+    for k in range(n):
+        Person.objects.create(name=f"居民{k}", sex=1 + k % 2, birth_date=dt.date(1970, 1, 1),
+                              registered_area_id=prefix_area, resident_area_id=prefix_area, status="living",
+                              source_key=f"xf{k}")
+
+
+@pytest.mark.django_db
+def test_gaize_association_sessions_trips_and_free_services(seed_areas):
+    from renkou.bureau.models import AssociationMember, Event, VehicleTrip
+
+    s = demo.run_gaize(7)
+    assert s["association_members"] == 79 == AssociationMember.objects.filter(area__pk__startswith="542526").count()
+    towns = s["townships"]
+    assert towns and all(t["sessions"] >= 3 and t["reached"] >= 900 for t in towns.values())
+    assert s["association_reached"] >= 5_300
+    assert s["association_reached"] == sum(Event.objects.filter(organiser="association").values_list("reached", flat=True))
+    assert (s["vehicle_trips"], s["vehicle_km"]) == (6, 4_320)
+    assert sum(VehicleTrip.objects.values_list("km", flat=True)) == 4_320
+    assert s["free_service_fen"] == 50_000_00
+    assert s["allocated_fen"] == 60_000_00 and s["spent_share"] == pytest.approx(50_000 / 60_000)
+    assert s["staff_qualified"] == s["staff"] == len(towns)
+
+
+@pytest.mark.django_db
+def test_free_services_are_ledger_postings_that_balance(seed_areas):
+    from renkou.ledger import services as ledger
+    from renkou.ledger.models import Transaction
+
+    demo.run_gaize(7)
+    assert Transaction.objects.filter(kind="bureau-spend").count() == 20
+    assert ledger.trial_balance() == 0
+
+
+@pytest.mark.django_db
+def test_spending_beyond_the_budget_is_refused(seed_areas):
+    from renkou.bureau import services
+    from renkou.ledger.services import LedgerError
+
+    line = services.fund_line("542526000000", 2005, "free_service", "test")
+    services.allocate(line, 100_00, on=dt.date(2005, 1, 1))
+    with pytest.raises(LedgerError):
+        services.spend(line, 100_01, on=dt.date(2005, 2, 1), payee="x")
+    assert services.line_figures(line) == {"allocated_fen": 100_00, "spent_fen": 0}
+
+
+@pytest.mark.django_db
+def test_chengguan_screening_774_329_280(seed_areas):
+    from renkou.bureau.models import ScreeningRecord
+
+    s = demo.run_chengguan(7)
+    assert (s["screened"], s["found"], s["cured"]) == (774, 329, 280)
+    assert ScreeningRecord.objects.filter(consent=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_xifeng_five_yuan_per_head_ten_percent_down_and_self_governance(seed_areas):
+    from renkou.core.models import Area
+
+    township = seed_areas["520122100000"]
+    for k in range(136):  # the seed's 3 villages and 136 more: 139 villages, 88 of them self-governing
+        Area.objects.create(code=f"520122100{300 + k:03d}", name=f"村{k}", level=Area.Level.VILLAGE, parent=township,
+                            urban_rural="220")
+    _persons("520122100201", 45)
+    s = demo.run_xifeng(7)
+    assert s["population"] == 45
+    assert s["per_head_budget"] == 5.0
+    assert s["share_passed_down"] == pytest.approx(0.10, abs=0.001)
+    assert (s["self_governing_villages"], s["villages"]) == (88, 139)
+    assert round(s["self_governance_coverage"] * 100, 2) == 63.31
+
+
+@pytest.mark.django_db
+def test_renqiu_31_migrant_service_staff_two_or_three_a_township(seed_areas):
+    from collections import Counter
+
+    from renkou.bureau.models import StaffPost
+
+    s = demo.run_renqiu(7)
+    assert s["staff_migrant_service"] == 31
+    per_town = Counter(StaffPost.objects.values_list("area_id", flat=True))
+    assert set(per_town.values()) <= {2, 3}
+
+
+@pytest.mark.django_db
+def test_summary_command_prints_the_figures_as_json(seed_areas, capsys):
+    from django.core.management import call_command
+
+    demo.run_chengguan(7)
+    call_command("bureau", "summary", "--area", "540102", "--year", "2005", "--format", "json")
+    out = json.loads(capsys.readouterr().out)
+    assert (out["screened"], out["found"], out["cured"]) == (774, 329, 280)
+
+
+@pytest.mark.django_db
+def test_figures_are_catalog_indicators_an_assessment_can_score(seed_areas):
+    from decimal import Decimal
+
+    from renkou.evaluation.sources import indicator_value
+    from renkou.indicators import services as indicators
+
+    demo.run_chengguan(7)
+    demo.run_gaize(7)
+    indicators.load_catalog()
+    value, how = indicator_value("bureau_cure_rate", "540102", "2005")
+    assert value == Decimal("85.1") and how["inputs"] == {"M{bureau.cured}": 280, "M{bureau.found}": 329}
+    assert indicator_value("bureau_spent_share", "542526", "2005")[0] == Decimal("83.3")  # 50,000 ÷ 60,000
+    assert indicator_value("bureau_staff_qualified", "542526", "2005")[0] == Decimal("100.0")
+
+
+@pytest.mark.django_db
+def test_an_area_without_records_gets_no_value_not_zero(seed_areas):
+    from renkou.bureau import indicators as ops
+
+    demo.run_chengguan(7)
+    got = ops.operand_values("cured", ["540102", "542526"], dt.date(2005, 1, 1), dt.date(2005, 12, 31))
+    assert got == [280, None]
+    assert ops.operand_values("staff", ["540102"], dt.date(2005, 1, 1), dt.date(2005, 12, 31)) == [None]
