@@ -218,14 +218,19 @@ def under_reporting_rate(missed: Sequence[int], true_events: Sequence[int], **kw
     is zero and its interval would shrink to the point — "0 % ± 0" from a sample that simply saw no
     omission. The interval is then Wilson's on the events the sample saw (x missed of n found,
     unweighted), after Korn and Graubard (1998), who use the actual sample size when the estimated
-    variance degenerates; the point estimate stays the ratio estimator's.
+    variance degenerates; the point estimate stays the ratio estimator's. A census (every household of
+    every stratum visited) has no sampling error and keeps its interval of no width.
     """
     m, t = np.asarray(missed), np.asarray(true_events)
     if np.any(m < 0) or np.any(m > t):
         raise ValueError("每户漏报数应在 0 与实际事件数之间 / per household 0 ≤ missed ≤ true events")
     est = ratio_estimate(m, t, clip_to_unit=True, **kwargs)  # type: ignore[arg-type]
     n, x = int(t.sum()), int(m.sum())
-    if est.rate is not None and est.lower == est.upper and n > 0:
+    strata, sizes = kwargs.get("strata"), kwargs.get("stratum_population")
+    census = sizes is not None and all(
+        list(strata if strata is not None else ["all"] * len(m)).count(h) >= sizes[h]  # type: ignore[index]
+        for h in set(strata if strata is not None else ["all"]))  # every household visited: no sampling error
+    if est.rate is not None and x in (0, n) and n > 0 and not census:
         lo, hi = wilson_interval(x, n, est.confidence)
         return Estimate(est.rate, lo, hi, est.numerator, est.denominator,
                         est.method + "; Wilson interval on the events seen (variance zero)", est.confidence)
