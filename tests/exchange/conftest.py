@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 
@@ -25,7 +26,7 @@ class FakePeer:
     def envelope(self, kind, payload, *, area_code, recipient="renqiu", reply_to=None, urgent=False,
                  created_at=None, uid=None):
         env = {"uid": str(uid or uuid.uuid4()), "kind": kind, "sender": self.code, "recipient": recipient,
-               "area_code": area_code, "payload": payload, "reply_to": str(reply_to) if reply_to else None,
+               "area_code": area_code, "payload": copy.deepcopy(payload), "reply_to": str(reply_to) if reply_to else None,
                "urgent": urgent,
                "created_at": (created_at or dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)).isoformat()}
         env["signature"] = signing.sign(self.key, env)

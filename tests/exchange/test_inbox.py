@@ -140,3 +140,21 @@ def test_overdue_and_counts(node):
     assert not services.overdue(RENQIU, dt.date(2026, 3, 17)).exists()
     assert services.enquiry_counts(RENQIU, "2026-03", as_of=dt.date(2026, 3, 18)) == \
         {"sent": 2, "received": 0, "answered": 1, "overdue": 1, "open": 2}
+
+
+def test_indicator_operands(node):
+    from renkou.exchange import indicators
+    from renkou.indicators import providers
+
+    assert "exchange" in {p.name for p in providers.providers()}
+    a, b, c = (_send_enquiry() for _ in range(3))
+    rows = {a.uid: (dt.date(2026, 3, 10), dt.date(2026, 3, 9)),   # due in March, answered in time
+            b.uid: (dt.date(2026, 3, 15), dt.date(2026, 3, 16)),  # due in March, answered late
+            c.uid: (dt.date(2026, 4, 30), None)}                   # due in April
+    for uid, (deadline, answered) in rows.items():
+        Enquiry.objects.filter(uid=uid).update(local_area=RENQIU + "100000", deadline=deadline,
+                                               answered_on=answered, opened_on=dt.date(2026, 2, 20))
+    march = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    got = {op: indicators.operand_values(op, [RENQIU, "520122"], *march) for op in indicators.OPERANDS}
+    assert got == {"sent": [0.0, None], "received": [0.0, None], "due": [2.0, None],
+                   "answered_in_time": [1.0, None], "overdue": [1.0, None]}

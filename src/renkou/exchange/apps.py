@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,4 +13,9 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (registers the exchange's own handlers)
+        from renkou.indicators import providers
+
+        from . import indicators, services  # noqa: F401  (services registers the exchange's own handlers)
+
+        providers.register("exchange", indicators.OPERANDS, indicators.operand_values,
+                           catalog=Path(__file__).parent / "data" / "indicators.yaml")

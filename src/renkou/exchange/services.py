@@ -549,7 +549,7 @@ def export_batch(path: Path) -> dict:
         z.writestr("messages.jsonl", lines)
         z.writestr("manifest.json", manifest)
         z.writestr("manifest.sig", signing.sign_bytes(_private_key(), manifest))
-    audit.record("exchange.export_batch", object_type="exchange.batch", object_repr=str(path),
+    audit.record("exchange.export", object_type="exchange.batch", object_repr=str(path),
                  detail={"count": len(rows), "uids": [str(m.uid) for m in rows][:1000]})
     return {"count": len(rows), "file": str(path)}
 
@@ -589,6 +589,6 @@ def import_batch(path: Path) -> dict:
             except Refused as exc:
                 raise BatchError(f"{path} message {n} ({env.get('uid')}): refused: {exc}") from None
             out[outcome] += 1
-        audit.record("exchange.import_batch", object_type="exchange.batch", object_repr=str(path),
+        audit.record("exchange.import", object_type="exchange.batch", object_repr=str(path),
                      detail={"from": peer.code, **out})
     return {"count": len(envelopes), **out}
