@@ -44,3 +44,21 @@ def test_bad_rows_named_nothing_written(migrants, officers):  # noqa: F811
     assert "repeats row 2" in errors[7]
     assert 2 not in errors
     assert not Agreement.objects.exists() and not Party.objects.exists()
+
+
+def test_cli_import(migrants, officers, tmp_path):  # noqa: F811
+    import io
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    f = tmp_path / "agreements.csv"
+    f.write_text(HEADER + "XF-9,红岩村 李房东,房东,,520122100201,2026-01-01,2026-12-31,报告到达,免费孕检,\n",
+                 encoding="utf-8")
+    out = io.StringIO()
+    call_command("migrants", "import-agreements", str(f), "--user", "xiang", stdout=out)
+    assert '"created": 1' in out.getvalue() and Agreement.objects.get().number == "XF-9"
+    f.write_text(HEADER + "XF-10,某,邻居,,520122100201,2026-01-01,2026-12-31,,,\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("migrants", "import-agreements", str(f), "--user", "xiang", stdout=io.StringIO())
+    assert Agreement.objects.count() == 1
