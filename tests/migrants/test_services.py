@@ -162,3 +162,15 @@ def test_cli_summary_json(migrants):
     call_command("migrants", "summary", "--area", "520122", "--period", "2026-11", "--format", "json", stdout=out)
     data = json.loads(out.getvalue())
     assert (data["inflow"], data["outflow"], data["by_state"]["outflow"]) == (2, 1, {"floating": 1})
+
+
+def test_cli_build_again_nothing_new(migrants):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("migrants", "build", "--county", "520122", stdout=out)
+    assert json.loads(out.getvalue()) == {"inflow": 0, "outflow": 0}
+    assert MigrantRecord.objects.count() == 3
