@@ -24,9 +24,12 @@ def test_renqiu_figures_come_from_the_records(seed_areas):
     from renkou.synth.params import preset
 
     params = preset("renqiu").with_changes(persons=120_000, township_names=demo._real_townships("130982"))
+    t0 = time.monotonic()
     result = generate(params, 2005)
+    print(f"generated {time.monotonic() - t0:.1f}s", flush=True)
     demo._save_area_tree(result.areas)
     load_synthetic(result, find_duplicates=False)
+    print(f"loaded {time.monotonic() - t0:.1f}s", flush=True)
     ref = dt.date(2005, 12, 31)
     started = time.monotonic()
     out = migrants_demo.run_county("130982", seed=7)

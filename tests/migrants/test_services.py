@@ -174,3 +174,18 @@ def test_cli_build_again_nothing_new(migrants):
     call_command("migrants", "build", "--county", "520122", stdout=out)
     assert json.loads(out.getvalue()) == {"inflow": 0, "outflow": 0}
     assert MigrantRecord.objects.count() == 3
+
+
+def test_indicator_operands(migrants, officers):
+    from renkou.indicators import providers
+    from renkou.migrants import indicators
+
+    assert "migrants" in {p.name for p in providers.providers()}
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    assert indicators.operand_values("arrivals", ["520122"], start, end) == [1.0]
+    assert indicators.operand_values("confirmed_30", ["520122"], start, end) == [0.0]
+    record = MigrantRecord.objects.get(person=migrants.a)
+    services.register_inflow(user=officers["village_a"], record=record, reason="visited")
+    Transition.objects.filter(record=record).update(at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    assert indicators.operand_values("confirmed_30", ["520122"], start, end) == [1.0]
+    assert indicators.operand_values("outflow", ["520122"], start, end) == [1.0]
