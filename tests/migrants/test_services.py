@@ -162,3 +162,30 @@ def test_cli_summary_json(migrants):
     call_command("migrants", "summary", "--area", "520122", "--period", "2026-11", "--format", "json", stdout=out)
     data = json.loads(out.getvalue())
     assert (data["inflow"], data["outflow"], data["by_state"]["outflow"]) == (2, 1, {"floating": 1})
+
+
+def test_cli_build_again_nothing_new(migrants):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("migrants", "build", "--county", "520122", stdout=out)
+    assert json.loads(out.getvalue()) == {"inflow": 0, "outflow": 0}
+    assert MigrantRecord.objects.count() == 3
+
+
+def test_indicator_operands(migrants, officers):
+    from renkou.indicators import providers
+    from renkou.migrants import indicators
+
+    assert "migrants" in {p.name for p in providers.providers()}
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    assert indicators.operand_values("arrivals", ["520122"], start, end) == [1.0]
+    assert indicators.operand_values("confirmed_30", ["520122"], start, end) == [0.0]
+    record = MigrantRecord.objects.get(person=migrants.a)
+    services.register_inflow(user=officers["village_a"], record=record, reason="visited")
+    Transition.objects.filter(record=record).update(at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    assert indicators.operand_values("confirmed_30", ["520122"], start, end) == [1.0]
+    assert indicators.operand_values("outflow", ["520122"], start, end) == [1.0]

@@ -11,6 +11,12 @@ class MigrantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import exchange_hooks
+        from pathlib import Path
+
+        from renkou.indicators import providers
+
+        from . import exchange_hooks, indicators
 
         exchange_hooks.connect()
+        providers.register("migrants", indicators.OPERANDS, indicators.operand_values,
+                           catalog=Path(__file__).parent / "data" / "indicators.yaml")
