@@ -103,6 +103,7 @@ GROUPS: dict[str, Pair] = {"vital": ("出生与死亡", "births and deaths"), "f
                           "aggregate": ("报表数据", "reported figures"), "counts": ("人数与事件数", "counts"),
                           "benefits": ("利益导向", "benefits"), "loans": ("幸福工程贷款", "Happiness Project loans"),
                           "feeds": ("部门信息比对", "department records"),
+                          "exchange": ("协查与信息通报", "enquiries between nodes"),
                           "bureau": ("机构与工作", "the bureau's work")}
 SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
