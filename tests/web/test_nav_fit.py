@@ -30,11 +30,21 @@ def test_navigation_of_a_county_officer_and_an_administrator_fits_at_1280_px(liv
                 page.goto(f"{base}/areas/")
                 # one line: every item's vertical middle within the header's single row
                 tops = page.eval_on_selector_all(
-                    "header.top nav a, header.top .brand, header.top .me",
+                    "header.top nav > a, header.top nav > .menu > .menu-head, header.top .brand, header.top .me",
                     "els => els.map(e => { const r = e.getBoundingClientRect(); return (r.top + r.bottom) / 2; })")
                 width = page.evaluate("document.querySelector('header.top').scrollWidth")
                 links = page.eval_on_selector_all("header.top nav a", "els => els.length")
                 measured[(username, lang)] = (max(tops) - min(tops), width, links)
+                # a group opens on hover and its entries lead to their pages
+                head = page.locator("header.top nav .menu .menu-head").first
+                sub_link = page.locator("header.top nav .menu").first.locator(".sub a").first
+                assert not sub_link.is_visible()
+                head.hover()
+                assert sub_link.is_visible()
+                href = sub_link.get_attribute("href")
+                sub_link.click()
+                page.wait_for_load_state()
+                assert page.url.endswith(href)
             page.close()
         browser.close()
     for key, (spread, width, links) in measured.items():

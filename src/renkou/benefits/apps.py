@@ -17,7 +17,6 @@ class BenefitsConfig(AppConfig):
         from . import indicators
 
         providers.register("benefits", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
-        from renkou.web.context import NAV
+        from renkou.web.context import add_nav
 
-        if not any(name == "benefits:home" for name, _l, _p in NAV):
-            NAV.insert(5, ("benefits:home", _("Benefits"), BENEFIT_VIEW))
+        add_nav("benefits:home", _("Benefits"), BENEFIT_VIEW, "services")

@@ -11,8 +11,12 @@ class BureauConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from renkou.core.roles import AGGREGATE_VIEW
         from renkou.indicators import providers
+        from renkou.web.context import add_nav
 
         from . import indicators
+
+        add_nav("bureau:home", _("Bureau work"), AGGREGATE_VIEW, "services")
 
         providers.register("bureau", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)

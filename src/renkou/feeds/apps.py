@@ -13,9 +13,13 @@ class FeedsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from renkou.core.roles import FEED_MANAGE
         from renkou.indicators import providers
+        from renkou.web.context import add_nav
 
         from . import indicators
+
+        add_nav("feeds:home", _("Department feeds"), FEED_MANAGE, "exchange")
 
         providers.register("feeds", indicators.OPERANDS, indicators.operand_values,
                            catalog=Path(__file__).parent / "data" / "indicators.yaml")

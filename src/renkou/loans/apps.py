@@ -15,14 +15,12 @@ class LoansConfig(AppConfig):
         from renkou.core.scoping import link
         from renkou.core.templatetags import audit_display
         from renkou.indicators import providers
-        from renkou.web.context import NAV
+        from renkou.web.context import add_nav
 
         from . import indicators, services
 
         link(LOAN_WORK, services.loan_links)
-        if not any(name == "loans:home" for name, _l, _p in NAV):
-            after = next((i + 1 for i, (name, _l, _p) in enumerate(NAV) if name == "benefits:home"), len(NAV))
-            NAV.insert(after, ("loans:home", _("Loans"), LOAN_VIEW))
+        add_nav("loans:home", _("Loans"), LOAN_VIEW, "services", after="benefits:home")
         providers.register("loans", indicators.OPERANDS, indicators.operand_values, catalog=indicators.CATALOG)
         # the pages and detail keys the loans module records in the audit log, named in words there
         audit_display.PAGES.update({"loans.inbox": _("loans application inbox"), "loans.sheet": _("collection sheet"),

@@ -3,6 +3,24 @@
 (function () {
   "use strict";
   function bind(root) {
+    // the menu groups of the header open on hover and keyboard focus by CSS alone; a tap or click
+    // toggles them too (touch screens have no hover), Escape closes them.
+    root.querySelectorAll("header nav .menu-head").forEach(function (el) {
+      if (el.dataset.menuBound) { return; }
+      el.dataset.menuBound = "1";
+      el.addEventListener("click", function () {
+        var menu = el.parentNode, open = !menu.classList.contains("open");
+        document.querySelectorAll("header nav .menu.open").forEach(function (m) {
+          m.classList.remove("open");
+          m.querySelector(".menu-head").setAttribute("aria-expanded", "false");
+        });
+        menu.classList.toggle("open", open);
+        el.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+      el.parentNode.addEventListener("keydown", function (ev) {
+        if (ev.key === "Escape") { el.parentNode.classList.remove("open"); el.setAttribute("aria-expanded", "false"); el.blur(); }
+      });
+    });
     // <button type="button" data-print>: open the browser's print dialog (the print stylesheet
     // hides navigation and buttons).
     root.querySelectorAll("[data-print]").forEach(function (el) {
