@@ -90,10 +90,11 @@ def _save_area_tree(nodes) -> int:
     return len(new)
 
 
-def build_counties(ctx: DemoContext, progress) -> None:
-    from renkou.synth.generator import generate
+def _county_jobs(ctx: DemoContext) -> list[tuple[str, str, object]]:
+    """(preset name, county code, parameters) of the counties this build generates."""
     from renkou.synth.params import preset
 
+    jobs = []
     for name, county, in_small in COUNTIES:
         if ctx.small and not in_small:
             continue
@@ -103,18 +104,64 @@ def build_counties(ctx: DemoContext, progress) -> None:
         towns = _real_townships(county)
         if towns:
             params = params.with_changes(township_names=towns)
-        bar = progress(f"生成 {name} / generating {name}")
-        bar(0, 1)
-        result = generate(params, ctx.seed)
-        bar(1, 1)
-        with transaction.atomic():
-            _save_area_tree(result.areas)
-        ctx.results[county] = result
-        load = _registry_loader()
-        if load is not None:
-            load(result, progress=progress(f"载入 {name} / loading {name}"))
-        else:
-            ctx.notes.append("registry module not installed: persons were generated but not loaded")
+        jobs.append((name, county, params))
+    return jobs
+
+
+def build_counties(ctx: DemoContext, progress) -> None:
+    """Generate the counties and load them into the register. With more than one county (the full
+    demo) a second process generates and prepares county n + 1 while this one writes county n:
+    the machine's second core does the pure half of the work."""
+    import multiprocessing
+    import queue as queues
+
+    from renkou import demo_generate
+    from renkou.registry import loader as registry_loader
+    from renkou.synth.generator import generate
+
+    jobs = _county_jobs(ctx)
+    load = _registry_loader()
+    worker = None
+    if load is registry_loader.load_synthetic and len(jobs) > 2:
+        spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection or thread
+        results = spawn.Queue(maxsize=2)
+        worker = spawn.Process(target=demo_generate.generate_counties, name="renkou-demo-generate", daemon=True,
+                               args=(jobs, ctx.seed, registry_loader.taken_numbers(), results))
+        worker.start()
+    try:
+        for name, county, params in jobs:
+            bar = progress(f"生成 {name} / generating {name}")
+            bar(0, 1)
+            prepared = None
+            if worker is not None:
+                while True:
+                    try:
+                        code, result, prepared = results.get(timeout=5)
+                        break
+                    except queues.Empty:
+                        if not worker.is_alive():
+                            raise RuntimeError(f"the process generating the counties stopped (exit code "
+                                               f"{worker.exitcode})") from None
+                if code is None:
+                    raise RuntimeError(f"generating the counties failed:\n{result}")
+                assert code == county, (code, county)
+            else:
+                result = generate(params, ctx.seed)
+            bar(1, 1)
+            with transaction.atomic():
+                _save_area_tree(result.areas)
+            ctx.results[county] = result
+            if load is None:
+                ctx.notes.append("registry module not installed: persons were generated but not loaded")
+            elif prepared is not None:
+                load(result, progress=progress(f"载入 {name} / loading {name}"), prepared=prepared)
+            else:
+                load(result, progress=progress(f"载入 {name} / loading {name}"))
+    finally:
+        if worker is not None:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
 
 
 def _registry_loader():

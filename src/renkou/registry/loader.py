@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -102,8 +103,9 @@ def ensure_areas(nodes) -> int:
 
 
 def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None = None,
-                   find_duplicates: bool = True) -> dict[str, int]:
-    """Load households, persons, events and services of ``result``; returns the counts written."""
+                   find_duplicates: bool = True, prepared: Prepared | None = None) -> dict[str, int]:
+    """Load households, persons, events and services of ``result``; returns the counts written.
+    ``prepared`` is :func:`prepare`'s result when it was computed beforehand (elsewhere)."""
     progress = progress or (lambda done, total: None)
     counts: dict[str, int] = {}
     if connection.vendor == "sqlite":
@@ -115,7 +117,7 @@ def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None =
     collecting = gc.isenabled()
     gc.disable()  # millions of long-lived rows: the cyclic collector would walk them again and again
     try:
-        return _load(result, progress, find_duplicates, counts)
+        return _load(result, progress, find_duplicates, counts, prepared)
     finally:
         if collecting:
             gc.enable()
@@ -123,11 +125,83 @@ def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None =
             connection.enable_constraint_checking()
 
 
+@dataclass
+class Prepared:
+    """What loading a county computes without the database, indexed by the person's row (0, 1, …):
+    the ID numbers kept and their states, rows that repeat a number loaded before them, legacy check
+    characters, the name keys and the probable-duplicate pairs. ``prepare`` can run in another
+    process (the demo generates and prepares the next county while this one is written)."""
+
+    ids: list[str | None]
+    states: list[str]
+    same_number: list[tuple[int, int]]  # (first row, repeating row)
+    mismatch: list[tuple[int, str]]  # (row, the number as written)
+    keys: list[tuple]
+    pairs: list[tuple[int, int, float, list[str]]] | None  # None: duplicates not searched
+
+
+def prepare(result: Any, taken: set[str], *, find_duplicates: bool = True) -> Prepared:
+    """The database-free part of loading ``result``; ``taken`` (the ID numbers already in the register)
+    gains the numbers this county keeps, so the counties of one build can be prepared one after another."""
+    P = result.persons
+    seen_numbers: dict[str, int] = {}
+    same_number: list[tuple[int, int]] = []
+    mismatch: list[tuple[int, str]] = []
+    ids, states = [], []
+    for i, raw in enumerate(P["id_number"].tolist()):
+        if not raw:
+            ids.append(None)
+            states.append("")
+            continue
+        info = idnumber.inspect(raw) if len(raw) != 18 or raw[-1] != idnumber.check_character(raw) else None
+        number = info.number if info else raw
+        state = info.state.value if info else "valid"
+        if number in seen_numbers or number in taken:
+            if number in seen_numbers:
+                same_number.append((seen_numbers[number], i))
+            number = None
+        else:
+            seen_numbers[number] = i
+        if state == "check_digit_mismatch":
+            mismatch.append((i, raw))
+        ids.append(number)
+        states.append(state)
+    taken.update(seen_numbers)
+    names = P["name"].tolist()
+    keys = [search.name_fields(n) for n in names]
+    pairs = None
+    if find_duplicates:
+        row = {}
+        for i, k in enumerate(P["person_key"].tolist()):
+            row.setdefault(k, i)
+        code12 = {c: areacodes.full_code(c) for c in set(P["area_code"].tolist())}
+        birth = _dates(P["birth_date"])
+        sex = [int(x) for x in P["sex"].tolist()]
+        cands = [duplicates.Candidate(i, names[i], dt.date.fromisoformat(birth[i]), sex[i], row.get(m), code12[a], ids[i])
+                 for i, (m, a) in enumerate(zip(P["mother_key"].tolist(), P["area_code"].tolist(), strict=True))]
+        pairs = [(a.pk, b.pk, s, r) for a, b, s, r in duplicates.find_pairs(cands)]
+    return Prepared(ids, states, same_number, mismatch, keys, pairs)
+
+
 def _drop_indexes(models, rows_coming: int) -> list[str]:
     return pipeline.drop_indexes(models, rows_coming, Person.objects.count())
 
 
-def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> dict[str, int]:
+def taken_numbers(among: list[str | None] | None = None) -> set[str]:
+    """The ID numbers the register holds (only those of ``among`` when given)."""
+    if not Person.objects.exists():
+        return set()
+    if among is None:
+        return set(Person.objects.exclude(id_number=None).values_list("id_number", flat=True))
+    wanted = [n for n in among if n]
+    found: set[str] = set()
+    for i in range(0, len(wanted), 900):
+        found.update(Person.objects.filter(id_number__in=wanted[i:i + 900]).values_list("id_number", flat=True))
+    return found
+
+
+def _load(result, progress, find_duplicates: bool, counts: dict[str, int], prepared: Prepared | None = None
+          ) -> dict[str, int]:
     with transaction.atomic():
         rebuild = _drop_indexes((Household, Person, Event, ServiceRecord), len(result.persons["person_key"]))
         counts["areas"] = ensure_areas(result.areas)
@@ -158,30 +232,15 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         counts["households"] = nh
 
         # persons
-        seen_numbers: dict[str, int] = {}
-        same_number: list[tuple[int, int]] = []
-        mismatch: list[tuple[int, str]] = []
-        ids, states = [], []
-        taken = set(Person.objects.exclude(id_number=None).values_list("id_number", flat=True)) \
-            if Person.objects.exists() else set()
-        for i, raw in enumerate(P["id_number"].tolist()):
-            if not raw:
-                ids.append(None)
-                states.append("")
-                continue
-            info = idnumber.inspect(raw) if len(raw) != 18 or raw[-1] != idnumber.check_character(raw) else None
-            number = info.number if info else raw
-            state = info.state.value if info else "valid"
-            if number in seen_numbers or number in taken:
-                if number in seen_numbers:
-                    same_number.append((seen_numbers[number], p0 + i))
-                number = None
-            else:
-                seen_numbers[number] = p0 + i
-            if state == "check_digit_mismatch":
-                mismatch.append((p0 + i, raw))
-            ids.append(number)
-            states.append(state)
+        if prepared is None:
+            prepared = prepare(result, taken_numbers(), find_duplicates=find_duplicates)
+        else:  # prepared elsewhere: a number taken since (it cannot be here twice) is stored without it
+            taken = taken_numbers(prepared.ids)
+            if taken:
+                prepared.ids = [None if n in taken else n for n in prepared.ids]
+        ids, states, keys = prepared.ids, prepared.states, prepared.keys
+        same_number = [(p0 + a, p0 + b) for a, b in prepared.same_number]
+        mismatch = [(p0 + i, raw) for i, raw in prepared.mismatch]
         names = P["name"].tolist()
         status = [STATUS.get(s, ("living", "")) for s in P["status"].tolist()]
         registered = [r == "registered" for r in P["registration"].tolist()]
@@ -196,7 +255,6 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         father = [pid.get(k) for k in P["father_key"].tolist()]
         spouse = [pid.get(k) for k in P["spouse_key"].tolist()]
         herder = [bool(x) for x in P["herder"].tolist()]
-        keys = [search.name_fields(n) for n in names]
         rows = [(p0 + i, ids[i], states[i], names[i], *keys[i], sex[i], birth[i],
                  eth or "01",
                  mar or "10", "", area[i] if registered[i] else None, "" if registered[i] else home[i], area[i], hh[i],
@@ -258,10 +316,8 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int]) -> di
         Finding.objects.bulk_create(findings, batch_size=BATCH)
         counts["flagged_check_digits"] = len(findings)
         pairs = [(a, b, 1.0, ["same_id_number"]) for a, b in same_number]
-        if find_duplicates:
-            cands = [duplicates.Candidate(p0 + i, names[i], dt.date.fromisoformat(birth[i]), sex[i], mother[i],
-                                          area[i], ids[i]) for i in range(np_)]
-            pairs += [(a.pk, b.pk, s, r) for a, b, s, r in duplicates.find_pairs(cands)]
+        if find_duplicates and prepared.pairs is not None:
+            pairs += [(p0 + a, p0 + b, s, r) for a, b, s, r in prepared.pairs]
         seen: set[tuple[int, int]] = set()
         queue = []
         for a, b, score, reasons in pairs:
