@@ -12,6 +12,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -93,8 +94,12 @@ def convert_15_to_18(number15: str) -> str:
     return body + check_character(body)
 
 
+@lru_cache(maxsize=16384)
 def birthplace(code6: str, birth_year: int | None = None) -> str | None:
     """Name of the county of a 6-digit address code (province + county), from stdnum's table.
+
+    Cached: a county's numbers share a few codes, and stdnum walks its table on every look-up
+    (≈ 0.25 ms), which dominated reading a department's file of 20,000 numbers.
 
     The table dates some codes (``[1995-]息烽县``); numbers are issued with the code in force when
     issued, so a person born before 1995 can carry 520122. The name valid at the birth year is

@@ -185,6 +185,7 @@ def watch_folder(directory, *, user=None, county_code: str = "", link: bool = Tr
     sources = visible_sources(user)
     if county_code:
         sources = sources.filter(county__pk__startswith=county_code[:6])
+    registers: dict[str, list[linkage.Party]] = {}  # county → its register, read once for all its sources
     for sub in sorted(p for p in directory.iterdir() if p.is_dir()):
         for source in sources.filter(code=sub.name):
             for path in sorted(p for p in sub.iterdir() if p.is_file() and not p.name.startswith(".")):
@@ -194,7 +195,7 @@ def watch_folder(directory, *, user=None, county_code: str = "", link: bool = Tr
                     got = Received(source, path.name, _failed(path, exc))
                 out.append(got)
             if link and any(r.file is not None and not r.repeated for r in out if r.source == source):
-                link_source(user=user, source=source)
+                link_source(user=user, source=source, registers=registers)
     return out
 
 
@@ -275,10 +276,13 @@ def _pending(source: Source, period: str):
     return qs.filter(month__startswith=period) if period else qs
 
 
-def link_source(*, user, source: Source, period: str = "", em: bool | None = None) -> dict:
+def link_source(*, user, source: Source, period: str = "", em: bool | None = None,
+                registers: dict[str, list[linkage.Party]] | None = None) -> dict:
     """Link the source's records not yet linked (of ``period``: ``2005`` or ``2005-03``). Reads
     everything first (Splink runs outside the transaction) and writes every outcome in one
-    transaction: an interrupted run leaves the database as it was and can simply run again."""
+    transaction: an interrupted run leaves the database as it was and can simply run again.
+    ``registers`` keeps the register's parties of each county read by an earlier call of the same
+    run (linking writes links and queue entries, never persons, so they stay what the register holds)."""
     ensure_manage(user, source)
     records = list(_pending(source, period).order_by("pk"))
     counts = {"records": len(records), "id_number": 0, "mother_id": 0, "splink": 0, "queued": 0, "not_found": 0}
@@ -315,7 +319,12 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
         rest.append(r)
     result = linkage.Result()
     if rest:
-        register = _register_parties(user, source.county_id)
+        if registers is None:
+            register = _register_parties(user, source.county_id)
+        else:
+            if source.county_id not in registers:
+                registers[source.county_id] = _register_parties(user, source.county_id)
+            register = registers[source.county_id]
         result = linkage.link([_record_party(r) for r in rest], register, em=em,
                               floor_weight=min(source.review_weight, source.auto_weight) - 10)
     by_record = linkage.best(result.pairs)
