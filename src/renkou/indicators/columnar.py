@@ -94,10 +94,15 @@ def _file_lock(target: Path, wait: float = LOCK_WAIT_S) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+MEMORY_LIMIT = "2GB"
+"""DuckDB's own memory (its buffers spill to disk beyond it): keeps a province-sized recompute within
+a small server's memory beside the NumPy columns."""
+
+
 def _connect(target: Path):
     import duckdb
 
-    return duckdb.connect(str(target))
+    return duckdb.connect(str(target), config={"memory_limit": MEMORY_LIMIT})
 
 
 def _meta(con) -> tuple[str, int]:
