@@ -11,8 +11,15 @@ village is an area of the run), loads it into a fresh database, then:
    late-report rules) from the same rows exported to Parquet in this run, by one hand-written SQL
    query per figure; the script checks that both give the same crude birth and death rates for
    every area before it reports;
-3. **incremental**: 1,000 new birth events in the villages of one township, saved one by one
-   (the signals mark their cells dirty), then ``services.recompute_dirty``.
+3. **columnar copy** (``renkou.indicators.columnar``): the copy built from the database, then the
+   same full recompute reading it (the computation the pages and the command line run when the copy
+   exists), compared value for value with the database path;
+4. **incremental**: 1,000 new birth events in the villages of one township, saved one by one
+   (the signals mark their cells dirty, the triggers log the rows for the copy), then
+   ``services.recompute_dirty`` (which replays the log into the copy first);
+5. **drill-down**: the persons behind the county's (or first county's) population aged 15–64, first
+   page of 50 records, from the copy;
+6. **peak RSS** of the process after each phase.
 
 Prints JSON. Usage: ``python bench/indicators/bench_indicators.py [--preset renqiu] [--persons N] [--seed 7]``.
 Set ``RENKOU_DATABASE_URL`` to run on PostgreSQL (default: SQLite in a temporary ``RENKOU_HOME``).
@@ -111,7 +118,7 @@ DUCK_SQL = {
     "vital": """
         SELECT substr(e.area_id, 1, 12) AS cell, e.kind, p.sex, count(*) AS n
         FROM events e JOIN persons p ON p.id = e.subject_id
-        WHERE e.is_current AND NOT e.flag_rejected AND e.kind IN ('birth', 'death')
+        WHERE e.is_current AND NOT e.flag_rejected AND e.kind IN ('birth', 'death') AND e.state = 'registered'
           AND p.registered_area_id IS NOT NULL AND p.sex IN (1, 2)
           AND (CASE WHEN e.state = 'registered' AND date_diff('day', e.event_date, e.registration_date) > 365
                     THEN e.registration_date ELSE e.event_date END) BETWEEN $s AND $e
@@ -202,6 +209,37 @@ def _prefixes(cell: str) -> list[str]:
     return [cell[:6], cell[:9], cell[:12]]
 
 
+def peak_rss_mib() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def values_snapshot(period: str) -> dict:
+    from renkou.indicators.models import IndicatorValue
+
+    return {(i, a): (v, n, d) for i, a, v, n, d in IndicatorValue.objects.filter(period=period).values_list(
+        "indicator_id", "area_id", "value", "numerator", "denominator")}
+
+
+def drill_first_page(county: str, period: str) -> dict:
+    from renkou.core.models import User
+    from renkou.indicators import drill
+    from renkou.indicators.expressions import Reference
+    from renkou.indicators.models import IndicatorValue
+
+    user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench", password="x")
+    value = IndicatorValue.objects.select_related("indicator", "area").get(
+        indicator__code="child_dependency", area_id=county.ljust(12, "0"), period=period)
+    ref = Reference("register", "population", params=(("age", "15-64"),))
+    t0 = time.perf_counter()
+    kind, rows = drill.records(user, value, ref)
+    page = list(rows[0:50])
+    elapsed = time.perf_counter() - t0
+    return {"area": value.area_id, "persons": len(rows), "page": len(page), "first_page_s": round(elapsed, 3),
+            "denominator_stored": value.denominator}
+
+
 def incremental(n_events: int, seed: int, county: str = "520122") -> dict:
     import numpy as np
 
@@ -261,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         load_s = time.perf_counter() - t0
         services.load_catalog()
         period = Period.parse(args.period)
-        from renkou.indicators import register
+        from renkou.indicators import columnar, register
 
+        columnar.drop()  # the database path first
+        rss = {"after_load": peak_rss_mib()}
         read_s = bare_read()
         t0 = time.perf_counter()
         register.build_stack(county, period.start, period.end)
@@ -270,6 +310,38 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         stored = services.compute(county, period.code, level=Area.Level.VILLAGE)
         full_s = time.perf_counter() - t0
+        rss["after_database_recompute"] = peak_rss_mib()
+        from_db = values_snapshot(period.code)
+        t0 = time.perf_counter()
+        rows = columnar.rebuild()
+        rebuild_s = time.perf_counter() - t0
+        rss["after_copy_rebuild"] = peak_rss_mib()
+        t0 = time.perf_counter()
+        services.register_stack(county, period.start, period.end)
+        copy_cubes_s = time.perf_counter() - t0
+        from renkou.indicators import providers
+
+        spent = {"module_operands_s": 0.0}
+        plain_values = providers.values
+
+        def timed_values(*a, **k):  # time of the other modules' operands (M{…}), counted apart
+            t = time.perf_counter()
+            try:
+                return plain_values(*a, **k)
+            finally:
+                spent["module_operands_s"] += time.perf_counter() - t
+
+        providers.values = timed_values
+        t0 = time.perf_counter()
+        services.compute(county, period.code, level=Area.Level.VILLAGE)
+        copy_full_s = time.perf_counter() - t0
+        providers.values = plain_values
+        rss["after_copy_recompute"] = peak_rss_mib()
+        from_copy = values_snapshot(period.code)
+        if from_copy != from_db:
+            bad = [k for k in from_db if from_copy.get(k) != from_db[k]][:10]
+            print(json.dumps({"error": "copy and database disagree", "values": [str(k) for k in bad]}))
+            return 1
         duck, duck_t = duckdb_rates(Path(home), period.start, period.end)
         ours = {}
         for v in IndicatorValue.objects.filter(period=period.code, indicator__code__in=("cbr", "cdr")) \
@@ -282,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
                               "areas": {p: {"duckdb": duck[p], "engine": ours[p]} for p in mismatches[:10]}}))
             return 1
         inc = incremental(args.events, args.seed, codes[0])
+        rss["after_incremental"] = peak_rss_mib()
+        drilled = drill_first_page(codes[0], period.code)
+        rss["after_drill_down"] = peak_rss_mib()
         out = {
             "benchmark": "indicators", "database": connection.vendor, "persons": Person.objects.count(),
             "events": Event.objects.count(), "areas": len(ours), "period": period.code,
@@ -290,7 +365,15 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_full_to_bare_read": round(full_s / read_s, 2),
             "duckdb": duck_t, "ratio_full_to_duckdb_query": round(full_s / duck_t["query_s"], 1),
             "ratio_full_to_duckdb_export_and_query": round(full_s / (duck_t["export_s"] + duck_t["query_s"]), 2),
-            "areas_compared_with_duckdb": len(duck), "incremental": inc,
+            "columnar": {"rebuild_s": round(rebuild_s, 2), "rows": rows,
+                         "full_recompute_s": round(copy_full_s, 2), "of_which_register_cubes_s": round(copy_cubes_s, 2),
+                         "ratio_full_to_duckdb_query": round(copy_full_s / duck_t["query_s"], 2),
+                         "of_which_module_operands_s": round(spent["module_operands_s"], 2),
+                         "ratio_full_without_module_operands_to_duckdb_query": round(
+                             (copy_full_s - spent["module_operands_s"]) / duck_t["query_s"], 2),
+                         "values_equal_to_database_path": len(from_copy)},
+            "areas_compared_with_duckdb": len(duck), "incremental": inc, "drill_down": drilled,
+            "peak_rss_mib": rss,
         }
         print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0

@@ -52,3 +52,19 @@ def test_unknown_area_and_bad_level_are_clear_errors(world):
         run("compute", "--area", "999999", "--period", "2005")
     with pytest.raises(CommandError, match="expected 1–5"):
         run("compute", "--area", "520122", "--period", "2005", "--level", "hamlet")
+
+
+def test_columnar_rebuild_status_sync_and_drop(births_world, settings, tmp_path):
+    from renkou.registry.models import Person
+
+    settings.RENKOU_COLUMNAR_PATH = str(tmp_path / "copy.duckdb")
+    assert json.loads(run("columnar", "status"))["present"] is False
+    built = json.loads(run("columnar", "rebuild"))
+    assert built["rows"] == {"registry_person": 5, "registry_event": 1, "registry_servicerecord": 0}
+    assert built["usable"] is True and built["pending_changes"] == 0
+    Person.objects.filter(sex=1).update(marital_status="21")
+    assert json.loads(run("columnar", "status"))["pending_changes"] == 4  # three men and the boy born
+    assert json.loads(run("columnar", "sync"))["usable"] is True
+    assert json.loads(run("columnar", "status"))["pending_changes"] == 0
+    assert json.loads(run("columnar", "drop")) == {"dropped": True}
+    assert json.loads(run("columnar", "status"))["enabled"] is False

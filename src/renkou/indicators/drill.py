@@ -80,7 +80,7 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
 
     kind is ``events``, ``persons``, ``services`` or ``datavalues``.
     """
-    from renkou.registry.models import MARRIED_CODES, Event, Person, ServiceRecord
+    from renkou.registry.models import Event, Person, ServiceRecord
 
     period = Period.parse(value.period)
     prefix = value.area.prefix
@@ -141,18 +141,57 @@ def records(user, value: IndicatorValue, ref: Reference) -> tuple[str, QuerySet]
         on_param = "end" if code in ("mean_population", "mean_married_women", "contraceptive_users") \
             else params.get("on", "end")
         on = period.end if on_param == "end" else period.start - dt.timedelta(days=1)
-        q = register._basis_q(basis, prefix) & _person_q(params) & _age_q(params, on)
-        if code != "population" and code != "mean_population":
-            q &= Q(sex=2, marital_status__in=MARRIED_CODES)
-        if code == "contraceptive_users":
-            q &= register.contraceptive_users_q(on)
-        in_scope = np.fromiter(scoped(user, Person).filter(q).exclude(record_state="merged")
-                               .values_list("pk", flat=True), dtype=np.int64)
-        frame = register.person_frame(prefix)
-        present = frame["id"][register.present_mask(frame, register.presence_events(prefix), on)]
-        ids = np.intersect1d(in_scope, present)
+        ids = present_ids(prefix, on, basis, params, married=code not in ("population", "mean_population"),
+                          methods=code == "contraceptive_users")
+        if not _covers(user, prefix):  # a user who sees part of the area: only the persons of their scope
+            in_scope = np.fromiter(scoped(user, Person).filter(register._basis_q(basis, prefix))
+                                   .values_list("pk", flat=True), dtype=np.int64)
+            ids = np.intersect1d(in_scope, ids)
         return "persons", ByIds(scoped(user, Person).select_related("registered_area", "resident_area"), ids)
     return "none", DataValue.objects.none()
+
+
+def _covers(user, prefix: str) -> bool:
+    """Whether the user may read every person of the area (their scope contains it)."""
+    from renkou.core.scoping import area_prefixes
+
+    prefixes = area_prefixes(user)
+    return prefixes is None or any(prefix.startswith(p) for p in prefixes)
+
+
+def present_ids(prefix: str, on: dt.date, basis: str, params: dict, *, married: bool = False,
+                methods: bool = False) -> np.ndarray:
+    """Sorted ids of the persons a population operand counts at ``on`` (the rules and columns the
+    cubes count with, :func:`renkou.indicators.register.population_arrays`), read from the columnar
+    copy when there is one (replayed first), else from the database."""
+    from . import columnar
+
+    with columnar.reader() as copy, register.reading(copy):
+        frame = register.person_frame(prefix, on if methods else None)
+        keep = register.present_mask(frame, register.presence_events(prefix), on)
+    flags = frame["flags"]
+    outflow = (flags & register._OUTFLOW) != 0
+    if basis in ("registered", "outflow"):
+        keep &= frame["reg"] != 0
+        if basis == "outflow":
+            keep &= outflow
+    elif basis in ("resident", "inflow"):
+        keep &= (frame["res"] != 0) & ~outflow
+        if basis == "inflow":
+            keep &= (flags & register._OUTSIDE) != 0
+    else:
+        raise ValueError(f"unknown population basis {basis!r}")
+    if "sex" in params:
+        keep &= frame["sex"] == int(params["sex"])
+    if "age" in params:
+        lo, _sep, hi = params["age"].partition("-")
+        age = register.ages_at(frame["birth"].astype("datetime64[D]"), on)
+        keep &= (age >= int(lo)) & (age <= int(hi or lo))
+    if married or methods:
+        keep &= (frame["sex"] == 2) & ((flags & register._MARRIED) != 0)
+    if methods:
+        keep &= (flags & register._METHOD) != 0
+    return frame["id"][keep]
 
 
 def _inside(period: Period, code: str) -> bool:

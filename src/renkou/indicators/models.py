@@ -270,3 +270,29 @@ class DirtyCell(models.Model):
     def __str__(self) -> str:
         return f"{self.cell} since {self.since}"
 
+
+
+class ColumnarChange(models.Model):
+    """Change log of the columnar copy (列式副本变更日志): one row per person, event or service record
+    written, added by database triggers in the writing transaction (every SQL path, imports included)
+    while the copy is enabled, and consumed by :func:`renkou.indicators.columnar.sync`."""
+
+    seq = models.BigAutoField(primary_key=True)
+    tbl = models.PositiveSmallIntegerField()  # 1 person, 2 event, 3 service record
+    row_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.tbl}:{self.row_id}"
+
+
+class ColumnarState(models.Model):
+    """The one row that ties the columnar copy to the database: the copy's identity, the generation
+    of its last replay (the copy holds the same number when consistent) and whether the triggers log."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    copy_id = models.CharField(max_length=36, blank=True)
+    generation = models.BigIntegerField(default=0)
+    enabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"copy {self.copy_id or '—'} generation {self.generation}"

@@ -32,8 +32,10 @@ Arrays by age have 101 columns: completed years 0 … 99 and 100 = 100 and over.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from django.db.models import (
@@ -67,6 +69,42 @@ EVENT_STATES = ("declared", "verified", "registered")
 OFFICIAL_DEFAULT = ("registered",)
 """States counted in the official figures unless the catalog makes verified events official too."""
 VERIFIED_CONSTANT = "verified_events_official"
+
+
+# --------------------------------------------------------------------------- where the rows are read
+_COPY: contextvars.ContextVar = contextvars.ContextVar("renkou_columnar_copy", default=None)
+
+
+@contextlib.contextmanager
+def reading(copy) -> Iterator[None]:
+    """Run the statements of this module on ``copy`` (a DuckDB connection to the columnar copy,
+    :mod:`renkou.indicators.columnar`) instead of the database; ``None`` keeps the database."""
+    token = _COPY.set(copy)
+    try:
+        yield
+    finally:
+        _COPY.reset(token)
+
+
+def _vendor() -> str:
+    from django.db import connection
+
+    return "duckdb" if _COPY.get() is not None else connection.vendor
+
+
+def _fetch(sql: str, params: list, ncols: int) -> np.ndarray:
+    """Rows of an all-integer statement as an (n, ncols) int64 array, from the copy or the database."""
+    copy = _COPY.get()
+    if copy is not None:
+        from .columnar import fetch
+
+        return fetch(copy, sql, params, ncols)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return np.array(rows, dtype=np.int64).reshape(len(rows), ncols)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -244,8 +282,6 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
     ``late``, ``delay`` (days from the event to its registration), ``registered_state``, ``official``
     (in :func:`official_states`; the others are provisional) and the fields.
     """
-    from django.db import connection
-
     Person, Event, _s = _models()
     kinds = [kind] if isinstance(kind, str) else list(kind)
     prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
@@ -275,10 +311,7 @@ def _event_rows(kind: str | list[str], prefix: str | Iterable[str], start: dt.da
            f"AND {inside} AND ((e.event_date >= %s AND e.event_date <= %s) OR (e.state = 'registered' "
            "AND e.registration_date >= %s AND e.registration_date <= %s AND e.event_date < %s))")
     params = [True, False, *kinds, *inside_p, start, end, start, end, start]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), 5 + len(fields))
+    data = _fetch(sql, params, 5 + len(fields))
     ev, rg = data[:, 2], data[:, 3]
     registered = data[:, 4] == 2
     official = np.isin(data[:, 4], [EVENT_STATES.index(s) for s in official_states()])
@@ -415,11 +448,25 @@ def persons_served(prefix: str | Iterable[str], start: dt.date, end: dt.date, se
         if service_type:
             qs = qs.filter(type=service_type)
         return qs.values("person_id").distinct().count()
+    return served_by_village(prefix, start, end)
+
+
+def served_by_village(prefix: str | Iterable[str], start: dt.date, end: dt.date) -> dict[str, dict[str, int]]:
+    """{village: {type: distinct persons served in [start, end]}} for the service types the cubes
+    count (one integer statement, on the copy or the database)."""
+    from .cube import SERVICE_TYPES
+
+    _p, _e, ServiceRecord = _models()
+    prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    inside, inside_p = _inside_sql(prefixes, "s.area_id")
+    kind = "CASE s.type " + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(SERVICE_TYPES)) + " ELSE -1 END"
+    data = _fetch(f"SELECT CAST(SUBSTR(s.area_id, 1, {VILLAGE_DIGITS}) AS BIGINT), {kind}, COUNT(DISTINCT s.person_id) "
+                  f"FROM {ServiceRecord._meta.db_table} s WHERE {inside} AND s.date >= %s AND s.date <= %s "
+                  "GROUP BY 1, 2", [*inside_p, start, end], 3)
     out: dict[str, dict[str, int]] = {}
-    rows = (qs.annotate(_area=Substr("area_id", 1, VILLAGE_DIGITS)).values("_area", "type")
-            .annotate(n=Count("person_id", distinct=True)).order_by())
-    for row in rows:
-        out.setdefault(row["_area"], {})[row["type"]] = row["n"]
+    for cell, t, n in data.tolist():
+        if t >= 0:
+            out.setdefault(f"{cell:0{VILLAGE_DIGITS}d}", {})[SERVICE_TYPES[t]] = n
     return out
 
 
@@ -438,9 +485,7 @@ def _inside_sql(prefixes: list[str], col: str) -> tuple[str, list]:
     or larger) SQLite is told not to use the index (``+col``): walking two indexes for most of the
     table is slower than one scan. PostgreSQL chooses by its statistics.
     """
-    from django.db import connection
-
-    broad = len(prefixes) == 1 and len(prefixes[0]) <= 6 and connection.vendor == "sqlite"
+    broad = len(prefixes) == 1 and len(prefixes[0]) <= 6 and _vendor() == "sqlite"
     ranged = f"+{col}" if broad else col
     bounds = code_ranges(prefixes)
     ranges = " OR ".join(f"({ranged} >= %s AND {ranged} <= %s)" for _b in bounds)
@@ -463,9 +508,7 @@ def code_ranges(prefixes: Iterable[str]) -> list[tuple[str, str]]:
 
 def _day_sql(col: str) -> str:
     """SQL for a date column as days since 1970-01-01 (an integer), NULL kept."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
+    if _vendor() in ("postgresql", "duckdb"):
         return f"({col} - DATE '1970-01-01')"
     return f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
 
@@ -491,8 +534,6 @@ def person_frame(prefixes: str | Iterable[str], methods_on: dt.date | None = Non
     :func:`presence_events`. Few columns cross from the database (sex, flags and exit date are
     packed into one integer): building the Python rows is most of the cost.
     """
-    from django.db import connection
-
     from renkou.registry.models import MARRIED_CODES
 
     Person, _e, ServiceRecord = _models()
@@ -513,10 +554,7 @@ def person_frame(prefixes: str | Iterable[str], methods_on: dt.date | None = Non
            f"FROM {Person._meta.db_table} p WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) "
            "AND p.record_state <> 'merged'")
     params = reg_p + res_p + sorted(MARRIED_CODES) + reg_p + res_p
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
+    data = _fetch(sql, params, 6)
     data = data[np.argsort(data[:, 0], kind="stable")]
     packed = data[:, 5]
     flags = packed & ((1 << _FLAG_BITS) - 1)
@@ -530,8 +568,6 @@ def method_users(on: dt.date, prefixes: list[str]) -> np.ndarray:
     """Persons under ``prefixes`` with a voluntary contraceptive method recorded, for them or their
     spouse, in the year up to ``on`` (综合避孕: either spouse's method counts; service coverage, never
     a target). Sorted ids."""
-    from django.db import connection
-
     Person, _e, ServiceRecord = _models()
     reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
     res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
@@ -542,27 +578,23 @@ def method_users(on: dt.date, prefixes: list[str]) -> np.ndarray:
         # a county or more: the method records of the year by their (type, date) index, and the
         # persons whose spouse has one (a superset of the scope's: the caller keeps its own persons)
         users = f"SELECT s.person_id FROM {S} s WHERE {method}"
-        with connection.cursor() as cur:
-            cur.execute(f"{users} UNION SELECT p.id FROM {P} p WHERE p.spouse_id IN ({users})", window + window)
-            return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
+        found = _fetch(f"{users} UNION SELECT p.id FROM {P} p WHERE p.spouse_id IN ({users})", window + window, 1)
+        return np.unique(found[:, 0])
     # a few cells: SQLite's CROSS JOIN keeps the persons of the scope as the outer loop, and the
     # unary + keeps it on the services' person index (the (type, date) index would mean walking the
     # whole year's records for every person); left to itself it would scan the year's services
-    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
-    if connection.vendor == "sqlite":
+    join = "CROSS JOIN" if _vendor() == "sqlite" else "JOIN"
+    if _vendor() == "sqlite":
         method = "+s.type = 'contraceptive_method' AND +s.date <= %s AND +s.date > %s"
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.id WHERE ({reg_in} OR {res_in}) "
-                    f"AND {method} UNION SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.spouse_id "
-                    f"WHERE ({reg_in} OR {res_in}) AND {method}", reg_p + res_p + window + reg_p + res_p + window)
-        return np.unique(np.array([r[0] for r in cur.fetchall()], dtype=np.int64))
+    found = _fetch(f"SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.id WHERE ({reg_in} OR {res_in}) "
+                   f"AND {method} UNION SELECT p.id FROM {P} p {join} {S} s ON s.person_id = p.spouse_id "
+                   f"WHERE ({reg_in} OR {res_in}) AND {method}", reg_p + res_p + window + reg_p + res_p + window, 1)
+    return np.unique(found[:, 0])
 
 
 def presence_events(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
     """Live arrival, departure and death events of the persons of :func:`person_frame`:
     ``subject``, ``kind`` (1 arrival, 2 departure, 3 death) and ``day``."""
-    from django.db import connection
-
     Person, Event, _s = _models()
     prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
     reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
@@ -574,10 +606,7 @@ def presence_events(prefixes: str | Iterable[str]) -> dict[str, np.ndarray]:
            f"FROM {Person._meta.db_table} p JOIN {Event._meta.db_table} e ON e.subject_id = p.id "
            f"WHERE ({reg_in} OR {res_in}) AND e.is_current = %s AND e.flag_rejected = %s "
            f"AND e.kind IN ({arr}, {dep}, 'death')")
-    with connection.cursor() as cur:
-        cur.execute(sql, [*reg_p, *res_p, True, False])
-        rows = cur.fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), 3)
+    data = _fetch(sql, [*reg_p, *res_p, True, False], 3)
     return {"subject": data[:, 0], "kind": data[:, 1], "day": data[:, 2]}
 
 

@@ -31,8 +31,8 @@ from renkou.core import areacodes
 from renkou.core.models import Area
 from renkou.core.periods import Period
 
+from . import columnar, providers, register
 from . import cube as cb
-from . import providers, register
 from .expressions import ExpressionError, Reference, detect_cycles, evaluate_many, indicator_value, parse
 from .models import (
     ComputedScope,
@@ -295,6 +295,14 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
     return len(values)
 
 
+def register_stack(prefixes: str | Iterable[str], start: dt.date, end: dt.date) -> tuple[list[str], np.ndarray]:
+    """Register cubes of the cells under ``prefixes`` (:func:`register.build_stack`), counted from the
+    columnar copy when there is one (replayed up to the database first: :func:`columnar.reader`),
+    else from the database — the same statements, the same cubes."""
+    with columnar.reader() as copy, register.reading(copy):
+        return register.build_stack(prefixes, start, end)
+
+
 def _load_stack(prefix: str, period: Period) -> tuple[list[str], np.ndarray]:
     """The stored cubes of the cells under ``prefix``; cubes of an older layout are rebuilt from the
     register (and stored) rather than read wrongly."""
@@ -302,7 +310,7 @@ def _load_stack(prefix: str, period: Period) -> tuple[list[str], np.ndarray]:
                 .values_list("cell", "data"))
     blobs = [bytes(d) for _c, d in rows]
     if any(not b or b[0] != cb.VERSION for b in blobs):
-        cells, flat = register.build_stack(prefix, period.start, period.end)
+        cells, flat = register_stack(prefix, period.start, period.end)
         _save_cubes(period, cells, flat, replace_prefix=prefix)
         return cells, flat
     return [c for c, _d in rows], cb.decode_many(blobs)
@@ -345,7 +353,7 @@ def compute(area_code: str, period_code: str, *, level: int | None = None) -> in
     root = Area.objects.get(code=areacodes.full_code(area_code))
     period = Period.parse(period_code)
     level = level or Area.Level.VILLAGE
-    built = register.build_stack(root.prefix, period.start, period.end)
+    built = register_stack(root.prefix, period.start, period.end)
     with transaction.atomic():
         _save_cubes(period, *built, replace_prefix=root.prefix)
         ComputedScope.objects.update_or_create(root=root, period=period.code,
@@ -386,7 +394,7 @@ def recompute_dirty() -> int:
             cells = [c for c, since in dirty.items() if c.startswith(scope.root.prefix) and period.end >= since]
             if not cells:
                 continue
-            _save_cubes(period, *register.build_stack(cells, period.start, period.end), replace_cells=cells)
+            _save_cubes(period, *register_stack(cells, period.start, period.end), replace_cells=cells)
             touched = set()
             for cell in cells:
                 touched.update(_prefixes_of(cell))

@@ -1,4 +1,4 @@
-"""``renkou indicators compute|load-catalog|recompute-dirty|export``: the indicators engine from the shell.
+"""``renkou indicators compute|load-catalog|recompute-dirty|columnar|export``: the indicators engine from the shell.
 
 ``renkou indicators compute --area 520122 --period 2005 --level 4 --format csv`` computes (full
 recompute) and prints, for each indicator and area, code, name, area, period, value, numerator and
@@ -44,6 +44,9 @@ class Command(BaseCommand):
         lc = sub.add_parser("load-catalog", help="load the default catalog or a YAML file")
         lc.add_argument("path", nargs="?")
         sub.add_parser("recompute-dirty", help="recompute the cells changed since the last computation")
+        col = sub.add_parser("columnar", help="the columnar copy of the register the counts read: "
+                                               "rebuild, status, sync (replay the change log), drop")
+        col.add_argument("what", choices=("rebuild", "status", "sync", "drop"))
         e = sub.add_parser("export", help="export aggregate values as ADX (XML) or a JSON data value set")
         e.add_argument("--area", required=True)
         e.add_argument("--period", required=True)
@@ -63,6 +66,20 @@ class Command(BaseCommand):
             return
         if action == "recompute-dirty":
             self.stdout.write(json.dumps({"values": services.recompute_dirty()}))
+            return
+        if action == "columnar":
+            from renkou.indicators import columnar
+
+            what = o["what"]
+            if what == "rebuild":
+                result = {"rows": columnar.rebuild(), **columnar.status()}
+            elif what == "sync":
+                result = columnar.sync()
+            elif what == "drop":
+                result = {"dropped": columnar.drop()}
+            else:
+                result = columnar.status()
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
             return
         if action == "export":
             from renkou.indicators import exchange
