@@ -189,3 +189,19 @@ def test_indicator_operands(migrants, officers):
     Transition.objects.filter(record=record).update(at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     assert indicators.operand_values("confirmed_30", ["520122"], start, end) == [1.0]
     assert indicators.operand_values("outflow", ["520122"], start, end) == [1.0]
+
+
+def test_grouped_operands_equal_the_count_of_each_area(migrants, officers):
+    """All areas at once (one grouped query, rolled up) give what one query per area gives."""
+    from renkou.core.models import Area
+    from renkou.migrants import indicators
+
+    services.register_inflow(user=officers["village_a"], record=MigrantRecord.objects.get(person=migrants.a),
+                             reason="visited")
+    codes = list(Area.objects.filter(code__startswith="520122").values_list("code", flat=True)[:40])
+    prefixes = ["520122"] + sorted({c[:9] for c in codes}) + codes[:10]
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    for operand in indicators.OPERANDS:
+        assert indicators.operand_values(operand, prefixes, start, end) == [
+            float(indicators.value(operand, p, start, end)) for p in prefixes], operand
+    assert indicators.operand_values("inflow", ["520122"], start, end)[0] >= 1

@@ -47,11 +47,18 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
 
     model = getattr(models, _REGISTER[operand])
     field = "village" if model is models.VillageCharter else "area"
+    from renkou.indicators import providers
+
+    root = providers.common_prefix(prefixes)
+    codes = providers.memo(("bureau.codes", model.__name__, root), lambda: set(
+        model.objects.filter(**{f"{field}__pk__startswith": root}).order_by().values_list(f"{field}_id", flat=True)
+        .distinct()))
     out: list[int | None] = []
-    for prefix in prefixes:
-        if not model.objects.filter(**{f"{field}__pk__startswith": prefix}).exists():
+    for prefix, has in zip(prefixes, providers.present(codes, prefixes), strict=True):
+        if not has:
             out.append(None)
             continue
-        v = services.summary(prefix, end.year).get(operand)
+        v = providers.memo(("bureau.summary", prefix, end.year), lambda p=prefix: services.summary(p, end.year)
+                           ).get(operand)
         out.append(None if v is None else int(v))
     return out

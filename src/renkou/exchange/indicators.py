@@ -48,5 +48,11 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
 
     if operand not in OPERANDS:
         raise KeyError(f"unknown exchange operand {operand}")
-    return [float(value(operand, p, start, end)) if Enquiry.objects.filter(local_area__startswith=p).exists()
-            else None for p in prefixes]
+    from renkou.indicators import providers
+
+    root = providers.common_prefix(prefixes)
+    codes = providers.memo(("exchange.codes", root), lambda: set(
+        Enquiry.objects.filter(local_area__startswith=root).order_by().values_list("local_area", flat=True)
+        .distinct()))
+    return [float(value(operand, p, start, end)) if has else None
+            for p, has in zip(prefixes, providers.present(codes, prefixes), strict=True)]

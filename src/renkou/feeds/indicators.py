@@ -87,4 +87,10 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
     period lies in the area (no source covers it: nothing to count, not zero)."""
     if operand not in OPERANDS:
         raise KeyError(f"unknown feeds operand {operand}")
-    return [float(value(operand, p, start, end)) if _records(p, start, end).exists() else None for p in prefixes]
+    from renkou.indicators import providers
+
+    codes = providers.memo(("feeds.codes", start, end, providers.common_prefix(prefixes)), lambda: set(
+        _records(providers.common_prefix(prefixes), start, end).order_by().values_list("area_id", flat=True)
+        .distinct()))
+    return [float(value(operand, p, start, end)) if has else None
+            for p, has in zip(prefixes, providers.present(codes, prefixes), strict=True)]

@@ -10,12 +10,20 @@ scored by assessments — like register counts. A provider may ship a catalog fr
 The function is called with the areas' prefixes (significant digits of the codes: ``540102``,
 ``540102001``) and the period's first and last day; it returns one value per prefix, ``None``
 where it has nothing to count. Stocks (an outstanding balance) are read as of the last day.
+
+The engine asks for every operand of the catalog for all areas at once, one operand after another,
+inside :func:`batch`: a provider may keep what several of its operands share (the loans' facts, the
+bureau's summary of an area) with :func:`memo` for the length of that one computation — never
+longer, so no figure is read from a cache older than the request. :func:`present` and :func:`rollup`
+turn one grouped query (area code → count) into the values of every prefix.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +88,81 @@ def values(code: str, prefixes: list[str], start: dt.date, end: dt.date) -> list
 def names() -> dict[str, tuple[str, str]]:
     """``provider.operand`` → (Chinese, English) of every registered operand."""
     return {f"{p.name}.{op}": pair for p in providers() for op, pair in p.operands.items()}
+
+
+_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("renkou_provider_memo", default=None)
+
+
+@contextlib.contextmanager
+def batch():
+    """Scope of one computation of many operands: :func:`memo` keeps values only inside it."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def memo(key, compute: Callable[[], object]):
+    """``compute()``, shared by every caller with the same ``key`` inside the current :func:`batch`
+    (computed afresh each time outside one)."""
+    store = _MEMO.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def common_prefix(prefixes: Sequence[str]) -> str:
+    """The longest prefix shared by all ``prefixes`` (``""`` when they share none)."""
+    if not prefixes:
+        return ""
+    low, high = min(prefixes), max(prefixes)
+    n = 0
+    while n < min(len(low), len(high)) and low[n] == high[n]:
+        n += 1
+    return low[:n]
+
+
+def _owners(prefixes: Sequence[str]) -> tuple[set[int], dict[str, list[int]]]:
+    lengths = {len(p) for p in prefixes}
+    index: dict[str, list[int]] = {}
+    for i, p in enumerate(prefixes):
+        index.setdefault(p, []).append(i)
+    return lengths, index
+
+
+def rollup(pairs: Iterable[tuple[str, float]], prefixes: Sequence[str]) -> list[float]:
+    """Sum of the values of the area codes under each prefix (``pairs``: code → value, e.g. one
+    grouped ``COUNT`` per village); 0 for a prefix with no code under it."""
+    lengths, index = _owners(prefixes)
+    out = [0.0] * len(prefixes)
+    for code, value in pairs:
+        for n in lengths:
+            for i in index.get(code[:n], ()):
+                out[i] += value
+    return out
+
+
+def present(codes: Iterable[str], prefixes: Sequence[str]) -> list[bool]:
+    """For each prefix, whether any of ``codes`` lies under it."""
+    lengths, index = _owners(prefixes)
+    out = [False] * len(prefixes)
+    for code in codes:
+        for n in lengths:
+            for i in index.get(code[:n], ()):
+                out[i] = True
+    return out
+
+
+def groups(items: Iterable, code_of: Callable[[object], str], prefixes: Sequence[str]) -> list[list]:
+    """The items under each prefix, in their order (``code_of`` gives an item's area code)."""
+    lengths, index = _owners(prefixes)
+    out: list[list] = [[] for _ in prefixes]
+    for item in items:
+        code = code_of(item)
+        for n in lengths:
+            for i in index.get(code[:n], ()):
+                out[i].append(item)
+    return out

@@ -218,6 +218,12 @@ def _operand_vectors(ordered, stack: cb.Cube, prefixes: list[str], elements: dic
                      period: Period) -> dict[str, np.ndarray]:
     """Every register, element, constant and module operand of the catalog for every area at once
     (NaN = missing)."""
+    with providers.batch():
+        return _operand_vectors_in_batch(ordered, stack, prefixes, elements, constants, period)
+
+
+def _operand_vectors_in_batch(ordered, stack: cb.Cube, prefixes: list[str], elements: dict,
+                              constants: dict[str, float], period: Period) -> dict[str, np.ndarray]:
     size = len(prefixes)
     out: dict[str, np.ndarray] = {}
     for _ind, num, den in ordered:

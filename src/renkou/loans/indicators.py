@@ -32,14 +32,21 @@ OPERANDS = {
 _FIELDS = {"collected_due_fen": "collected_toward_due_fen"}
 
 
-def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
+def _portfolios(prefixes: list[str], end: dt.date) -> list:
+    """The portfolio of each prefix's loans as of ``end`` (``None`` without a loan): the loans under
+    the prefixes' common prefix read once, then grouped by their village."""
+    from renkou.indicators import providers
+
     from . import metrics, services
 
-    out: list[int | None] = []
-    for prefix in prefixes:
-        facts = services.facts_for(prefix, end)
-        if not facts:
-            out.append(None)
-            continue
-        out.append(int(getattr(metrics.portfolio(facts), _FIELDS.get(operand, operand))))
-    return out
+    facts = services.facts_for(providers.common_prefix(prefixes), end)
+    return [metrics.portfolio(group) if group else None
+            for group in providers.groups(facts, lambda f: f.village, prefixes)]
+
+
+def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
+    from renkou.indicators import providers
+
+    found = providers.memo(("loans.portfolios", end, tuple(prefixes)), lambda: _portfolios(prefixes, end))
+    field = _FIELDS.get(operand, operand)
+    return [None if p is None else int(getattr(p, field)) for p in found]
