@@ -321,3 +321,28 @@ def test_rolled_back_writes_are_repaired(base):
     cube = np.array(_cubes(copy=True)["2004-01-01"][VILLAGE_C])
     assert cube.sum() > 0  # 赵强 is counted in village C again
 
+
+
+def test_the_documented_commands(base, copy_at):
+    """docs/indicators.md, "The columnar copy": rebuild, status, sync and drop as the docs show them."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from renkou.registry import services as reg
+
+    def run(what):
+        out = io.StringIO()
+        call_command("indicators", "columnar", what, stdout=out)
+        return json.loads(out.getvalue())
+
+    built = run("rebuild")
+    assert built["present"] and built["enabled"] and built["rows"]["registry_person"] == 4
+    reg.create_person(user=base, name="钱红", sex=2, birth_date=dt.date(1985, 3, 3), registered_area=VILLAGE_B)
+    assert run("status")["pending_changes"] >= 1
+    run("sync")
+    after = run("status")
+    assert after["pending_changes"] == 0 and after["rows"]["registry_person"] == 5
+    assert run("drop")["dropped"] and not copy_at.exists()
+    assert run("status")["usable"] is False

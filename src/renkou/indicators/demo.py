@@ -89,9 +89,7 @@ def load_self_governance(county: str, year: str = "2005", seed: int = 2005) -> t
 
 
 def build_indicators(ctx, progress) -> None:
-    from . import services
-
-    from . import columnar
+    from . import columnar, services
 
     services.load_catalog()
     bar = progress("指标计算用的列式副本 / columnar copy for the indicators")
