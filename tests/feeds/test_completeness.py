@@ -69,6 +69,14 @@ def test_module_operands_per_area_prefix(tmp_path, officers, sources, families):
     assert operand_values("register_births", ["520122"], dt.date(2005, 4, 1), dt.date(2005, 4, 30)) == [1.0]
     # no department record of 1999: nothing to count, not zero
     assert operand_values("register_births", ["520122"], dt.date(1999, 1, 1), dt.date(1999, 12, 31)) == [None]
+    # all areas at once (grouped queries) equal one count per area, for every operand
+    from renkou.feeds.indicators import OPERANDS, value
+
+    more = prefixes + ["520122100201", "5201", "520123"]
+    for operand in OPERANDS:
+        got = operand_values(operand, more, start, end)
+        assert got[:-1] == [float(value(operand, p, start, end)) for p in more[:-1]], operand
+        assert got[-1] is None, operand
 
 
 def test_the_catalog_fragment_names_only_feeds_operands():

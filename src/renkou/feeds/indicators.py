@@ -82,15 +82,59 @@ def value(operand: str, prefix: str, start: dt.date, end: dt.date) -> float:
     raise KeyError(operand)
 
 
+def _all_areas(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[float]:
+    """:func:`value` of every prefix from one grouped query under their common prefix."""
+    from django.db.models import Count
+
+    from renkou.indicators import providers
+
+    from .models import FeedRecord
+
+    st = FeedRecord.Status
+    root = providers.common_prefix(prefixes)
+    recs = _records(root, start, end).order_by()
+
+    def counted(qs):
+        return providers.rollup(qs.order_by().values_list("area_id").annotate(n=Count("pk")).values_list(
+            "area_id", "n"), prefixes)
+
+    if operand == "records":
+        return counted(recs)
+    if operand in ("auto_linked", "linked_by_decision", "queued"):
+        status = {"auto_linked": st.AUTO_LINKED, "linked_by_decision": st.LINKED, "queued": st.QUEUED}[operand]
+        return counted(recs.filter(status=status))
+    if operand == "missing":
+        return counted(recs.filter(status__in=[st.NOT_FOUND, st.DECLARED]))
+    if operand == "births_missing":
+        missing = recs.filter(kind="birth", status__in=[st.NOT_FOUND, st.DECLARED])
+        rows = list(missing.values_list("area_id", "event_id"))
+        return [float(len({e for _a, e in group if e is not None}) + sum(1 for _a, e in group if e is None))
+                for group in providers.groups(rows, lambda r: r[0], prefixes)]
+    if operand in ("register_births", "register_deaths"):
+        return counted(_events(operand.removeprefix("register_").removesuffix("s"), root, start, end))
+    confirmed = {"births_confirmed_health": ("birth", "health"), "births_confirmed_any": ("birth", ""),
+                 "deaths_confirmed_any": ("death", "")}
+    if operand in confirmed:
+        kind, department = confirmed[operand]
+        linked = FeedRecord.objects.filter(event__isnull=False, event__kind=kind)
+        if department:
+            linked = linked.filter(source__department=department)
+        return counted(_events(kind, root, start, end).filter(pk__in=linked.values("event_id")))
+    raise KeyError(operand)
+
+
 def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[float | None]:
     """The operand for each area prefix over [start, end]; None where no department record of the
     period lies in the area (no source covers it: nothing to count, not zero)."""
-    if operand not in OPERANDS:
-        raise KeyError(f"unknown feeds operand {operand}")
     from renkou.indicators import providers
 
-    codes = providers.memo(("feeds.codes", start, end, providers.common_prefix(prefixes)), lambda: set(
-        _records(providers.common_prefix(prefixes), start, end).order_by().values_list("area_id", flat=True)
-        .distinct()))
-    return [float(value(operand, p, start, end)) if has else None
-            for p, has in zip(prefixes, providers.present(codes, prefixes), strict=True)]
+    if operand not in OPERANDS:
+        raise KeyError(f"unknown feeds operand {operand}")
+    root = providers.common_prefix(prefixes)
+    codes = providers.memo(("feeds.codes", start, end, root), lambda: set(
+        _records(root, start, end).order_by().values_list("area_id", flat=True).distinct()))
+    covered = providers.present(codes, prefixes)
+    if not any(covered):
+        return [None] * len(prefixes)
+    found = _all_areas(operand, prefixes, start, end)
+    return [float(v) if has else None for v, has in zip(found, covered, strict=True)]
