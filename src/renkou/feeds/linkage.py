@@ -153,6 +153,7 @@ class Result:
     pairs: list[Pair] = field(default_factory=list)
     model: dict = field(default_factory=dict)  # Splink's model JSON after training
     em: bool = False
+    u_model: dict | None = None  # the register's u probabilities (train_u), reusable for the same register
 
 
 def _arrow(rows: Iterable[Party]):
@@ -220,18 +221,25 @@ def train_u(register: Sequence[Party], seed: int = SEED, table=None) -> dict:
 
 
 def link(records: Sequence[Party], register: Sequence[Party], *, floor_weight: float = -5.0,
-         em: bool | None = None, seed: int = SEED, model: dict | None = None) -> Result:
+         em: bool | None = None, seed: int = SEED, model: dict | None = None,
+         u_model: dict | None = None) -> Result:
     """Candidate pairs (record, person) with a match weight of at least ``floor_weight``.
 
     ``model``: a model trained before (its JSON); otherwise u is trained on ``register`` and m from
-    the priors, refined by EM when ``em`` (default: when there are :data:`EM_MIN_RECORDS` records)."""
+    the priors, refined by EM when ``em`` (default: when there are :data:`EM_MIN_RECORDS` records).
+    ``u_model``: the :attr:`Result.u_model` of an earlier call on the same register (u depends on
+    the register only, so the sources of one folder run train it once)."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
     if not records or not register:
         return Result(model=model or {})
     reg_table, feed_table = _arrow(register), _arrow(records)
-    trained = json.loads(json.dumps(model)) if model else train_u(register, seed, reg_table)
+    if model:
+        trained = json.loads(json.dumps(model))
+    else:
+        u_model = u_model or train_u(register, seed, reg_table)
+        trained = json.loads(json.dumps(u_model))
     trained["link_type"] = "link_only"
     trained["probability_two_random_records_match"] = 1 / max(len(register), 2)
     trained["blocking_rules_to_generate_predictions"] = [{"blocking_rule": b, "sql_dialect": "duckdb"}
@@ -266,7 +274,7 @@ def link(records: Sequence[Party], register: Sequence[Party], *, floor_weight: f
         out.append(Pair(int(rec), int(per), float(row["match_weight"]), float(row["match_probability"]),
                         levels, {n: round(w, 2) for n, w in weights.items()}))
     out.sort(key=lambda p: (p.record, -p.match_weight, p.person))
-    return Result(out, trained, use_em and model is None)
+    return Result(out, trained, use_em and model is None, None if model else u_model)
 
 
 def level_weights(model: dict) -> dict[str, list[float | None]]:

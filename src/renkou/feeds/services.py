@@ -185,7 +185,7 @@ def watch_folder(directory, *, user=None, county_code: str = "", link: bool = Tr
     sources = visible_sources(user)
     if county_code:
         sources = sources.filter(county__pk__startswith=county_code[:6])
-    registers: dict[str, list[linkage.Party]] = {}  # county → its register, read once for all its sources
+    registers: dict = {}  # county → its register (and "county#u" → its u model), made once for all its sources
     for sub in sorted(p for p in directory.iterdir() if p.is_dir()):
         for source in sources.filter(code=sub.name):
             for path in sorted(p for p in sub.iterdir() if p.is_file() and not p.name.startswith(".")):
@@ -277,12 +277,13 @@ def _pending(source: Source, period: str):
 
 
 def link_source(*, user, source: Source, period: str = "", em: bool | None = None,
-                registers: dict[str, list[linkage.Party]] | None = None) -> dict:
+                registers: dict | None = None) -> dict:
     """Link the source's records not yet linked (of ``period``: ``2005`` or ``2005-03``). Reads
     everything first (Splink runs outside the transaction) and writes every outcome in one
     transaction: an interrupted run leaves the database as it was and can simply run again.
     ``registers`` keeps the register's parties of each county read by an earlier call of the same
-    run (linking writes links and queue entries, never persons, so they stay what the register holds)."""
+    run (linking writes links and queue entries, never persons, so they stay what the register holds),
+    and the u probabilities trained on it (``"county#u"``: they depend on the register only)."""
     ensure_manage(user, source)
     records = list(_pending(source, period).order_by("pk"))
     counts = {"records": len(records), "id_number": 0, "mother_id": 0, "splink": 0, "queued": 0, "not_found": 0}
@@ -325,8 +326,12 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
             if source.county_id not in registers:
                 registers[source.county_id] = _register_parties(user, source.county_id)
             register = registers[source.county_id]
+        u_key = f"{source.county_id}#u"  # the register's u model, trained once for the folder run
         result = linkage.link([_record_party(r) for r in rest], register, em=em,
-                              floor_weight=min(source.review_weight, source.auto_weight) - 10)
+                              floor_weight=min(source.review_weight, source.auto_weight) - 10,
+                              u_model=registers.get(u_key) if registers is not None else None)
+        if registers is not None and result.u_model is not None:
+            registers[u_key] = result.u_model
     by_record = linkage.best(result.pairs)
     kept: dict[int, list[linkage.Pair]] = {}
     for r in rest:
