@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core import audit
@@ -303,7 +304,9 @@ def form_class(spec: Register, user) -> type[forms.ModelForm]:
     def __init__(self, *args, **kwargs):
         forms.ModelForm.__init__(self, *args, **kwargs)
         for name, f in self.fields.items():
-            if name in ("area", "village"):
+            if name in spec.extra_fields:
+                f.label = capfirst(f.label)
+            elif name in ("area", "village"):
                 areas = _capture_areas(user).order_by("code")
                 if name == "village":
                     areas = areas.filter(level=Area.Level.VILLAGE)

@@ -281,13 +281,25 @@ def save_record(user, key: str, instance, data: dict):
     data, in one transaction: the writer's capture areas (the record's old and new area), the register's
     own rules, the model's validation; a rule broken raises ``ValidationError`` naming the field and
     nothing is written. A fund line's form may add to its budget and its spending (ledger postings)."""
-    from renkou.ledger.services import LedgerError
-
     from .registers import get
 
     spec = get(key)
     if instance.pk:
         _may(user, str(getattr(instance, f"{spec.area_field}_id")))
+    adding = instance._state.adding
+    try:
+        return _save_record(user, spec, instance, data)
+    except Exception:
+        if adding:  # the row was rolled back: the object is new again
+            instance.pk = None
+            instance._state.adding = True
+        raise
+
+
+def _save_record(user, spec, instance, data: dict):
+    from renkou.ledger.money import format_yuan
+    from renkou.ledger.services import LedgerError
+
     with transaction.atomic():
         for name in spec.fields:
             if name in data:
@@ -319,8 +331,8 @@ def save_record(user, key: str, instance, data: dict):
                     spend(instance, spending, on=on, payee=data["payee"], user=user)
                 except LedgerError:
                     left = line_figures(instance)
-                    raise ValidationError({"add_spending": _("more than is left of the budget (%(left)s yuan)") % {
-                        "left": f"{(left['allocated_fen'] - left['spent_fen']) / 100:,.2f}"}}) from None
+                    raise ValidationError({"add_spending": _("more than is left of the budget (%(left)s)") % {
+                        "left": format_yuan(left["allocated_fen"] - left["spent_fen"])}}) from None
     return instance
 
 
