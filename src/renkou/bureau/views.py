@@ -1,6 +1,8 @@
 """Pages of the bureau's own work, mounted at /bureau/ with namespace ``bureau``: the summary of an
 area and year (figures counted from the records, per township, a chart), the events and an XLSX
-export. Figures of areas only: the staff register's personal data is not on these pages."""
+export (figures of areas only); and the registers kept on pages (:mod:`renkou.bureau.registers`):
+a list per register with its filters and totals, a form per record, an XLSX per register, the photos
+of events served through a view to those who may read the event."""
 
 from __future__ import annotations
 
@@ -52,7 +54,10 @@ def home(request):
         chart = charts.bar(rows, x="township", y="people", sort=None,
                            title=_("People reached by publicity per township, %(area)s %(year)s") % {
                                "area": area.name, "year": year}, x_title=_("Township"), y_title=_("People reached"))
-    return render(request, "bureau/home.html", {"area": area, "year": year, "s": s, "chart": chart})
+    from .registers import REGISTERS
+
+    return render(request, "bureau/home.html", {"area": area, "year": year, "s": s, "chart": chart,
+                                                "registers": REGISTERS.values()})
 
 
 @login_required
@@ -233,7 +238,7 @@ def register_export(request, key: str):
     ws.append([_("Total") if i == 0 else (_xlsx(data["totals"][c["name"]], c["kind"], safe_cell)
                                            if c["name"] in data["totals"] else None)
                for i, c in enumerate(data["columns"])])
-    name = f"bureau-{key}-{area.code if area else 'all'}{'-' + str(year) if year else ''}.xlsx"
+    name = f"bureau-{key}{'-' + area.code if area else ''}{'-' + str(year) if year else ''}.xlsx"
     audit.record("export", user=request.user, object_type=f"bureau.{spec.model._meta.model_name}", object_repr=name,
                  area_code=area.code if area else "")
     buf = io.BytesIO()
