@@ -228,7 +228,10 @@ def test_photos_are_checked_by_content_and_served_only_in_scope(records, people,
     client.force_login(people["township"])
     url = f"/bureau/events/{e1.pk}/photos/"
     resp = client.post(url, {"image": SimpleUploadedFile("photo.jpg", b"<html>not an image</html>", "image/jpeg")})
-    assert resp.status_code == 400 and "not a JPEG or PNG image" in resp.content.decode()
+    assert resp.status_code == 400 and "照片：不是 JPEG 或 PNG 图片" in resp.content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    resp = client.post(url, {"image": SimpleUploadedFile("photo.jpg", b"<html>not an image</html>", "image/jpeg")})
+    assert resp.status_code == 400 and "photo: not a JPEG or PNG image" in resp.content.decode()
     big = PNG + b"\x00" * (5 * 1024 * 1024)
     resp = client.post(url, {"image": SimpleUploadedFile("big.png", big, "image/png")})
     assert resp.status_code == 400 and "at most 5 MB" in resp.content.decode()

@@ -322,9 +322,11 @@ def form_class(spec: Register, user) -> type[forms.ModelForm]:
 
 def named_errors(form) -> list[str]:
     """Every error of a form as "field: rule", the field named by its label."""
+    from django.utils.translation import gettext
+
     out = []
     for name, errors in form.errors.items():
         label = str(form.fields[name].label) if name in form.fields else ""
         for e in errors:
-            out.append(f"{label}: {e}" if label else str(e))
+            out.append(gettext("%(field)s: %(rule)s") % {"field": label, "rule": e} if label else str(e))
     return out

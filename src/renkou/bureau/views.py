@@ -279,12 +279,13 @@ def event_photo_upload(request, pk: int):
     upload = request.FILES.get("image")
     errors = []
     if upload is None:
-        errors.append(f"{_('photo')}: {_('choose a file')}")
+        errors.append(_("%(field)s: %(rule)s") % {"field": _("photo"), "rule": _("choose a file")})
     else:
         try:
             services.attach_photo(request.user, event, upload, caption=request.POST.get("caption", ""))
         except ValidationError as exc:
-            errors += [f"{_('photo')}: {m}" for msgs in exc.message_dict.values() for m in msgs]
+            errors += [_("%(field)s: %(rule)s") % {"field": _("photo"), "rule": m}
+                       for msgs in exc.message_dict.values() for m in msgs]
     if errors:
         return _render_form(request, spec, registers.form_class(spec, request.user)(instance=event), event, errors)
     return redirect(reverse("bureau:register-edit", args=["events", pk]))
