@@ -170,6 +170,13 @@ def test_a_township_officer_sees_and_edits_only_its_own(records, people, client)
         "reached": "10", "leaflets": "0", "handbooks": "0"})
     assert resp.status_code == 400 and Event.objects.filter(place="温泉").count() == 0
     assert client.get(f"/bureau/registers/events/?area={WENQUAN}").status_code == 404
+    # the county's vehicle serves the township: its officer records the trip in its own township only
+    from renkou.bureau.models import VehicleTrip
+
+    trip = {"vehicle": records["van"].pk, "area": YONGJING, "on": "2005-09-01", "km": "42", "purpose": "送药具"}
+    assert client.post("/bureau/registers/trips/new/", trip).status_code == 302
+    assert client.post("/bureau/registers/trips/new/", {**trip, "area": WENQUAN}).status_code == 400
+    assert list(VehicleTrip.objects.filter(on=dt.date(2005, 9, 1)).values_list("area_id", "km")) == [(YONGJING, 42)]
     supplies = client.get("/bureau/registers/supplies/").content.decode()
     assert "温泉镇服务所" not in supplies and "永靖镇服务所" in supplies
     # staff: personal data of staff, by the scoping function, each read audited

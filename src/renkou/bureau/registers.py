@@ -52,7 +52,10 @@ class Register:
     annotate: Callable[[QuerySet], QuerySet] | None = None
     extra_fields: dict = field(default_factory=dict)  # form fields that are not model fields
     ordering: tuple[str, ...] = ("pk",)
-    choices_of: dict = field(default_factory=dict)  # FK field → (register key of its choices, filter)
+    # FK field → register key of its choices, or (key, filter, action): the rows offered are those the writer
+    # may change (``capture``, the default), read (``view``) or that serve them (``SERVING``: the county's
+    # vehicle serving a township)
+    choices_of: dict = field(default_factory=dict)
 
     def column_label(self, col: Column) -> str:
         if col.label is not None:
@@ -97,6 +100,7 @@ def _yes(value: bool) -> str:
     return str(_("yes") if value else _("no"))
 
 
+SERVING = "serving"  # rows of the reader's areas and of the areas above them (the county's vehicle)
 C = Column
 REGISTERS: dict[str, Register] = {r.key: r for r in (
     Register(
@@ -162,7 +166,7 @@ REGISTERS: dict[str, Register] = {r.key: r for r in (
         (C("on", kind="date"), C("vehicle", kind="fk"), C("area", kind="fk"), C("km", kind="int", total=True),
          C("purpose")),
         ("vehicle", "area", "on", "km", "purpose"), date_field="on", ordering=("on", "pk"),
-        choices_of={"vehicle": ("facilities", {"kind": m.Facility.Kind.MOBILE})}),
+        choices_of={"vehicle": ("facilities", {"kind": m.Facility.Kind.MOBILE}, SERVING)}),
     Register(
         "campaigns", m.ScreeningCampaign, _("Screening campaigns"),
         (C("area", kind="fk"), C("name"), C("started_on", kind="date"),
@@ -178,7 +182,7 @@ REGISTERS: dict[str, Register] = {r.key: r for r in (
         (C("examined_on", kind="date"), C("campaign", kind="fk"), C("area", kind="fk"), C("number"),
          C("outcome", kind="choice")),
         ("campaign", "area", "number", "examined_on", "consent", "outcome"), date_field="examined_on",
-        ordering=("examined_on", "pk"), choices_of={"campaign": "campaigns"}),
+        ordering=("examined_on", "pk"), choices_of={"campaign": ("campaigns", {}, SERVING)}),
     Register(
         "supplies", m.SupplyMovement, _("Free supplies: receipts and issues"),
         (C("on", kind="date"), C("station", kind="fk"), C("item"), C("kind", kind="choice"),
@@ -211,6 +215,12 @@ def readable(user, spec: Register, action: str = VIEW) -> QuerySet:
     qs = spec.model._default_manager.all()
     if user is None:
         return qs
+    if action == SERVING:
+        prefixes = assigned_prefixes(user, VIEW)
+        if prefixes is None:
+            return qs
+        above = {p[:n].ljust(12, "0") for p in prefixes for n in (2, 4, 6, 9) if len(p) > n}
+        return qs.filter(_prefix_q(spec, prefixes) | Q(**{f"{spec.area_field}__pk__in": sorted(above)}))
     if spec.personal or action == CAPTURE:
         # persons (staff, members) by the one scoping function; every write within the capture areas
         return scoped(user, qs, action)
@@ -313,8 +323,8 @@ def form_class(spec: Register, user) -> type[forms.ModelForm]:
                 f.queryset = areas
             elif name in spec.choices_of:
                 target = spec.choices_of[name]
-                key, flt = (target, {}) if isinstance(target, str) else target
-                f.queryset = readable(user, REGISTERS[key], CAPTURE).filter(**flt)
+                key, flt, action = (target, {}, CAPTURE) if isinstance(target, str) else target
+                f.queryset = readable(user, REGISTERS[key], action).filter(**flt)
 
     attrs["__init__"] = __init__
     return type(f"{spec.model.__name__}RegisterForm", (forms.ModelForm,), attrs)

@@ -193,6 +193,9 @@ def register_edit(request, key: str, pk: int | None = None):
     require(request.user, AGGREGATE_CAPTURE)
     spec = registers.get(key)
     instance = get_object_or_404(registers.readable(request.user, spec, CAPTURE), pk=pk) if pk else spec.model()
+    if pk and spec.personal and request.method == "GET":
+        audit.record("view", instance, user=request.user, area_code=str(getattr(instance, f"{spec.area_field}_id")),
+                     detail={"page": f"bureau.{key}.edit"})
     Form = registers.form_class(spec, request.user)
     form = Form(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
