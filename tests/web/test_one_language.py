@@ -25,7 +25,7 @@ WORD = re.compile(r"[A-Za-z]{3,}")
 # Tokens a Chinese page legitimately shows in Latin letters: file formats, standards, method names
 # and abbreviations statisticians use as they are, units, the brand and the language switch.
 ZH_ALLOWED = {
-    "ID", "XLSX", "CSV", "PDF", "API", "ADX", "JSON", "YAML", "TFR", "GFR", "ASFR", "SRB", "CBR", "CDR", "AHP",
+    "ID", "XLSX", "CSV", "PDF", "JPEG", "PNG", "API", "ADX", "JSON", "YAML", "TFR", "GFR", "ASFR", "SRB", "CBR", "CDR", "AHP",
     "TOPSIS", "PAR", "SVG", "UTF", "GBK", "GB", "SHA", "Renkou", "English", "Vega", "Lite", "NBS",
     "km", "min", "max", "OpenAPI", "SQL", "ISO", "Kendall",
 }
@@ -178,6 +178,7 @@ def _dataset(seed_areas, make_user):
     benefits = _benefits(seed_areas, make_user, county)
     loan = _loan(mother)
     feeds = _feeds(county, mother)
+    bureau = _bureau(county)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -233,6 +234,12 @@ def _dataset(seed_areas, make_user):
             "feeds:file": {"pk": feeds["file"].pk},
             "feeds:record": {"pk": feeds["record"].pk},
             "feeds:decide": {"pk": feeds["record"].pk},
+            "bureau:register": {"key": "events"},
+            "bureau:register-new": {"key": "events"},
+            "bureau:register-edit": {"key": "events", "pk": bureau["event"].pk},
+            "bureau:register-export": {"key": "events"},
+            "bureau:event-photo-upload": {"pk": bureau["event"].pk},
+            "bureau:event-photo": {"pk": 999_999},  # none: the page that says so
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -254,7 +261,9 @@ def _dataset(seed_areas, make_user):
                   f"/loans/?area={COUNTY[:6]}&as_of=2006-12-31",
                   f"/loans/sheet/?village={loan.village_id}&date=2006-12-31",
                   # the queue's other list, completeness of 2005 with its charts
-                  "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005"],
+                  "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005",
+                  # every register of the bureau, its list of 2005, a blank form and a record's form
+                  *bureau["pages"]],
         "event": Event,
     }
 
@@ -339,6 +348,38 @@ def _feeds(county, mother):
     return {"source": source, "file": f, "record": record}
 
 
+def _bureau(county):
+    """A record in each register of the bureau's own work in Xifeng, 2005."""
+    from renkou.bureau import registers, services
+
+    line = services.fund_line(COUNTY, 2005, "per_head", "人头经费")
+    services.allocate(line, 100_000_00, on=dt.date(2005, 1, 10))
+    services.spend(line, 25_000_00, on=dt.date(2005, 2, 1), payee="县服务站")
+    staff = services.add_staff(area=TOWNSHIP, kind="full_time", name="张专干", started_on=dt.date(2004, 1, 1),
+                               qualified=True, qualification="计生专干资格")
+    branch = services.branch(TOWNSHIP, "永靖镇计生协会", dt.date(2001, 5, 1))
+    member = services.add_member(branch, "陈志愿", dt.date(2003, 1, 1), volunteer=True)
+    charter = services.charter(VILLAGE_A, adopted_on=dt.date(2004, 3, 1), self_governing=True,
+                               model_since=dt.date(2005, 1, 1), model_reason="村民自治示范")
+    event = services.record_event(area=TOWNSHIP, kind="publicity", held_on=dt.date(2005, 3, 8), place="镇文化站",
+                                  reached=320, campaign="care_for_girls", audience="育龄妇女")
+    van = services.facility(COUNTY, "mobile", "流动服务车", location="县城")
+    trip = services.trip(van, area=TOWNSHIP, on=dt.date(2005, 4, 1), km=86, purpose="下乡服务")
+    camp = services.screening_campaign(COUNTY, "妇科普查", dt.date(2005, 3, 1))
+    record = services.screen(camp, area=VILLAGE_A, number="1", examined_on=dt.date(2005, 3, 2), consent=True,
+                             outcome="cured")
+    station = services.facility(TOWNSHIP, "township_station", "镇服务所")
+    movement = services.receive(station, "避孕套", 100, on=dt.date(2005, 1, 5))
+    services.issue(station, "避孕套", 40, on=dt.date(2005, 2, 5))
+    pks = {"funds": line, "staff": staff, "branches": branch, "members": member, "charters": charter,
+           "events": event, "facilities": van, "trips": trip, "campaigns": camp, "screenings": record,
+           "supplies": movement}
+    pages = [p for key in registers.REGISTERS for p in (
+        f"/bureau/registers/{key}/?year=2005", f"/bureau/registers/{key}/new/",
+        f"/bureau/registers/{key}/{pks[key].pk}/")]
+    return {"event": event, "pages": pages}
+
+
 def _fill(route: str, kwargs: dict) -> str:
     def sub(m):
         return str(kwargs[m.group(1)])
@@ -375,8 +416,17 @@ def _recorded(users) -> set[str]:
     loans |= set(HomeVisit.objects.values_list("visitor", flat=True)) | set(
         Collection.objects.exclude(collector="").values_list("collector", flat=True))
     loans |= {t for row in Evaluation.objects.values_list("evaluator", "progress") for t in row}
+    from renkou.bureau import models as bureau
+
+    # the bureau's records as written: names, places, items, reasons
+    written = [(bureau.FundLine, "name"), (bureau.StaffPost, "name", "qualification"),
+               (bureau.AssociationBranch, "name"), (bureau.AssociationMember, "name"),
+               (bureau.VillageCharter, "model_reason"), (bureau.Event, "place", "audience"),
+               (bureau.Facility, "name", "location"), (bureau.VehicleTrip, "purpose"),
+               (bureau.ScreeningCampaign, "name"), (bureau.SupplyMovement, "item")]
+    records = {t for model, *fields in written for row in model.objects.values_list(*fields) for t in row if t}
     return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
-            | quoted | notes | loans)
+            | quoted | notes | loans | records)
 
 
 def _audit_reprs() -> set[str]:

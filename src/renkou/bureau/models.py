@@ -79,8 +79,11 @@ class AssociationBranch(AuditedModel):
         verbose_name = _("association branch")
         verbose_name_plural = _("association branches")
 
+    def __str__(self) -> str:
+        return self.name
+
 class AssociationMember(AuditedModel):
-    branch = models.ForeignKey(AssociationBranch, models.PROTECT, related_name="members")
+    branch = models.ForeignKey(AssociationBranch, models.PROTECT, related_name="members", verbose_name=_("branch"))
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
     name = models.CharField(_("name"), max_length=100)
     joined_on = models.DateField(_("joined on"))
@@ -162,8 +165,11 @@ class Facility(AuditedModel):
         verbose_name = _("service facility")
         verbose_name_plural = _("service facilities")
 
+    def __str__(self) -> str:
+        return self.name
+
 class VehicleTrip(AuditedModel):
-    vehicle = models.ForeignKey(Facility, models.PROTECT, related_name="trips")
+    vehicle = models.ForeignKey(Facility, models.PROTECT, related_name="trips", verbose_name=_("vehicle"))
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area served"))
     on = models.DateField(_("date"))
     km = models.PositiveIntegerField(_("km"))
@@ -186,6 +192,9 @@ class ScreeningCampaign(AuditedModel):
         verbose_name = _("screening campaign")
         verbose_name_plural = _("screening campaigns")
 
+    def __str__(self) -> str:
+        return self.name
+
 class ScreeningRecord(AuditedModel):
     """One voluntary examination (consent given), anonymous to the statistics: a number, no quota."""
 
@@ -196,7 +205,8 @@ class ScreeningRecord(AuditedModel):
         CURED = "cured", _("cured")
         REFERRED = "referred", _("referred")
 
-    campaign = models.ForeignKey(ScreeningCampaign, models.PROTECT, related_name="records")
+    campaign = models.ForeignKey(ScreeningCampaign, models.PROTECT, related_name="records",
+                                 verbose_name=_("screening campaign"))
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
     number = models.CharField(_("examination number"), max_length=40)
     examined_on = models.DateField(_("examined on"))
@@ -219,7 +229,7 @@ class SupplyMovement(AuditedModel):
         RECEIPT = "receipt", _("receipt")
         ISSUE = "issue", _("issue on request")
 
-    station = models.ForeignKey(Facility, models.PROTECT, related_name="movements")
+    station = models.ForeignKey(Facility, models.PROTECT, related_name="movements", verbose_name=_("station"))
     area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
     item = models.CharField(_("item"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -231,3 +241,23 @@ class SupplyMovement(AuditedModel):
     class Meta:
         verbose_name = _("supply movement")
         verbose_name_plural = _("supply movements")
+
+
+class EventPhoto(AuditedModel):
+    """A photograph of an event (JPEG or PNG, at most 5 MB), stored under ``MEDIA_ROOT/bureau/events/``
+    and served only through the bureau's pages to those who may read the event."""
+
+    event = models.ForeignKey(Event, models.CASCADE, related_name="photos", verbose_name=_("event"))
+    area = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("area"))
+    image = models.FileField(_("photo"), upload_to="bureau/events/", max_length=200)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_fields = ("area",)
+
+    class Meta:
+        verbose_name = _("event photo")
+        verbose_name_plural = _("event photos")
+        ordering = ["event_id", "pk"]

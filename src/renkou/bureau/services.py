@@ -8,10 +8,13 @@ from the budget to the line's expense account; the ledger refuses spending beyon
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
 from renkou.core import audit
 from renkou.core.models import Area
@@ -23,6 +26,7 @@ from .models import (
     AssociationBranch,
     AssociationMember,
     Event,
+    EventPhoto,
     Facility,
     FundLine,
     ScreeningCampaign,
@@ -264,3 +268,125 @@ def summary(code: str, year: int) -> dict:
         "treated": scr.filter(outcome__in=(codes.TREATED, codes.CURED)).count(), "cured": scr.filter(outcome=codes.CURED).count(),
         "referred": scr.filter(outcome=codes.REFERRED).count(),
     }
+
+
+# ---- registers kept on pages ------------------------------------------------------------------------
+
+def _fen(yuan: Decimal | None) -> int:
+    return int((yuan or Decimal(0)) * 100)
+
+
+def save_record(user, key: str, instance, data: dict):
+    """Create or change one record of a register (:mod:`renkou.bureau.registers`) from a form's cleaned
+    data, in one transaction: the writer's capture areas (the record's old and new area), the register's
+    own rules, the model's validation; a rule broken raises ``ValidationError`` naming the field and
+    nothing is written. A fund line's form may add to its budget and its spending (ledger postings)."""
+    from .registers import get
+
+    spec = get(key)
+    if instance.pk:
+        _may(user, str(getattr(instance, f"{spec.area_field}_id")))
+    adding = instance._state.adding
+    try:
+        return _save_record(user, spec, instance, data)
+    except Exception:
+        if adding:  # the row was rolled back: the object is new again
+            instance.pk = None
+            instance._state.adding = True
+        raise
+
+
+def _save_record(user, spec, instance, data: dict):
+    from renkou.ledger.money import format_yuan
+    from renkou.ledger.services import LedgerError
+
+    with transaction.atomic():
+        for name in spec.fields:
+            if name in data:
+                setattr(instance, name, data[name])
+        if isinstance(instance, AssociationMember) and instance.branch_id:
+            instance.area_id = instance.branch.area_id
+        if isinstance(instance, SupplyMovement) and instance.station_id:
+            instance.area_id = instance.station.area_id
+        old = None
+        if isinstance(instance, SupplyMovement) and instance.pk:
+            old = SupplyMovement.objects.filter(pk=instance.pk).values_list("station_id", "item").first()
+        _may(user, str(getattr(instance, f"{spec.area_field}_id")))
+        _check(instance)
+        instance.full_clean()
+        instance.save()
+        if isinstance(instance, SupplyMovement):
+            _check_stock(instance, old)
+        if isinstance(instance, FundLine):
+            budget, spending = _fen(data.get("add_budget")), _fen(data.get("add_spending"))
+            on = data.get("posted_on")
+            if (budget or spending) and on is None:
+                raise ValidationError({"posted_on": _("needed when an amount is added")})
+            if spending and not data.get("payee"):
+                raise ValidationError({"payee": _("needed when spending is added")})
+            if budget:
+                allocate(instance, budget, on=on, user=user)
+            if spending:
+                try:
+                    spend(instance, spending, on=on, payee=data["payee"], user=user)
+                except LedgerError:
+                    left = line_figures(instance)
+                    raise ValidationError({"add_spending": _("more than is left of the budget (%(left)s)") % {
+                        "left": format_yuan(left["allocated_fen"] - left["spent_fen"])}}) from None
+    return instance
+
+
+def _check(obj) -> None:
+    if isinstance(obj, VehicleTrip) and obj.vehicle_id and obj.vehicle.kind != Facility.Kind.MOBILE:
+        raise ValidationError({"vehicle": _("not a mobile service vehicle")})
+    if isinstance(obj, ScreeningRecord) and not obj.consent:
+        raise ValidationError({"consent": _("no examination without the woman's consent")})
+    if isinstance(obj, SupplyMovement) and obj.station_id:
+        Facility.objects.select_for_update().filter(pk=obj.station_id).first()
+
+
+def _check_stock(obj: SupplyMovement, old: tuple | None) -> None:
+    """After a movement is written, no stock it touches may be below zero (else the transaction is undone)."""
+    for station_id, item in {(obj.station_id, obj.item), *([old] if old else [])}:
+        have = stock(Facility.objects.get(pk=station_id), item)
+        if have < 0:
+            raise ValidationError({"quantity": _("more than the stock of %(item)s (%(have)s)") % {
+                "item": item, "have": have + (obj.quantity if obj.kind == SupplyMovement.Kind.ISSUE else 0)}})
+
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_KINDS = {"image/jpeg": "jpg", "image/png": "png"}
+
+
+def photo_kind(head: bytes) -> str | None:
+    """The type of an image by its first bytes (never its name): JPEG (SOI marker) or PNG (signature and
+    its first chunk IHDR); ``None`` for anything else."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return "image/png"
+    return None
+
+
+def attach_photo(user, event: Event, upload, *, caption: str = "") -> EventPhoto:
+    """A JPEG or PNG photo of an event, at most 5 MB, checked by its content; stored under
+    ``MEDIA_ROOT/bureau/events/`` with a name of its own."""
+    _may(user, event.area_id)
+    if upload.size > MAX_PHOTO_BYTES:
+        raise ValidationError({"image": _("the file has %(size)s bytes; a photo may have at most 5 MB") % {
+            "size": f"{upload.size:,}"}})
+    upload.seek(0)
+    kind = photo_kind(upload.read(16))
+    upload.seek(0)
+    if kind is None:
+        raise ValidationError({"image": _("not a JPEG or PNG image (its content was read, not its name)")})
+    photo = EventPhoto(event=event, area_id=event.area_id, content_type=kind, size=upload.size, caption=caption[:200])
+    photo.image.save(f"{uuid.uuid4().hex}.{PHOTO_KINDS[kind]}", upload, save=False)
+    try:
+        with transaction.atomic():
+            photo.full_clean()
+            photo.save()
+    except Exception:
+        photo.image.delete(save=False)
+        raise
+    return photo

@@ -1,7 +1,9 @@
-"""``renkou bureau summary|import``: the bureau's own work from the shell.
+"""``renkou bureau summary|list|import``: the bureau's own work from the shell.
 
-``renkou bureau summary --area CODE --year Y [--format json|text]`` prints the figures counted from
-the records (funding, staff, association, self-governance, events per township, vehicle trips,
+``renkou bureau list REGISTER --area CODE [--year Y] [--format json|text]`` prints the rows of one
+register (see ``renkou.bureau.registers``) and its totals row;
+``renkou bureau summary --area CODE --year Y [--format json|text]`` prints the figures counted from the
+records (funding, staff, association, self-governance, events per township, vehicle trips,
 screening, free services); ``renkou bureau import KIND FILE`` reads a file of ``events``, ``staff``
 or ``screening`` all or nothing (errors name row, field and rule; exit status 1 when refused).
 """
@@ -27,6 +29,13 @@ class Command(BaseCommand):
         s.add_argument("--area", required=True)
         s.add_argument("--year", type=int, required=True)
         s.add_argument("--format", choices=("text", "json"), default="text")
+        from renkou.bureau.registers import REGISTERS
+
+        r = sub.add_parser("list", help="the rows of a register and its totals")
+        r.add_argument("register", choices=sorted(REGISTERS))
+        r.add_argument("--area", required=True)
+        r.add_argument("--year", type=int)
+        r.add_argument("--format", choices=("text", "json"), default="text")
         i = sub.add_parser("import", help="a file of records, all or nothing")
         i.add_argument("kind", choices=sorted(SPECS))
         i.add_argument("file")
@@ -35,6 +44,8 @@ class Command(BaseCommand):
         from renkou.bureau import importer, services
         from renkou.core.models import Area
 
+        if opts["action"] == "list":
+            return self._list(opts)
         if opts["action"] == "summary":
             code = opts["area"]
             if not Area.objects.filter(pk__startswith=code).exists():
@@ -59,3 +70,24 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({k: res[k] for k in ("ok", "written", "created", "unchanged")}))
         if not res["ok"]:
             raise SystemExit(1)
+
+    def _list(self, opts):
+        from renkou.bureau import registers
+        from renkou.core.models import Area
+
+        code = opts["area"]
+        area = Area.objects.filter(pk=code.ljust(12, "0")).first() or Area.objects.filter(pk=code).first()
+        if area is None:
+            raise CommandError(f"没有区划 {code} / no area {code}")
+        with acting_as(None, via="cli"):
+            data = registers.table(None, registers.get(opts["register"]), area=area.code, year=opts["year"])
+            if opts["register"] == "supplies":
+                data["stock"] = registers.stock_table(None, area=area.code)
+        if opts["format"] == "json":
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            return
+        names = [c["name"] for c in data["columns"]]
+        self.stdout.write("\t".join(c["label"] for c in data["columns"]))
+        for row in data["rows"]:
+            self.stdout.write("\t".join("" if row[n] is None else str(row[n]) for n in names))
+        self.stdout.write("\t".join(str(data["totals"].get(n, "")) for n in names))
