@@ -116,9 +116,9 @@ class User(AbstractUser):
             zh, en = ROLE_LABELS[Role(self.role)]
         except ValueError:
             return "系统管理员" if self.is_superuser else "—"
-        from django.utils.translation import get_language
+        from renkou.core.languages import pair
 
-        return zh if (get_language() or "zh").startswith("zh") else en
+        return pair(zh, en)
 
 
 class ApiToken(models.Model):
