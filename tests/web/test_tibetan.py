@@ -206,3 +206,18 @@ def test_dates_read_as_tibetan_readers_write_them():
         assert date_format(dt.date(2008, 1, 10)) == "2008 ལོའི་ཟླ་ 1 ཚེས་ 10"
     with translation.override("zh-hans"):
         assert date_format(dt.date(2008, 1, 10)) == "2008年1月10日"
+
+
+@pytest.mark.django_db
+def test_an_objection_recorded_from_the_tibetan_notice_is_acknowledged_in_tibetan(client, pages):
+    from renkou.benefits.models import Objection
+
+    client.force_login(pages["users"][1])  # the village officer records what villagers say
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "bo"
+    url = pages["urls"]["benefits:notice"]
+    before = Objection.objects.count()
+    response = client.post(url.replace("/notice/", "/objection/"), {"raised_by": "村民 王五", "text": "该户已迁出"},
+                           follow=True)
+    assert Objection.objects.count() == before + 1
+    html = response.content.decode()
+    assert '<html lang="bo">' in html and "དགག་བརྗོད་ཐོ་འགོད་བྱས་ཟིན།" in visible_text(html)

@@ -22,6 +22,8 @@ TIBETAN_PAGES: frozenset[str] = frozenset({
     "loans:sheet",       # a village's collection sheet, signed by the mothers as they repay
     "bureau:events",     # publicity sessions, campaigns and training held in the villages
 })
+# What the forms of those pages post to: the reply (a message) is shown on the Tibetan page it returns to.
+TIBETAN_ACTIONS: frozenset[str] = frozenset({"benefits:objection", "benefits:resolve", "loans:sheet-import"})
 
 
 def page_name(path: str) -> str | None:
@@ -74,7 +76,8 @@ class TibetanPagesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if getattr(request, "LANGUAGE_CODE", None) == TIBETAN and not has_tibetan(request.path_info):
+        if (getattr(request, "LANGUAGE_CODE", None) == TIBETAN
+                and page_name(request.path_info) not in TIBETAN_PAGES | TIBETAN_ACTIONS):
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

@@ -112,12 +112,12 @@ class User(AbstractUser):
 
     @property
     def role_label(self) -> str:
+        from renkou.core.languages import pair
+
         try:
             zh, en = ROLE_LABELS[Role(self.role)]
         except ValueError:
-            return "系统管理员" if self.is_superuser else "—"
-        from renkou.core.languages import pair
-
+            return pair("系统管理员", "System administrator") if self.is_superuser else "—"
         return pair(zh, en)
 
 
