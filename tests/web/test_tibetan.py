@@ -95,7 +95,7 @@ EXPECTED = {
                         "2006 ལོའི་ཟླ་ 3 ཚེས་ 5"],
     "loans:sheet": ["བུ་ལོན་སླར་ལེན་རེའུ་མིག", "ད་བར་སྤྲད་ཟིན་པ།", "¥1,500.00", "ལྷག་ལུས་བུ་ལོན།", "མིང་རྟགས།",
                     "2006 ལོའི་ཟླ་ 12 ཚེས་ 31"],
-    "bureau:events": ["ཁྱབ་བསྒྲགས་དང་ལས་འགུལ། སློབ་སྦྱོང་།", "ཁྱབ་བསྒྲགས་ཚོགས་འདུ།", "བུ་མོར་དོ་སྣང་བྱེད་པའི་ལས་འགུལ།",
+    "bureau:events": ["དྲིལ་བསྒྲགས་དང་། ལས་འགུལ། སློབ་སྦྱོང་།", "དྲིལ་བསྒྲགས་ཚོགས་འདུ།", "བུ་མོར་དོ་སྣང་བྱེད་པའི་ལས་འགུལ།",
                       "སྐྱེ་འཕེལ་འཆར་གཞི་མཐུན་ཚོགས།", "2005 ལོའི་ཟླ་ 6 ཚེས་ 1", "120"],
 }
 # the page's frame: menu, account's role, footer
@@ -221,3 +221,12 @@ def test_an_objection_recorded_from_the_tibetan_notice_is_acknowledged_in_tibeta
     assert Objection.objects.count() == before + 1
     html = response.content.decode()
     assert '<html lang="bo">' in html and "དགག་བརྗོད་ཐོ་འགོད་བྱས་ཟིན།" in visible_text(html)
+
+
+def test_the_server_error_page_renders_without_a_request_in_tibetan():
+    from django.template import loader
+
+    with translation.override("bo"):
+        html = loader.get_template("500.html").render({})
+    assert '<html lang="bo">' in html and "ཞབས་ཞུ་འཕྲུལ་ཆས་ལ་ནོར་འཁྲུལ་བྱུང་།" in html
+    assert 'value="bo"' not in html

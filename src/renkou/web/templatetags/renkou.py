@@ -122,4 +122,5 @@ def has_tibetan(request):
     """Whether the page has a Tibetan translation (the language switch offers བོད་ཡིག there only)."""
     from renkou.core.languages import has_tibetan as page_has_tibetan
 
-    return request is not None and page_has_tibetan(request.path_info)
+    path = getattr(request, "path_info", None)  # none on the server-error page
+    return path is not None and page_has_tibetan(path)
