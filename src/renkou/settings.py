@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "renkou.core.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "renkou.core.languages.TibetanPagesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -154,7 +155,13 @@ RENKOU_LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("RENKOU_LOGIN_ADDRESS_MAX
 RENKOU_LOGIN_WINDOW_SECONDS = int(os.environ.get("RENKOU_LOGIN_WINDOW_SECONDS", "900"))
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English"), ("bo", "བོད་ཡིག")]
+# Tibetan serves the village-facing pages and printed notices only (renkou.core.languages.TIBETAN_PAGES);
+# Django knows neither its name nor its formats: both are given here and in renkou/formats/bo.
+from django.conf.locale import LANG_INFO  # noqa: E402
+
+LANG_INFO.update({"bo": {"bidi": False, "code": "bo", "name": "Tibetan", "name_local": "བོད་ཡིག"}})
+FORMAT_MODULE_PATH = ["renkou.formats"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 RENKOU_HONOUR_BROWSER_LANGUAGE = os.environ.get("RENKOU_BROWSER_LANGUAGE") == "1"
 TIME_ZONE = "Asia/Shanghai"

@@ -3,7 +3,9 @@ in Chinese and in English; the visible text of the Chinese page has no English w
 list of codes and units, and the English page no Chinese outside the names of places and persons.
 
 The patterns are listed from the URL resolver, so a new page joins the walk by itself; a pattern
-with parameters must be given them in ``ARGUMENTS`` (the test says which one is missing).
+with parameters must be given them in ``ARGUMENTS`` (the test says which one is missing). The pages with
+a Tibetan translation (``TIBETAN_PAGES``) are read in Tibetan too: no Chinese outside names and data, no
+English words (tests/web/test_tibetan.py checks the rest of the Tibetan rule).
 """
 
 from __future__ import annotations
@@ -471,6 +473,11 @@ def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, 
     assert len(urls) > 40
 
     names = _names(seed_areas, data["accounts"])
+    from tests.web.test_tibetan import tibetan_names
+
+    from renkou.core.languages import TIBETAN_PAGES, page_name
+
+    bo_names = names | tibetan_names()
     allowed = ZH_ALLOWED | _latin_names(data["accounts"])
     reprs = _audit_reprs()
     audit_names, audit_allowed = names | reprs, allowed | {w for text in reprs for w in WORD.findall(text)}
@@ -478,11 +485,13 @@ def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, 
     read = 0
     for role, user in data["users"].items():
         client.force_login(user)
-        for lang in ("zh-hans", "en"):
+        for lang in ("zh-hans", "en", "bo"):
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
             for url in urls:
                 if url.startswith("/audit") and role != "auditor":
                     continue
+                if lang == "bo" and page_name(url.split("?")[0]) not in TIBETAN_PAGES:
+                    continue  # read in zh-Hans (tests/web/test_tibetan.py)
                 response = client.get(url)
                 if response.status_code in (301, 302, 405) or "html" not in response.get("Content-Type", ""):
                     continue
@@ -494,8 +503,11 @@ def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, 
                 text = visible_text(html)
                 # the audit pages, and the auditor's task list of recent entries, name objects as recorded
                 on_audit = url.startswith("/audit") or (role == "auditor" and url == "/")
-                leaks = (english_leaks(text, audit_allowed if on_audit else allowed) if lang == "zh-hans"
-                         else chinese_leaks(text, audit_names if on_audit else names))
+                if lang == "bo":
+                    leaks = english_leaks(text, allowed) + chinese_leaks(text, bo_names)
+                else:
+                    leaks = (english_leaks(text, audit_allowed if on_audit else allowed) if lang == "zh-hans"
+                             else chinese_leaks(text, audit_names if on_audit else names))
                 if leaks:
                     problems[f"{lang} {role} {url} [{response.status_code}]"] = leaks[:40]
     assert read > 150

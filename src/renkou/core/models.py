@@ -112,13 +112,13 @@ class User(AbstractUser):
 
     @property
     def role_label(self) -> str:
+        from renkou.core.languages import pair
+
         try:
             zh, en = ROLE_LABELS[Role(self.role)]
         except ValueError:
-            return "系统管理员" if self.is_superuser else "—"
-        from django.utils.translation import get_language
-
-        return zh if (get_language() or "zh").startswith("zh") else en
+            return pair("系统管理员", "System administrator") if self.is_superuser else "—"
+        return pair(zh, en)
 
 
 class ApiToken(models.Model):

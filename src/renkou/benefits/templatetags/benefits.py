@@ -19,9 +19,13 @@ def yuan(fen):
 
 @register.filter
 def bi(obj):
-    """The Chinese or English name of a program or fund, by the page's language."""
-    zh = (get_language() or "zh-hans").startswith("zh")
-    return getattr(obj, "name_zh" if zh else "name_en", str(obj))
+    """The Chinese or English name of a program or fund, by the page's language (on a Tibetan page its
+    Tibetan name where the catalogue has one, else the Chinese)."""
+    from renkou.core.languages import name
+
+    if not hasattr(obj, "name_zh"):
+        return str(obj)
+    return name(obj.name_zh, obj.name_en)
 
 
 @register.filter

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -17,8 +16,9 @@ def yuan_d(value):
 @register.filter
 def party(labels):
     """A party's (Chinese, English) label in the page's language."""
-    zh = (get_language() or "zh-hans").startswith("zh")
-    return labels[0] if zh else labels[1]
+    from renkou.core.languages import pair
+
+    return pair(labels[0], labels[1])
 
 
 @register.filter

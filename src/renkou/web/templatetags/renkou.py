@@ -39,7 +39,8 @@ def in_lang(text):
     if "; " in text and len(parts) > 2:
         return "; ".join(in_lang(piece) for piece in text.split("; "))
     zh, en = parts[0], " / ".join(parts[1:])
-    return zh if _lang().startswith("zh") else en
+    # a Tibetan page shows the Chinese side: these messages have no Tibetan wording
+    return en if _lang().startswith("en") else zh
 
 
 @register.filter
@@ -114,3 +115,12 @@ def inum(value, indicator):
 def paired(values, columns):
     """``{% for col, v in row|paired:columns %}``: each value with its column (same length)."""
     return list(zip(columns, values, strict=True))
+
+
+@register.filter
+def has_tibetan(request):
+    """Whether the page has a Tibetan translation (the language switch offers བོད་ཡིག there only)."""
+    from renkou.core.languages import has_tibetan as page_has_tibetan
+
+    path = getattr(request, "path_info", None)  # none on the server-error page
+    return path is not None and page_has_tibetan(path)
