@@ -126,7 +126,8 @@ def test_lists_hold_whom_they_should_in_the_officers_scope(client, world, which,
     assert _records(html) == {ids[n] for n in village}
     assert mask(world.rec["王芳"].person.id_number) in html or which in ("reconfirm", "overdue")
     assert world.rec["王芳"].person.id_number not in html  # masked in lists
-    seen = AuditEvent.objects.filter(object_type="migrants.list", actor=world.village_a).last()
+    seen = AuditEvent.objects.filter(object_type="migrants.migrantrecord", action="view",
+                                     actor=world.village_a).last()
     assert seen.detail["list"] == which and set(seen.detail["persons"]) == {world.rec[n].person_id for n in village}
     html = _get(client, world.county, f"/migrants/lists/{which}/?area={COUNTY}&{MONTH}").content.decode()
     assert _records(html) == {ids[n] for n in county}
@@ -158,7 +159,7 @@ def test_list_export_is_masked_formula_safe_and_audited(client, world):
     assert body["陈丽"][1] == mask(world.rec["陈丽"].person.id_number) and body["陈丽"][3] == "待确认"
     assert body["陈丽"][6] == "'=HYPERLINK(\"x\")"
     assert body["陈丽"][8] == "2005-10-01"
-    event = AuditEvent.objects.filter(action="export", object_type="migrants.MigrantRecord").last()
+    event = AuditEvent.objects.filter(action="export", object_type="migrants.migrantrecord").last()
     assert set(event.detail["persons"]) == {world.rec["王芳"].person_id, world.rec["陈丽"].person_id}
 
 

@@ -190,7 +190,8 @@ def migrant_list(request, which: str):
     month, first, as_of = _month(request)
     qs = _list_qs(request.user, which, area, first, as_of)
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
-    audit.record_persons_shown("migrants.list", [r.person_id for r in page], user=request.user,
+    # recorded as a view of migrant records (the audit pages name the kind in words, the count as persons)
+    audit.record_persons_shown("migrants.migrantrecord", [r.person_id for r in page], user=request.user,
                                detail={"list": which, "area": area.code, "month": month,
                                        "records": [r.pk for r in page]})
     return render(request, "migrants/list.html", {
@@ -232,8 +233,8 @@ def list_export(request, which: str):
         rows.append([row["name"], idnumber.mask(row["id_number"]) if row["id_number"] else "",
                      str(r.get_direction_display()), str(r.get_state_display()), row["lives"], r.address,
                      r.party.name if r.party else "", row["registered"], r.arrival_date or "", r.departure_date or ""])
-    audit.record("export", user=request.user, object_type="migrants.MigrantRecord",
-                 object_repr=f"migrants-{which}.xlsx ({len(records)})", area_code=area.code,
+    audit.record("export", user=request.user, object_type="migrants.migrantrecord",
+                 object_repr=f"migrants.migrantrecord ({len(records)})", area_code=area.code,
                  detail={"list": which, "month": month, "persons": sorted({r.person_id for r in records if r.person_id}),
                          "records": [r.pk for r in records]})
     header = [_("Full name"), _("ID number"), _("Direction"), _("State"), _("Lives in"), _("Address"),
@@ -391,8 +392,8 @@ def agreements_export(request):
     rows = [[a.number, a.party.name, str(kinds.get(a.party.kind, a.party.kind)), a.party.contact, a.area.name,
              a.area.code, a.start, a.end, "; ".join(a.party_provides.splitlines()),
              "; ".join(a.bureau_provides.splitlines()), a.covered] for a in rows_qs]
-    audit.record("export", user=request.user, object_type="migrants.Agreement",
-                 object_repr=f"agreements.xlsx ({len(rows)})", detail={"agreements": len(rows)})
+    audit.record("export", user=request.user, object_type="migrants.agreement",
+                 detail={"rows": len(rows), "file": "agreements.xlsx"})
     header = [_("Agreement number"), _("Landlord or employer"), _("Kind"), _("Contact"), _("Area"), _("Area code"),
               _("From"), _("Until"), _("The landlord or employer provides"), _("The bureau provides"),
               _("Migrants covered")]
