@@ -299,3 +299,19 @@ def test_agreements_export(client, world):
 def test_menu_entry_for_migrant_officers_only(client, world):
     assert 'href="/migrants/"' in _get(client, world.village_a, "/").content.decode()
     assert 'href="/migrants/"' not in _get(client, world.auditor, "/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demos_summary_counts_on_the_reference_date(world):
+    """A married migrant woman born in 1960 was 45 on 31 December 2005 (the register's reference date)
+    and is past 49 today: the demo's note counts her, as it counts 王芳 (15) and 陈丽 (17)."""
+    import numpy as np
+
+    from renkou.migrants import demo
+
+    _migrant("吴霞", 2, dt.date(1960, 7, 1), 8, VILLAGE_A, "inflow", dt.date(2003, 1, 1))
+    ctx = SimpleNamespace(results={"520122": SimpleNamespace(reference_date=np.datetime64("2005-12-31"))},
+                          notes=[], seed=1)
+    demo.demo_step(ctx, lambda label: (lambda done, total: None))
+    assert "3 married women 15–49 among the inflow" in ctx.notes[0]
+    assert "5 inflow" in ctx.notes[0]
