@@ -161,6 +161,7 @@ def world(seed_areas, make_user, settings, tmp_path):
     w.objs.update(_feeds(w, person))
     settings.MEDIA_ROOT = str(tmp_path / "media")
     w.objs.update(_bureau(w))
+    w.objs.update(_migrants(person))
     w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
                   duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
                   o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
@@ -227,6 +228,19 @@ def _bureau(w: World) -> dict:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
     photo = bureau.attach_photo(w.users[("township", "home")], event, SimpleUploadedFile("m.png", png))
     return {"bureau_event": event, "bureau_photo": photo}
+def _migrants(person) -> dict:
+    """李秀英 as an unconfirmed inflow migrant of 红岩村 who arrived on 20 December 2005, covered by a
+    landlord's service agreement of her village."""
+    from renkou.migrants.models import Agreement, MigrantRecord, Party
+
+    record = MigrantRecord.objects.create(person=person, direction="inflow", state="unconfirmed",
+                                          resident_area_id=VILLAGE_A, arrival_date=dt.date(2005, 12, 20),
+                                          registration_code=VILLAGE_A, registration_source="registered_area")
+    party = Party.objects.create(name="矩阵房东", kind="landlord", area_id=VILLAGE_A)
+    agreement = Agreement.objects.create(number="MATRIX-2005-1", party=party, area_id=VILLAGE_A,
+                                         start=dt.date(2005, 1, 1), end=dt.date(2005, 12, 31))
+    agreement.migrants.set([record])
+    return {"migrant": record, "migrant_agreement": agreement}
 
 
 def _loans(w: World, person) -> dict:
@@ -335,6 +349,8 @@ _ACT_LOAN = "loans/test_flow.py, test_entry_points.py (each step by its own role
 BUREAU_READERS = {("township", "home"), ("county", "home"), ("evaluator", "home"), ("loans", "home"),
                   ("auditor", "home")}
 BUREAU_WRITERS = {("township", "home"), ("county", "home")}
+# migrant.agreement (and person.export) in Xifeng: its township and county officers
+MIGRANT_AGREEMENT_HOME = {("township", "home"), ("county", "home")}
 
 ROUTES: dict[str, Route] = {
     # web
@@ -458,6 +474,24 @@ ROUTES: dict[str, Route] = {
     "feeds:record": P(lambda w: f"/feeds/records/{w['feed_record'].pk}/", "masked"),
     "feeds:decide": ACT("feeds/test_queue.py (decisions are person captures in the record's area)"),
     "feeds:completeness": G(lambda w: "/feeds/completeness/?area=520122&period=2005"),
+    # migrants: counts for the migrant officers of the areas (another county's see its own zeros); lists and
+    # a migrant's page name her to the officers of her village, township and county; exports need
+    # person.export; agreements are the township's and the county's (migrant.agreement)
+    "migrants:home": B(lambda w: "/migrants/?month=2005-12", _page_person_readers, lists=True,
+                       marker=lambda w: 'data-list="unconfirmed" data-count="1"'),
+    "migrants:list": P(lambda w: "/migrants/lists/unconfirmed/?month=2005-12", "masked", lists=True,
+                       readers=_page_person_readers),
+    "migrants:list-export": P(lambda w: "/migrants/lists/arrivals/export.xlsx?month=2005-12", "masked", lists=True,
+                              readers=MIGRANT_AGREEMENT_HOME, marker=lambda w: mask(w["person"].id_number)),
+    "migrants:record": P(lambda w: f"/migrants/records/{w['migrant'].pk}/", "masked", readers=_page_person_readers),
+    "migrants:transition": ACT("migrants/test_pages.py (person captures in the record's area, by the state rule)"),
+    "migrants:agreements": B(lambda w: "/migrants/agreements/", MIGRANT_AGREEMENT_HOME, lists=True,
+                             marker=lambda w: "MATRIX-2005-1"),
+    "migrants:agreement-new": N(lambda w: "/migrants/agreements/new/"),
+    "migrants:agreements-export": B(lambda w: "/migrants/agreements/export.xlsx", MIGRANT_AGREEMENT_HOME, lists=True,
+                                    marker=lambda w: "MATRIX-2005-1"),
+    "migrants:agreement": P(lambda w: f"/migrants/agreements/{w['migrant_agreement'].pk}/", "masked",
+                            readers=MIGRANT_AGREEMENT_HOME),
     # the bureau's own work: figures of areas (no person on them), within the reader's areas
     "bureau:home": G(lambda w: f"/bureau/?area={XIFENG}&year=2005"),
     "bureau:events": G(lambda w: f"/bureau/events/?area={XIFENG}&year=2005"),

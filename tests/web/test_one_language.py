@@ -21,6 +21,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.evaluation.conftest import SMALL_SCHEME, enter_scores
 from tests.registry.conftest import COUNTY, TOWNSHIP, VILLAGE_A, VILLAGE_C, id_for
 
+from renkou.core.idnumber import check_character
+
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -181,6 +183,7 @@ def _dataset(seed_areas, make_user):
     loan = _loan(mother)
     feeds = _feeds(county, mother)
     bureau = _bureau(county)
+    migrants = _migrants(county)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -242,6 +245,11 @@ def _dataset(seed_areas, make_user):
             "bureau:register-export": {"key": "events"},
             "bureau:event-photo-upload": {"pk": bureau["event"].pk},
             "bureau:event-photo": {"pk": 999_999},  # none: the page that says so
+            "migrants:list": {"which": "unconfirmed"},
+            "migrants:list-export": {"which": "unconfirmed"},
+            "migrants:record": {"pk": migrants["record"].pk},
+            "migrants:transition": {"pk": migrants["record"].pk},
+            "migrants:agreement": {"pk": migrants["agreement"].pk},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -265,7 +273,11 @@ def _dataset(seed_areas, make_user):
                   # the queue's other list, completeness of 2005 with its charts
                   "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005",
                   # every register of the bureau, its list of 2005, a blank form and a record's form
-                  *bureau["pages"]],
+                  *bureau["pages"],
+                  # the migrants of December 2005 with their chart, each list, a migrant who left
+                  "/migrants/?month=2005-12", "/migrants/lists/arrivals/?month=2005-12",
+                  "/migrants/lists/overdue/?month=2005-12", "/migrants/lists/reconfirm/?month=2005-12",
+                  f"/migrants/records/{migrants['left'].pk}/", "/migrants/agreements/?state=in_force"],
         "event": Event,
     }
 
@@ -380,6 +392,34 @@ def _bureau(county):
         f"/bureau/registers/{key}/?year=2005", f"/bureau/registers/{key}/new/",
         f"/bureau/registers/{key}/{pks[key].pk}/")]
     return {"event": event, "pages": pages}
+def _migrants(county):
+    """Two inflow migrants of 红岩村 registered in 任丘市: one unconfirmed since December 2005 with her
+    landlord's agreement, one confirmed and gone, with a service received here."""
+    from renkou.migrants import services as migrants
+    from renkou.migrants.models import Agreement, Party
+    from renkou.registry.models import Person, ServiceRecord
+
+    def person(name, born, seq, arrived, state):
+        body = f"130982{born:%Y%m%d}{seq:03d}"
+        return Person.objects.create(name=name, sex=2, birth_date=born, marital_status="20",
+                                     id_number=body + check_character(body), home_code="130982100000",
+                                     resident_area_id=VILLAGE_A, migrant_status=state, entry_date=arrived)
+
+    stays = person("周梅", dt.date(1988, 6, 1), 2, dt.date(2005, 12, 20), "unconfirmed")
+    goes = person("孙丽", dt.date(1985, 6, 1), 4, dt.date(2005, 3, 1), "unconfirmed")
+    migrants.build_records(COUNTY)
+    record, gone = stays.migrant_records.get(), goes.migrant_records.get()
+    migrants.register_inflow(user=county, record=gone, reason="上门核实")
+    migrants.record_departure(user=county, record=gone, on=dt.date(2005, 11, 2), reason="返乡")
+    ServiceRecord.objects.create(person=goes, type="reproductive_health_check", date=dt.date(2005, 6, 1),
+                                 provider="乡服务站", area_id=VILLAGE_A)
+    party = Party.objects.create(name="红岩村房东", kind="landlord", contact="13800000000", area_id=VILLAGE_A)
+    type(record).objects.filter(pk=record.pk).update(party=party)
+    agreement = Agreement.objects.create(number="XF-2005-001", party=party, area_id=VILLAGE_A,
+                                         start=dt.date(2005, 1, 1), end=dt.date(2099, 12, 31),
+                                         party_provides="及时报告租户到达和离开", bureau_provides="免费生殖健康检查")
+    agreement.migrants.set([record])
+    return {"record": record, "left": gone, "agreement": agreement}
 
 
 def _fill(route: str, kwargs: dict) -> str:
@@ -427,6 +467,15 @@ def _recorded(users) -> set[str]:
                (bureau.Facility, "name", "location"), (bureau.VehicleTrip, "purpose"),
                (bureau.ScreeningCampaign, "name"), (bureau.SupplyMovement, "item")]
     records = {t for model, *fields in written for row in model.objects.values_list(*fields) for t in row if t}
+    from renkou.migrants.models import Agreement, Party, Transition
+
+    # a landlord's or employer's name, what an agreement says each side provides, why a state changed
+    loans |= set(Party.objects.values_list("name", flat=True)) | set(Transition.objects.values_list("reason", flat=True))
+    loans |= {line for row in Agreement.objects.values_list("party_provides", "bureau_provides") for text in row
+              for line in text.splitlines() if line}
+    from renkou.registry.models import ServiceRecord
+
+    loans |= set(ServiceRecord.objects.values_list("provider", flat=True))
     return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
             | quoted | notes | loans | records)
 

@@ -85,6 +85,15 @@ LINKED_WORK: dict[Role, frozenset[str]] = {
     Role.EVALUATOR: frozenset({VERIFICATION_WORK}),
 }
 
+# Migrants (流动人口): the officers of the place where a migrant lives (village, township, county) read
+# the migrant pages of their areas; service agreements with landlords and employers are signed by the
+# township and the county.
+MIGRANT_VIEW = "migrant.view"
+MIGRANT_AGREEMENT = "migrant.agreement"
+PERMISSIONS[Role.VILLAGE_OFFICER] |= {MIGRANT_VIEW}
+PERMISSIONS[Role.TOWNSHIP_OFFICER] |= {MIGRANT_VIEW, MIGRANT_AGREEMENT}
+PERMISSIONS[Role.COUNTY_OFFICER] |= {MIGRANT_VIEW, MIGRANT_AGREEMENT}
+
 # Roles whose own work (never person-level data) is done in the areas they are assigned to view: an
 # evaluator assesses the areas it is assigned to and has no capture areas, for it enters no person; a
 # loan officer runs the fund of the areas it is assigned to (it writes loans, never the register).

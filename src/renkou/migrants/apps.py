@@ -13,10 +13,13 @@ class MigrantsConfig(AppConfig):
     def ready(self) -> None:
         from pathlib import Path
 
+        from renkou.core.roles import MIGRANT_VIEW
         from renkou.indicators import providers
+        from renkou.web.context import add_nav
 
         from . import exchange_hooks, indicators
 
         exchange_hooks.connect()
         providers.register("migrants", indicators.OPERANDS, indicators.operand_values,
                            catalog=Path(__file__).parent / "data" / "indicators.yaml")
+        add_nav("migrants:home", _("Migrants"), MIGRANT_VIEW, "population")

@@ -170,7 +170,8 @@ def demo_step(ctx, progress) -> None:
         bar(0, 1)
         out = run_county(county, ctx=ctx, seed=ctx.seed)
         bar(1, 1)
-        s = services.summary(county)
+        # the figures as of the register's reference date (31 December 2005), not today's
+        s = services.summary(county, as_of=reference_date(ctx, county))
         ctx.notes.append(f"migrants {county}: {s['inflow']} inflow, {s['outflow']} outflow, "
                          f"{s['married_women_15_49']} married women 15–49 among the inflow, "
                          f"{s['agreements']} agreements ({out.get('parties', 0)} landlords and employers)")

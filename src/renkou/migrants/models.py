@@ -40,7 +40,10 @@ class MigrantRecord(AuditedModel):
                               verbose_name=_("landlord or employer"))
     # where they are registered (户籍地): derived by places.registration_place, with how it was found
     registration_code = models.CharField(_("place of household registration"), max_length=15, blank=True)
-    registration_source = models.CharField(_("registration place found from"), max_length=16, blank=True)
+    registration_source = models.CharField(_("registration place found from"), max_length=16, blank=True,
+                                           choices=[("registered_area", _("the registered area")),
+                                                    ("home_code", _("the place of household registration")),
+                                                    ("id_number", _("the address code of the ID number"))])
     registered_area = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+",
                                         verbose_name=_("registered area"))
     arrival_date = models.DateField(_("arrival date"), null=True, blank=True)

@@ -216,6 +216,59 @@ def handle_notification(message, user=None) -> MigrantRecord | Event | None:
     return None
 
 
+# ------------------------------------------------------------------------------------ agreements
+
+
+def create_agreement(*, user, number: str, party_name: str, party_kind: str, area_code: str, start: dt.date,
+                     end: dt.date, party_contact: str = "", party_provides: str = "", bureau_provides: str = "",
+                     migrants=()) -> Agreement:
+    """Record one service agreement (签订服务协议) with a landlord or employer of ``area_code``: the
+    party is found by name, kind and area or created; ``migrants`` are inflow records the user may
+    change. Each refusal names its field (``ValidationError`` keyed by field, "中文 / English")."""
+    from django.core.exceptions import ValidationError
+
+    from renkou.core.models import Area
+    from renkou.core.roles import MIGRANT_AGREEMENT
+    from renkou.core.scoping import CAPTURE, code_in_scope
+
+    from .models import Party
+
+    require(user, MIGRANT_AGREEMENT)
+    errors: dict[str, list[str]] = {}
+    number = (number or "").strip()
+    if not number:
+        errors.setdefault("number", []).append("协议编号：必填 / number: required")
+    elif Agreement.objects.filter(number=number).exists():
+        errors.setdefault("number", []).append(f"协议编号：{number} 已有记录 / number: {number} is already recorded")
+    if not (party_name or "").strip():
+        errors.setdefault("party_name", []).append("签约方：必填 / party: required")
+    if party_kind not in Party.Kind.values:
+        errors.setdefault("party_kind", []).append("类型：应为房东或用工单位 / kind: must be landlord or employer")
+    area = Area.objects.filter(code=area_code).first() if area_code else None
+    if area is None:
+        errors.setdefault("area", []).append(f"区划：“{area_code}” 不是已知区划 / area: {area_code!r} is not a known area")
+    elif not code_in_scope(user, area.code, CAPTURE):
+        errors.setdefault("area", []).append(f"区划：{area.code} 不在您的管辖范围 / area: {area.code} is outside your areas")
+    if start and end and end < start:
+        errors.setdefault("end", []).append("终止日期：早于起始日期 / until: before the start")
+    records = list(migrants)
+    for r in records:
+        if r.direction != INFLOW or not code_in_scope(user, r.resident_area_id or "", CAPTURE):
+            errors.setdefault("migrants", []).append(
+                f"服务对象：记录 {r.pk} 不是您辖区的流入人员 / migrants: record {r.pk} is not an inflow migrant of "
+                "your areas")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        party, _created = Party.objects.get_or_create(name=party_name.strip(), kind=party_kind, area=area,
+                                                      defaults={"contact": party_contact.strip()})
+        agreement = Agreement.objects.create(number=number, party=party, area=area, start=start, end=end,
+                                             party_provides=party_provides.strip(),
+                                             bureau_provides=bureau_provides.strip())
+        agreement.migrants.set(records)
+    return agreement
+
+
 # ------------------------------------------------------------------------------------ reads
 
 
@@ -231,7 +284,8 @@ def summary(area_code: str, period: str | None = None, *, as_of: dt.date | None 
     """Aggregates of one area: inflow and outflow (records not left), the married women 15–49 among
     the inflow on ``as_of`` (default today), records by direction and state (left included),
     agreements (all, in force on ``as_of``), enquiries of the period (the exchange's counts)."""
-    prefix = areacodes.full_code(area_code).rstrip("0")
+    full = areacodes.full_code(area_code)
+    prefix = areacodes.prefix(full, areacodes.level_of(full))  # a township's 9 digits, not its code without zeros
     prefix = prefix if len(prefix) >= 6 else area_code[:6]
     as_of = as_of or dt.date.today()
     inflow = MigrantRecord.objects.filter(direction=INFLOW, resident_area__code__startswith=prefix)
