@@ -137,6 +137,7 @@ def _port(preferred: int) -> int:
     """``preferred`` when free on the loopback, else a free port."""
     for port in (preferred, 0):
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no hindrance
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
@@ -169,9 +170,7 @@ def start_server(home: Path, code: str, port: int) -> subprocess.Popen:
     raise RuntimeError(f"the second node's server did not answer at {url}; see {home / 'server.log'}")
 
 
-def stop_server(proc: subprocess.Popen, owner: int | None = None) -> None:
-    if owner is not None and os.getpid() != owner:
-        return  # a process forked from the demo's (a gunicorn worker) leaves it alone
+def stop_server(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -181,9 +180,20 @@ def stop_server(proc: subprocess.Popen, owner: int | None = None) -> None:
             proc.wait(timeout=10)
 
 
+# The second nodes' server processes, by node code. A process forked from the demo's (a gunicorn
+# worker) forgets them at once: it neither stops them nor holds their handles when it exits.
+_RUNNING: dict[str, subprocess.Popen] = {}
+os.register_at_fork(after_in_child=_RUNNING.clear)
+
+
 def _companion(name: str, url: str, proc: subprocess.Popen) -> Companion:
-    owner = os.getpid()
-    return Companion(name=name, url=url, stop=lambda: stop_server(proc, owner))
+    _RUNNING[name] = proc
+
+    def stop() -> None:
+        running = _RUNNING.pop(name, None)
+        if running is not None:
+            stop_server(running)
+    return Companion(name=name, url=url, stop=stop)
 
 
 @contextlib.contextmanager
