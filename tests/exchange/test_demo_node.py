@@ -6,12 +6,16 @@ the test's live server, the second node by its own process."""
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 
 
 @pytest.mark.slow
 def test_the_demo_runs_a_second_node_and_the_messages_flow_both_ways(live_server, seed_areas, make_user,
                                                                       settings, tmp_path):
+    from django.utils import timezone
+
     from renkou import demo
     from renkou.exchange import demo as exchange_demo
     from renkou.exchange import services
@@ -53,7 +57,7 @@ def test_the_demo_runs_a_second_node_and_the_messages_flow_both_ways(live_server
         late = cases.get(state="matched")
         assert late.answered_on is None and late.found is True
         assert (late.deadline - late.opened_on).days == 30 and late.overdue
-        assert [c.uid for c in services.overdue("130982", late.deadline.__class__.today())] == [late.uid]
+        assert [c.uid for c in services.overdue("130982", timezone.localdate())] == [late.uid]
         assert (out["sent"], out["answered"], out["closed"], out["overdue"], out["notifications"]) == (4, 3, 3, 1, 2)
         # what came in here came over HTTP from the second node: 4 match results, 3 check results
         inbox = Message.objects.filter(direction="in", sender=code)
@@ -77,8 +81,6 @@ def test_the_demo_runs_a_second_node_and_the_messages_flow_both_ways(live_server
         assert any(n.startswith(f"exchange: second node {code}") and "4 enquiries sent, 3 answered, 1 overdue, "
                    "2 arrival notifications" in n for n in ctx.notes)
         assert [c.name for c in ctx.companions] == [code]
-        import urllib.request
-
         with urllib.request.urlopen(f"{out['url']}/api/exchange/node", timeout=10) as resp:
             assert b'"county-' in resp.read()
     finally:
