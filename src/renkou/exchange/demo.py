@@ -14,9 +14,10 @@ Then, over HTTP and through the exchange's own outboxes (``services.deliver`` on
 Renqiu sends enquiries (协查) about some of those migrants; the second node matches them by itself,
 checks all but one and sends its check results back; Renqiu closes the answered cases with its
 feedback. The one left unanswered is dated back 31 days (its envelope signed again with the date it
-carries), so its deadline passed yesterday and it is overdue on both nodes. Renqiu also registers a
-few newly arrived migrants of that county (or, when none is waiting, re-sends the arrival of some
-registered before the exchange existed): the arrival notifications become outflow records there.
+carries), so its deadline passed yesterday and it is overdue on both nodes. Renqiu also sends the
+arrival notifications of a few other migrants of that county — registering those still unconfirmed,
+and for those registered already sending the arrival it could not send before it had a peer: they
+become outflow records there.
 
 While the demo builds, Renqiu's end is served for the second node by a waitress thread of the
 building process on a free loopback port; afterwards the second node's directory entry points at
