@@ -44,10 +44,41 @@ class DemoContext:
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)  # user, password, role, areas
     notes: list[str] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)  # step name, seconds
+    # where ``renkou demo`` will serve the site, and the processes a step starts to serve beside it
+    host: str = "127.0.0.1"
+    port: int = 8000
+    companions: list[Companion] = field(default_factory=list)
 
 
 Step = Callable[[DemoContext, Callable[[str], Callable[[int, int], None]]], None]
 STEPS: list[tuple[str, Step]] = []
+
+
+# ---------------------------------------------------------------- processes served beside the demo
+# A step may start a server that runs beside the demo's own (the exchange's second node): it adds a
+# Companion to ``ctx.companions``; ``renkou demo`` stops them all when its server stops (or at once
+# with --no-serve). When a demo already built is served again, each of ``SERVE_HOOKS`` (a callable
+# ``hook(context)``) may start its companion again.
+
+
+@dataclass
+class Companion:
+    name: str
+    url: str
+    stop: Callable[[], None]
+
+
+SERVE_HOOKS: list[Callable[[DemoContext], None]] = []
+
+
+def start_companions(ctx: DemoContext) -> None:
+    for hook in SERVE_HOOKS:
+        hook(ctx)
+
+
+def stop_companions(ctx: DemoContext) -> None:
+    while ctx.companions:
+        ctx.companions.pop().stop()
 
 
 def _ensure_upper_areas(county: str) -> None:
@@ -260,13 +291,18 @@ def run_checks(ctx: DemoContext, progress) -> None:
 STEPS.extend([("counties", build_counties), ("accounts", create_accounts), ("checks", run_checks)])
 
 
-def build(*, small: bool, seed: int, progress, full: bool = False) -> DemoContext:
-    ctx = DemoContext(small=small, seed=seed, full=full)
+def build(*, small: bool, seed: int, progress, full: bool = False, host: str = "127.0.0.1",
+          port: int = 8000) -> DemoContext:
+    ctx = DemoContext(small=small, seed=seed, full=full, host=host, port=port)
     with acting_as(None, via="system"):
-        for name, step in STEPS:
-            started = time.monotonic()
-            step(ctx, progress)
-            ctx.timings.append((name, time.monotonic() - started))
+        try:
+            for name, step in STEPS:
+                started = time.monotonic()
+                step(ctx, progress)
+                ctx.timings.append((name, time.monotonic() - started))
+        except BaseException:
+            stop_companions(ctx)  # a failed or interrupted build leaves no server behind
+            raise
     return ctx
 # Each module's step registers itself on import. Order matters: assessment scores come from computed
 # indicator values.
@@ -278,4 +314,5 @@ import renkou.loans.demo  # noqa: E402,F401
 import renkou.feeds.demo  # noqa: E402,F401
 import renkou.migrants.demo  # noqa: E402,F401
 import renkou.bureau.demo  # noqa: E402,F401
+import renkou.exchange.demo  # noqa: E402,F401
 # isort: on

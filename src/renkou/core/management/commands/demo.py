@@ -36,18 +36,28 @@ class Command(BaseCommand):
         if built and not o["rebuild"]:
             self.stdout.write("演示数据已存在(用 --rebuild 重建) / the demo is already built (use --rebuild); "
                               "passwords are reset below.")
-            ctx = demo.DemoContext(small=o["small"], seed=o["seed"])
+            ctx = demo.DemoContext(small=o["small"], seed=o["seed"], host=o["host"], port=o["port"])
             demo.create_accounts(ctx, None)
+            if not o["no_serve"]:
+                demo.start_companions(ctx)
         else:
             started = time.monotonic()
             with progress_board() as progress:
-                ctx = demo.build(small=o["small"], seed=o["seed"], progress=progress, full=o["full"])
+                ctx = demo.build(small=o["small"], seed=o["seed"], progress=progress, full=o["full"],
+                                 host=o["host"], port=o["port"])
             self.stdout.write(f"演示数据构建完成，用时 {time.monotonic() - started:.0f} 秒 / demo built")
             self.stdout.write("各步骤用时 / time of each step: " + ", ".join(
                 f"{name} {seconds:.1f} s" for name, seconds in ctx.timings))
         self._print_accounts(ctx)
-        if not o["no_serve"]:
-            call_command("serve", host=o["host"], port=o["port"], no_migrate=True)
+        owner = os.getpid()
+        try:
+            if not o["no_serve"]:
+                call_command("serve", host=o["host"], port=o["port"], no_migrate=True)
+        finally:
+            # the servers started beside the demo's stop with it (Ctrl+C included); gunicorn's workers,
+            # forked from this process, leave through here too: only this process stops them
+            if os.getpid() == owner:
+                demo.stop_companions(ctx)
 
     def _print_accounts(self, ctx):
         lines = ["", "演示账户 / demo accounts (密码每次运行重新生成 / passwords are new on every run):"]
