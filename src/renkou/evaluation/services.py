@@ -216,6 +216,15 @@ def scheme_access(user, scheme: AssessmentScheme) -> str | None:
     return UNIT if has_perm(user, AGGREGATE_VIEW) and own_units(user, scheme) else None
 
 
+def can_read_area(user, code: str) -> bool:
+    """Whether the user reads (or manages) the assessments of the area: its departments page."""
+    if _system(user):
+        return True
+    if not _active(user):
+        return False
+    return _covers(work_prefixes(user), code) or _covers(read_prefixes(user), code)
+
+
 def can_read_scheme(user, scheme: AssessmentScheme) -> bool:
     return scheme_access(user, scheme) is not None
 
