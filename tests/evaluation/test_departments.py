@@ -257,3 +257,26 @@ def test_departments_page_and_run_pages_name_departments_in_words(world, client)
     contract = get(f"/evaluation/schemes/{scheme.pk}/contract/{GONGAN}/", "zh-hans")
     assert "公安局" in contract and "2005年1月20日" in contract
     assert client.get("/evaluation/departments/542526/").status_code == 404  # Gaize: outside her areas
+
+
+def test_the_demo_assesses_the_shipped_department_scheme(world, make_user):
+    from types import SimpleNamespace
+
+    from renkou.evaluation import demo
+    from renkou.evaluation.models import AssessmentScheme, Contract
+
+    make_user("root", superuser=True)
+    ctx = SimpleNamespace(results={"520122": None}, seed=7, notes=[])
+    demo.assess_departments(ctx, lambda label: (lambda done, total: None))
+    run = services.latest_published(AssessmentScheme.objects.get(code="xifeng-department-2005"))
+    lines = {u.unit_key: u for u in services.ranking(run)}
+    assert len(lines) == 8 and sorted(u.rank for u in lines.values()) == list(range(1, 9))
+    assert Contract.objects.filter(scheme=run.scheme).count() == 8
+    # 公安局 delivered every month of 2005: A1 = 15 × (100 − 50) / 50 = 15; it confirms 1 of the 2 move-ins:
+    # A2 = 15 × (50 − 60) / 35 → 0
+    gongan = {i.item_code: i for i in lines[GONGAN].items.all()}
+    assert (str(gongan["A1"].value), str(gongan["A1"].points), str(gongan["A2"].points)) == ("100.000000", "15.00",
+                                                                                             "0.00")
+    fulian = {i.item_code: i.state for i in lines["520122-fulian"].items.all()}
+    assert (fulian["A1"], fulian["A2"], fulian["A3"]) == ("n/a", "n/a", "scored")
+    assert ctx.notes[-1].endswith("/evaluation/departments/520122/")
