@@ -156,12 +156,12 @@ def test_feed_figures_are_counted_from_the_feeds_records(world):
     ws, ga, tj = (Department.objects.get(code=c) for c in (WEISHENG, GONGAN, TONGJI))
     value, why = sources.feeds_measure(ws, "months_delivered", "2005")
     assert (value, why["numerator"], why["denominator"]) == (75, 9, 12)  # 9 of 12 months
-    assert why["not_delivered"] == ["weisheng-birth-notice 2005-10", "weisheng-birth-notice 2005-11",
-                                    "weisheng-birth-notice 2005-12"]
+    assert why["not_delivered"] == {"weisheng-birth-notice": ["2005-10", "2005-11", "2005-12"]}
     value, why = sources.feeds_measure(ws, "events_confirmed", "2005")
     assert (value, why["numerator"], why["denominator"]) == (75, 3, 4)
     value, why = sources.feeds_measure(ws, "on_time", "2005")
     assert (str(value), why["numerator"], why["delivered"]) == ("16.67", 2, 9)  # January and February
+    assert why["late"] == {"weisheng-birth-notice": [f"2005-{m:02d}" for m in range(3, 10)]}
     assert sources.feeds_measure(ga, "months_delivered", "2005")[0] == 100
     assert sources.feeds_measure(ga, "events_confirmed", "2005")[0] == 50
     assert str(sources.feeds_measure(ga, "on_time", "2005")[0]) == "8.33"  # December only

@@ -133,7 +133,8 @@ def feeds_measure(department, measure: str, period_code: str) -> tuple[Decimal |
     if not found:
         return None, {**base, "not_applicable": True, "missing": "the department delivers no feeds (不报送部门信息)"}
     months = _months(period.start, period.end)
-    base.update({"sources": [s.code for s in found], "months": len(months), "expected": len(found) * len(months),
+    base.update({"sources": [s.code for s in found], "source_names": {s.code: [s.name_zh, s.name_en] for s in found},
+                 "months": len(months), "expected": len(found) * len(months),
                  "url": f"{reverse('feeds:completeness')}?area={county}&period={period.start:%Y}"})
     if measure == "events_confirmed":
         rows = completeness(county, period.start, period.end, sources=found)
@@ -147,14 +148,13 @@ def feeds_measure(department, measure: str, period_code: str) -> tuple[Decimal |
         source__in=found, area__pk__startswith=county, event_date__gte=period.start, event_date__lte=period.end)
         .values_list("source_id", "month").annotate(first=Min("file__received_at")).values_list("source_id", "month",
                                                                                                   "first")}
-    codes = {s.pk: s.code for s in found}
     if measure == "months_delivered":
         delivered = len(first)
         base.update({"numerator": delivered, "denominator": len(found) * len(months),
-                     "not_delivered": [f"{codes[s.pk]} {m}" for s in found for m in months if (s.pk, m) not in first]})
+                     "not_delivered": {s.code: [m for m in months if (s.pk, m) not in first] for s in found}})
         return _pct(delivered, len(found) * len(months)), base
     on_time = sum(1 for (_s, m), t in first.items() if t <= feed_deadline(m))
-    late = sorted(f"{codes[s]} {m}" for (s, m), t in first.items() if t > feed_deadline(m))
+    late = {s.code: sorted(m for (pk, m), t in first.items() if pk == s.pk and t > feed_deadline(m)) for s in found}
     base.update({"numerator": on_time, "denominator": len(found) * len(months), "late": late,
                  "deadline_day": FEED_DEADLINE_DAY, "delivered": len(first)})
     return _pct(on_time, len(found) * len(months)), base

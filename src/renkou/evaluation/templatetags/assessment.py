@@ -59,3 +59,10 @@ def unit_label(obj):
     if hasattr(obj, "unit_id") and hasattr(obj, "unit"):
         return obj.unit.name if obj.unit_id else ""
     return getattr(obj, "name", "") or str(obj)
+
+
+@register.filter
+def area_code(unit):
+    """An area's code, shown beside its name; a department is named in words only."""
+    code = getattr(unit, "code", "") or ""
+    return code if code.isdigit() else ""
