@@ -12,6 +12,16 @@ from django.db import migrations, models
 import renkou.evaluation.models
 
 
+def drop_guard(apps, schema_editor):
+    """The SQLite triggers of 0002 and 0003 name the result tables; they are dropped before the tables are
+    rebuilt (SQLite refuses to rebuild a table another table's trigger refers to) and installed after."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for sql in (import_module("renkou.evaluation.migrations.0003_published_run_replace_guard").SQLITE_REVERSE
+                + import_module("renkou.evaluation.migrations.0002_published_run_guard")._sqlite_reverse()):
+        schema_editor.execute(sql)
+
+
 def reinstall_guard(apps, schema_editor):
     """SQLite rebuilds a table to alter it, dropping its triggers: the guard of published runs
     (0002, 0003) is installed again, as 0003 installs it."""
@@ -28,6 +38,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_guard, reinstall_guard),
         migrations.AlterModelOptions(
             name='unitresult',
             options={'ordering': ['run', 'rank', 'unit_id', 'department_id'], 'verbose_name': 'unit result', 'verbose_name_plural': 'unit results'},
@@ -160,5 +171,5 @@ class Migration(migrations.Migration):
             model_name='contract',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('department__isnull', True), ('unit__isnull', False)), models.Q(('department__isnull', False), ('unit__isnull', True)), _connector='OR'), name='eval_contract_one_unit'),
         ),
-        migrations.RunPython(reinstall_guard, migrations.RunPython.noop),
+        migrations.RunPython(reinstall_guard, drop_guard),
     ]
