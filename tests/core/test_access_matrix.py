@@ -422,6 +422,7 @@ ROUTES: dict[str, Route] = {
     "evaluation:appeal-decide": ACT("test_assessment_actions_only_for_the_areas_managers"),
     "evaluation:sample": A(lambda w: f"/evaluation/samples/{w['sample'].pk}/", MANAGERS,
                            marker=lambda w: w["household"].number),
+    "evaluation:departments": A(lambda w: "/evaluation/departments/520122/", READERS, marker=lambda w: "县直部门考核"),
     "evaluation:field-sheet": P(lambda w: f"/evaluation/samples/{w['sample'].pk}/sheet/{TOWNSHIP_A[:9]}/",
                                 "masked", readers=MANAGERS),
     # benefits: programs are published policy; rosters and notices name persons, scoped to their villages

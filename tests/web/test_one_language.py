@@ -175,6 +175,10 @@ def _dataset(seed_areas, make_user):
     from renkou.evaluation.demo import demo_scheme_text
 
     township = ev.import_scheme(user=evaluator, text=demo_scheme_text("520122"))
+    from renkou.evaluation.demo import demo_department_scheme_text
+
+    departments = ev.import_scheme(user=evaluator, text=demo_department_scheme_text("520122"))
+    department_run = ev.publish_run(user=evaluator, run=ev.compute_run(user=evaluator, scheme=departments))
     township_run = ev.compute_run(user=evaluator, scheme=township)
     appeal = ev.file_appeal(user=evaluator, run=run, unit=TOWNSHIP, item_code="A2", reason="两份报表漏计",
                             claimed_value=Decimal(100))
@@ -216,6 +220,7 @@ def _dataset(seed_areas, make_user):
             "evaluation:appeal-decide": {"pk": appeal.pk},
             "evaluation:sample": {"pk": sample.pk},
             "evaluation:field-sheet": {"pk": sample.pk, "unit": TOWNSHIP[:9]},
+            "evaluation:departments": {"county": COUNTY[:6]},
             "demography:area": {"code": COUNTY[:6]},
             "audit-detail": {"pk": None},  # filled in below: an audit event of the register
             "benefits:program": {"code": benefits["cycle"].program.code},
@@ -252,7 +257,9 @@ def _dataset(seed_areas, make_user):
             "migrants:agreement": {"pk": migrants["agreement"].pk},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
-        "extra": ["/indicators/?area=520122&period=2005&group=fertility",
+        "extra": [f"/evaluation/runs/{department_run.pk}/", f"/evaluation/runs/{department_run.pk}/units/520122-gongan/",
+                  f"/evaluation/schemes/{departments.pk}/contract/520122-gongan/",
+                  f"/evaluation/schemes/{departments.pk}/targets/","/indicators/?area=520122&period=2005&group=fertility",
                   "/indicators/?area=520122&period=2005SY&group=births",
                   "/indicators/?area=520122&period=200503&group=aggregate",
                   f"/evaluation/runs/{township_run.pk}/", f"/evaluation/schemes/{small.pk}/",

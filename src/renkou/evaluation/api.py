@@ -72,7 +72,7 @@ def scorecard(request, pk: int, unit: str):
         line, pairs = services.scorecard(r, unit)
     except UnitResult.DoesNotExist:
         raise Http404("no such unit") from None
-    return {"code": line.unit_id, "name": line.unit_name, "total": float(line.total), "rank": line.rank,
+    return {"code": line.unit_key, "name": line.unit_name, **({"name_en": line.unit_name_en} if line.unit_name_en else {}), "total": float(line.total), "rank": line.rank,
             "group_rank": line.group_rank, "grade": line.grade_code or None, "veto": line.vetoed,
             "items": [{"code": res.item_code, "theme": res.theme_code,
                        "value": None if res.value is None else float(res.value),

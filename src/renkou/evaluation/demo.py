@@ -5,6 +5,12 @@ Steps: the 2005 township scheme (``schemes/township-2005.yaml``) made out for th
 verification whose visits "find" the births the synthetic register left out (its ground truth),
 a published run, and one accepted appeal that gives a second, published version.
 
+Then the county's departments (县直部门, ``schemes/department-2005.yaml``): the code table's
+departments, their signed contracts, inspection scores, and the feeds items counted from the
+department files the feeds step received; the run is published and the departments page
+(``/evaluation/departments/<county>/``) shows them ranked. The department step runs after the feeds
+step (it is scheduled behind it), since the feeds items count the files that step receives.
+
 The shipped scheme is Xifeng's (息烽县), with Xifeng's own targets. Another county gets the same
 scheme named for it, and the targets a county sets from its own level rather than Xifeng's: the
 birth-rate band and the natural-increase ceiling around the county's figures of the previous
@@ -29,6 +35,7 @@ import yaml
 from renkou.core import areacodes
 
 SCHEME_FILE = Path(__file__).resolve().parent / "schemes" / "township-2005.yaml"
+DEPARTMENT_SCHEME_FILE = Path(__file__).resolve().parent / "schemes" / "department-2005.yaml"
 DEMO_COUNTY = "520122"
 HOUSEHOLDS_PER_UNIT = 200
 
@@ -235,11 +242,86 @@ def assess_demo_county(ctx, progress) -> None:
                      f"(first: {first.unit_name}), appeal of {loser.unit_name} gave v{appeal.new_run.version}")
 
 
+def demo_department_scheme_text(county: str, *, name_zh: str | None = None, name_en: str | None = None) -> str:
+    """The 2005 department scheme made out for ``county`` (Xifeng's as shipped)."""
+    data: dict[str, Any] = yaml.safe_load(DEPARTMENT_SCHEME_FILE.read_text(encoding="utf-8"))
+    if county == DEMO_COUNTY:
+        return DEPARTMENT_SCHEME_FILE.read_text(encoding="utf-8")
+    data["units"]["county"] = county
+    data["code"] = f"{data['code']}-{county}"
+    if name_zh:
+        data["name_zh"] = data["name_zh"].replace("息烽县", name_zh, 1)
+    if name_en:
+        data["name_en"] = data["name_en"].replace("Xifeng County", name_en, 1)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+DEPARTMENT_SHEETS = (("enquiries_on_time", 70, 100), ("contract_tasks", 75, 100), ("coordination", 55, 98),
+                     ("policy_services", 60, 98), ("records_kept", 60, 100))
+
+
+def assess_departments(ctx, progress) -> None:
+    """The county's departments assessed for 2005: contracts, inspection scores, feeds counted from the
+    files the feeds step received, a published run."""
+    from renkou.core.models import User
+
+    from . import services
+
+    if not ctx.results:
+        return
+    county = DEMO_COUNTY if DEMO_COUNTY in ctx.results else next(iter(ctx.results))
+    user = User.objects.filter(is_superuser=True).order_by("id").first()
+    if user is None:
+        return
+    from renkou.demo import COUNTIES
+
+    preset_name = next((name for name, code, _small in COUNTIES if code == county), None)
+    bar = progress("部门考核 / departments assessed")
+    bar(0, 3)
+    name_zh, name_en = county_names(county, preset_name)
+    scheme = services.import_scheme(user=user, text=demo_department_scheme_text(county, name_zh=name_zh,
+                                                                                name_en=name_en), replace=True)
+    rng = np.random.default_rng(ctx.seed + 1)
+    units = services.scheme_units(scheme)
+    for unit in units:
+        services.sign_contract(user=user, scheme=scheme, unit=unit, signed_on=dt.date(2005, 1, 18),
+                               signatory=f"{unit.name_zh}局长" if unit.name_zh.endswith("局") else f"{unit.name_zh}主席")
+        for sheet, lo, hi in DEPARTMENT_SHEETS:
+            services.set_inspection_score(user=user, scheme=scheme, unit=unit, sheet=sheet,
+                                          value=int(rng.integers(lo, hi + 1)))
+        services.set_inspection_score(user=user, scheme=scheme, unit=unit, sheet="falsified_data", value=0)
+    bar(1, 3)
+    run = services.publish_run(user=user, run=services.compute_run(user=user, scheme=scheme))
+    bar(3, 3)
+    lines = services.ranking(run)
+    ctx.notes.append(f"departments: scheme {scheme.code}, {len(units)} departments, v{run.version} published "
+                     f"(first: {lines[0].unit_name} {lines[0].total}) — /evaluation/departments/{county}/")
+
+
+def _schedule_departments(ctx, progress) -> None:
+    """Run :func:`assess_departments` after the feeds step: behind it in the demo's steps when it is still
+    to come (the steps are being run), else now."""
+    from renkou.demo import STEPS
+
+    names = [name for name, _ in STEPS]
+    if "assessment-departments" in names:
+        return
+    if "feeds" in names and names.index("feeds") > names.index("assessment"):
+        STEPS.insert(names.index("feeds") + 1, ("assessment-departments", assess_departments))
+    else:
+        assess_departments(ctx, progress)
+
+
+def assess_demo_county_and_departments(ctx, progress) -> None:
+    assess_demo_county(ctx, progress)
+    _schedule_departments(ctx, progress)
+
+
 def _register() -> None:
     from renkou.demo import STEPS
 
     if not any(name == "assessment" for name, _ in STEPS):
-        STEPS.append(("assessment", assess_demo_county))
+        STEPS.append(("assessment", assess_demo_county_and_departments))
 
 
 _register()

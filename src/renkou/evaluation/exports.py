@@ -57,11 +57,11 @@ def ranking_xlsx(run: Run, lang: str = "zh") -> bytes:
     ws.append(header + [f"{i.code} {i.name_zh if zh else i.name_en}" for i in items])
     for cell in ws[2]:
         cell.font = Font(bold=True)
-    lines = UnitResult.objects.filter(run=run).order_by("rank", "unit_id").prefetch_related("items")
+    lines = UnitResult.objects.filter(run=run).order_by("rank", "unit_id", "department_id").prefetch_related("items")
     n = 0
     for u in lines:
         points = {i.item_code: i.points for i in u.items.all()}
-        ws.append([u.rank, u.unit_id, safe_cell(u.unit_name), u.peer_group, u.group_rank, float(u.total),
+        ws.append([u.rank, u.unit_key, safe_cell(u.name_in("zh" if zh else "en")), u.peer_group, u.group_rank, float(u.total),
                    safe_cell(u.grade_zh if zh else u.grade_en), "是" if (u.vetoed and zh) else (
                        "yes" if u.vetoed else ""),
                    safe_cell("、".join(w["zh" if zh else "en"] for w in u.warnings))]
@@ -80,7 +80,7 @@ def ranking_xlsx(run: Run, lang: str = "zh") -> bytes:
                   ["code", "unit", "item", "value", "target", "points", "explanation"])
     for u in lines:
         for i in u.items.all():
-            detail.append([u.unit_id, safe_cell(u.unit_name), i.item_code,
+            detail.append([u.unit_key, safe_cell(u.name_in("zh" if zh else "en")), i.item_code,
                            None if i.value is None else float(i.value), None if i.target is None else float(i.target),
                            None if i.points is None else float(i.points),
                            safe_cell(i.explanation_zh if zh else i.explanation_en)])

@@ -11,6 +11,11 @@
 * :class:`VerificationSample` / :class:`SampledHousehold`: sampled door-to-door verification
   (抽样入户核查) of the register.
 
+* :class:`Department`: a county department (县直部门: 公安局, 民政局 …) assessed by a scheme of
+  ``level: department``; the unit of such a scheme's rows is the department, not an area (every row
+  that names a unit holds exactly one of ``unit`` and ``department``). :class:`Contract` records when
+  a unit's responsibility contract was signed and the period it covers.
+
 Only government units are assessed; no row here scores a person.
 """
 
@@ -31,6 +36,52 @@ class FrozenError(PermissionError):
 
     def __init__(self, message: str = FROZEN_MESSAGE) -> None:
         super().__init__(message)
+
+
+class Department(models.Model):
+    """A county department that signs a responsibility contract (县直部门), seeded from
+    ``data/departments.yaml``. ``code`` is ``<county>-<slug>`` (520122-gongan): the unit code of its
+    results. ``feeds_department`` names the department of the feeds sources it delivers, if any."""
+
+    code = models.CharField(_("code"), max_length=40, primary_key=True)
+    slug = models.SlugField(_("code in the county"), max_length=30)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    county = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("county"))
+    feeds_department = models.CharField(_("delivers the feeds of"), max_length=20, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["county_id", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["county", "slug"], name="uniq_eval_department_slug")]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    @property
+    def name(self) -> str:
+        return self.name_zh
+
+    def label(self, lang: str = "zh") -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+
+def _one_unit(prefix: str):
+    """Exactly one of ``unit`` (an area) and ``department`` is set."""
+    return models.CheckConstraint(
+        condition=(models.Q(unit__isnull=False, department__isnull=True)
+                   | models.Q(unit__isnull=True, department__isnull=False)), name=f"{prefix}_one_unit")
+
+
+class UnitKeyMixin:
+    """The unit code of a row naming an area or a department: the area's code or the department's."""
+
+    @property
+    def unit_key(self) -> str:
+        return self.unit_id or self.department_id
 
 
 class AssessmentScheme(models.Model):
@@ -73,11 +124,13 @@ class AssessmentScheme(models.Model):
         return self._parsed[1]
 
 
-class Target(models.Model):
+class Target(UnitKeyMixin, models.Model):
     """The target of one item for one unit, as signed in the responsibility contract (责任书目标值)."""
 
     scheme = models.ForeignKey(AssessmentScheme, models.CASCADE, related_name="targets")
-    unit = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("department"))
     item_code = models.CharField(_("item"), max_length=20)
     value = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -87,19 +140,24 @@ class Target(models.Model):
 
     class Meta:
         ordering = ["scheme", "unit", "item_code"]
-        constraints = [models.UniqueConstraint(fields=["scheme", "unit", "item_code"], name="uniq_eval_target")]
+        constraints = [models.UniqueConstraint(fields=["scheme", "unit", "item_code"], name="uniq_eval_target"),
+                       models.UniqueConstraint(fields=["scheme", "department", "item_code"],
+                                               name="uniq_eval_target_department"),
+                       _one_unit("eval_target")]
         verbose_name = _("target")
         verbose_name_plural = _("targets")
 
     def __str__(self) -> str:
-        return f"{self.unit_id} {self.item_code} = {self.value}"
+        return f"{self.unit_key} {self.item_code} = {self.value}"
 
 
-class InspectionScore(models.Model):
+class InspectionScore(UnitKeyMixin, models.Model):
     """A score entered by evaluators from an inspection (检查评分), with last year's when progress counts."""
 
     scheme = models.ForeignKey(AssessmentScheme, models.CASCADE, related_name="inspections")
-    unit = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("department"))
     sheet = models.CharField(_("score sheet"), max_length=60)
     value = models.DecimalField(_("score"), max_digits=14, decimal_places=4)
     previous = models.DecimalField(_("last year"), max_digits=14, decimal_places=4, null=True, blank=True)
@@ -110,12 +168,15 @@ class InspectionScore(models.Model):
 
     class Meta:
         ordering = ["scheme", "unit", "sheet"]
-        constraints = [models.UniqueConstraint(fields=["scheme", "unit", "sheet"], name="uniq_eval_inspection")]
+        constraints = [models.UniqueConstraint(fields=["scheme", "unit", "sheet"], name="uniq_eval_inspection"),
+                       models.UniqueConstraint(fields=["scheme", "department", "sheet"],
+                                               name="uniq_eval_inspection_department"),
+                       _one_unit("eval_inspection")]
         verbose_name = _("inspection score")
         verbose_name_plural = _("inspection scores")
 
     def __str__(self) -> str:
-        return f"{self.unit_id} {self.sheet} = {self.value}"
+        return f"{self.unit_key} {self.sheet} = {self.value}"
 
 
 class RunQuerySet(models.QuerySet):
@@ -238,12 +299,15 @@ class FrozenWithRun(models.Model):
         return run_id is not None and Run.objects.filter(pk=run_id, status=Run.Status.PUBLISHED).exists()
 
 
-class UnitResult(FrozenWithRun):
+class UnitResult(UnitKeyMixin, FrozenWithRun):
     """One unit's line of a run: total, rank overall and in its peer group, grade, veto, warnings."""
 
     run = models.ForeignKey(Run, models.CASCADE, related_name="units")
-    unit = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("department"))
     unit_name = models.CharField(_("unit name"), max_length=100)
+    unit_name_en = models.CharField(_("unit name (English)"), max_length=150, blank=True)
     peer_group = models.CharField(_("peer group"), max_length=40, blank=True)
     total = models.DecimalField(_("total"), max_digits=8, decimal_places=2)
     rank = models.PositiveIntegerField(_("rank"))
@@ -258,8 +322,10 @@ class UnitResult(FrozenWithRun):
     objects = ResultQuerySet.as_manager()
 
     class Meta:
-        ordering = ["run", "rank", "unit_id"]
-        constraints = [models.UniqueConstraint(fields=["run", "unit"], name="uniq_eval_unit_result")]
+        ordering = ["run", "rank", "unit_id", "department_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "unit"], name="uniq_eval_unit_result"),
+                       models.UniqueConstraint(fields=["run", "department"], name="uniq_eval_unit_result_department"),
+                       _one_unit("eval_unit_result")]
         verbose_name = _("unit result")
         verbose_name_plural = _("unit results")
 
@@ -271,6 +337,11 @@ class UnitResult(FrozenWithRun):
 
     def grade_label(self, lang: str = "zh") -> str:
         return self.grade_zh if lang.startswith("zh") else self.grade_en
+
+    def name_in(self, lang: str = "zh") -> str:
+        """The unit's name in the page's language: a department's English name on English pages (an
+        area has its one, Chinese, name)."""
+        return self.unit_name_en if (self.unit_name_en and not lang.startswith("zh")) else self.unit_name
 
 
 class ItemResult(FrozenWithRun):
@@ -311,7 +382,7 @@ class ItemResult(FrozenWithRun):
         return self.explanation_zh if lang.startswith("zh") else self.explanation_en
 
 
-class Appeal(models.Model):
+class Appeal(UnitKeyMixin, models.Model):
     """An appeal (申诉) against one item of a published run; accepted, it yields a new version."""
 
     class Status(models.TextChoices):
@@ -320,7 +391,9 @@ class Appeal(models.Model):
         REJECTED = "rejected", _("rejected")
 
     run = models.ForeignKey(Run, models.PROTECT, related_name="appeals")
-    unit = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("department"))
     item_code = models.CharField(_("item"), max_length=20)
     reason = models.TextField(_("grounds of the appeal"))
     claimed_value = models.DecimalField(_("value claimed"), max_digits=20, decimal_places=6, null=True, blank=True)
@@ -339,11 +412,41 @@ class Appeal(models.Model):
 
     class Meta:
         ordering = ["-filed_at", "-id"]
+        constraints = [_one_unit("eval_appeal")]
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
 
     def __str__(self) -> str:
-        return f"{self.unit_id} {self.item_code} ({self.status})"
+        return f"{self.unit_key} {self.item_code} ({self.status})"
+
+
+class Contract(UnitKeyMixin, models.Model):
+    """A unit's responsibility contract for a scheme (目标管理责任书): when it was signed, by whom, and
+    the period it covers; its items and targets are the scheme's items and the unit's :class:`Target`
+    rows."""
+
+    scheme = models.ForeignKey(AssessmentScheme, models.CASCADE, related_name="contracts")
+    unit = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit"))
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("department"))
+    signed_on = models.DateField(_("signed on"))
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"))
+    signatory = models.CharField(_("signed for the unit by"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scheme", "unit_id", "department_id"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "unit"], name="uniq_eval_contract"),
+                       models.UniqueConstraint(fields=["scheme", "department"], name="uniq_eval_contract_department"),
+                       _one_unit("eval_contract")]
+        verbose_name = _("responsibility contract")
+        verbose_name_plural = _("responsibility contracts")
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id} {self.unit_key} {self.signed_on}"
 
 
 class VerificationSample(models.Model):

@@ -18,11 +18,15 @@ Pair = tuple[str, str]
 
 SOURCES: dict[str, Pair] = {"indicator": ("指标", "indicator"), "inspection": ("检查评分", "inspection score"),
                             "verification": ("抽样入户核查", "sampled verification"),
-                            "computed": ("由其他项目计算", "computed from other items")}
+                            "computed": ("由其他项目计算", "computed from other items"),
+                            "feeds": ("部门信息报送", "department feeds")}
 MEASURES: dict[str, Pair] = {
     "missed_births": ("漏报出生数", "missed births"), "falsification_cases": ("弄虚作假例数", "falsification cases"),
     "under_reporting_rate": ("出生漏报率", "under-reporting rate of births"),
     "error_rate": ("差错率", "error rate"),
+    "months_delivered": ("应报月份中已报送的比例（%）", "share of the expected months delivered (%)"),
+    "events_confirmed": ("登记事件经部门记录印证的比例（%）", "share of register events confirmed by its records (%)"),
+    "on_time": ("按期报送的月份比例（%）", "share of the expected months delivered on time (%)"),
 }
 KEYS: dict[str, Pair] = {
     "source": ("来源", "source"), "indicator": ("指标", "indicator"), "period": ("期间", "period"),
@@ -35,6 +39,11 @@ KEYS: dict[str, Pair] = {
     "missed_births": ("漏报出生", "missed births"), "rate": ("比率", "rate"), "ci95": ("95% 置信区间", "95% interval"),
     "method": ("区间方法", "interval method"), "missing": ("无数值", "no value"),
     "previous": ("上年", "previous year"), "expression": ("计算式", "expression"),
+    "source_names": ("信息来源", "feeds"), "months": ("期间月数", "months in the period"),
+    "expected": ("应报来源月份", "source-months expected"), "delivered": ("已报送来源月份", "source-months delivered"),
+    "not_delivered": ("未报送", "not delivered"), "late": ("逾期报送", "delivered late"),
+    "deadline_day": ("报送期限：次月几日前", "due by this day of the next month"),
+    "received": ("收到记录", "records received"), "not_applicable": ("不适用", "does not apply"),
 }
 # What the scoring says when an item has no value, in both languages.
 MISSING: dict[str, Pair] = {
@@ -46,11 +55,15 @@ MISSING: dict[str, Pair] = {
     "no visited household in a sample of this period": ("本期样本中没有已核查的户",
                                                         "no visited household in a sample of this period"),
     "no births found in the visited households": ("已核查户中没有发现出生", "no births found in the visited households"),
+    "the department delivers no feeds": ("本部门不报送部门信息", "the department delivers no feeds"),
+    "no register event of the sources' kinds in the period": ("本期登记中没有此类事件",
+                                                              "no register event of these kinds in the period"),
 }
 METHODS: dict[str, Pair] = {"points": ("方案计分", "scheme points"), "composite": ("综合指数法", "composite index"),
                             "entropy": ("熵权法", "entropy weights"), "topsis": ("TOPSIS 法", "TOPSIS"),
                             "ahp": ("层次分析法 (AHP)", "AHP")}
-SKIPPED = {"url", "drill", "indicator_value", "name_zh", "name_en", "unit", "inputs"}
+SKIPPED = {"url", "drill", "indicator_value", "name_zh", "name_en", "unit", "inputs", "department", "feeds_department",
+           "sources"}
 
 
 def _pick(pair: Pair, lang: str) -> str:
@@ -99,6 +112,17 @@ def source_rows(source: Mapping[str, Any] | None, lang: str, names: wording.Name
             text = _pick(MEASURES.get(str(value), (str(value), str(value))), lang)
         elif key == "missing":
             text = missing_message(str(value), lang)
+        elif key == "not_applicable":
+            text = _pick(("本部门不报送部门信息，此项不计分，总分按适用项目折算",
+                          "the department delivers no feeds: not scored, the total converted over the items that "
+                          "apply"), lang)
+        elif key == "source_names" and isinstance(value, Mapping):
+            text = "、".join(_pick(tuple(v), lang) for v in value.values()) if lang.startswith("zh") else \
+                "; ".join(_pick(tuple(v), lang) for v in value.values())
+        elif key in ("not_delivered", "late") and isinstance(value, Mapping):
+            names_of = source.get("source_names") or {}
+            text = "; ".join(f"{_pick(tuple(names_of.get(k, (k, k))), lang)}: {', '.join(months)}"
+                             for k, months in value.items() if months)
         elif key == "previous" and isinstance(value, Mapping):
             text = f"{_period(str(value.get('period', '')), lang)}: {value.get('value') or '—'}"
         elif key == "ci95" and isinstance(value, (list, tuple)):

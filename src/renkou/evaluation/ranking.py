@@ -56,6 +56,8 @@ def total_points(scores: Iterable[ItemScore]) -> Total:
     points, missing, vetoed = Decimal(0), 0, False
     for s in scores:
         vetoed = vetoed or s.veto
+        if s.state == "n/a":  # does not apply to the unit: neither points nor a gap
+            continue
         if s.points is None:
             missing += 1
         else:

@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 Number = int | float | Decimal
-ScoreState = Literal["scored", "missing"]
+ScoreState = Literal["scored", "missing", "n/a"]  # n/a: the item does not apply to the unit
 
 CENT = Decimal("0.01")
 DIRECTIONS = ("higher_better", "lower_better")

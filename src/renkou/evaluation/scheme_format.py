@@ -27,8 +27,12 @@ from renkou.evaluation.ranking import DEFAULT_GRADES, DEFAULT_WARNINGS, Grade, G
 from renkou.evaluation.rules import Rule, RuleError, fmt, rule_from_dict, to_decimal
 from renkou.indicators.expressions import ExpressionError, detect_cycles, parse
 
-SOURCE_KINDS = ("indicator", "inspection", "verification", "computed")
+SOURCE_KINDS = ("indicator", "inspection", "verification", "computed", "feeds")
 VERIFICATION_MEASURES = ("under_reporting_rate", "error_rate", "missed_births", "falsification_cases")
+# what a department's feeds delivered (部门信息报送): see renkou.evaluation.sources.feeds_measure
+FEEDS_MEASURES = ("months_delivered", "events_confirmed", "on_time")
+# sources that measure an area; a department is assessed on inspections, its feeds and computed items
+AREA_SOURCES = ("indicator", "verification")
 PEER_CLASSES = ("subdistrict", "town", "township", "farm", "other")
 UNIT_LEVELS = ("township", "village", "county", "department")
 
@@ -48,7 +52,8 @@ class Source:
     ``indicator``: code of an indicator (指标); ``inspection``: code of an
     inspection score sheet (检查评分); ``verification``: a measure of sampled
     verification (抽样核查); ``computed``: an expression over other items
-    (``S{code}``), indicators and constants.
+    (``S{code}``), indicators and constants; ``feeds``: a measure of what a
+    department's feeds delivered (``FEEDS_MEASURES``, departments only).
     """
 
     kind: str
@@ -93,7 +98,9 @@ class PeerGroup:
 
 @dataclass(frozen=True)
 class UnitSelector:
-    """The units assessed: every unit of ``level`` under ``parent``, minus ``exclude``."""
+    """The units assessed: every unit of ``level`` under ``parent``, minus ``exclude``. For
+    ``level: department`` the file says ``county`` (the county whose departments are assessed),
+    read here as the parent."""
 
     parent: str
     level: str
@@ -135,7 +142,7 @@ _SCHEME_KEYS = {"code", "name_zh", "name_en", "year", "period", "level", "total_
 _THEME_KEYS = {"code", "name_zh", "name_en", "points", "items"}
 _ITEM_KEYS = {"code", "name_zh", "name_en", "points", "source", "rule", "target", "description_zh",
               "description_en"}
-_UNIT_KEYS = {"parent", "level", "exclude"}
+_UNIT_KEYS = {"parent", "county", "level", "exclude"}
 _GROUP_KEYS = {"code", "name_zh", "name_en", "classes", "units"}
 _GRADE_KEYS = {"code", "name_zh", "name_en", "min_points"}
 _WARNING_KEYS = {"code", "name_zh", "name_en", "below_points", "last_places", "scope", "on_veto"}
@@ -211,8 +218,12 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
               f"{', '.join(UNIT_LEVELS)}")
     total = c.number(data, "total_points", wz, we, minimum=Decimal(0)) or Decimal(0)
     units = _units(c, data.get("units", {}))
+    if units.level and level in UNIT_LEVELS and units.level != level:
+        c.add("参评单位 units", "units", f"level（{units.level}）与方案的 level（{level}）不同",
+              f"level ({units.level}) differs from the scheme's level ({level})")
     themes = _themes(c, data.get("themes"))
     items = [i for t in themes for i in t.items]
+    _check_sources_fit_level(c, items, level)
     _check_codes_and_totals(c, data.get("themes"), themes, items, total)
     _check_computed(c, items)
     groups = _peer_groups(c, data.get("peer_groups", []))
@@ -225,13 +236,25 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
 
 def _units(c: _Collector, d: Any) -> UnitSelector:
     wz, we = "参评单位 units", "units"
-    if not c.keys(d, _UNIT_KEYS, {"parent", "level"}, wz, we):
+    if not c.keys(d, _UNIT_KEYS, {"level"}, wz, we):
         return UnitSelector("", "")
-    parent = str(d.get("parent", ""))
-    if not parent.isdigit() or len(parent) not in (2, 4, 6, 9, 12):
-        c.add(wz, we, f"parent（{parent}）应为 2、4、6、9 或 12 位区划代码",
-              f"parent ({parent}) must be a 2, 4, 6, 9 or 12 digit division code")
     level = str(d.get("level", ""))
+    if level == "department":
+        if "parent" in d:
+            c.add(wz, we, "部门考核用 county 指明县，不用 parent", "a department scheme names its county, not a parent")
+        parent = str(d.get("county", ""))
+        if not parent.isdigit() or len(parent) not in (6, 12) or (len(parent) == 12 and parent[6:] != "000000"):
+            c.add(wz, we, f"county（{parent}）应为 6 位县级区划代码", f"county ({parent}) must be a 6-digit county code")
+    else:
+        if "county" in d:
+            c.add(wz, we, "county 只用于部门考核（level: department）",
+                  "county is for department schemes only (level: department)")
+        parent = str(d.get("parent", ""))
+        if "parent" not in d:
+            c.add(wz, we, "缺少字段 parent", "missing field parent")
+        elif not parent.isdigit() or len(parent) not in (2, 4, 6, 9, 12):
+            c.add(wz, we, f"parent（{parent}）应为 2、4、6、9 或 12 位区划代码",
+                  f"parent ({parent}) must be a 2, 4, 6, 9 or 12 digit division code")
     if level not in UNIT_LEVELS:
         c.add(wz, we, f"level（{level}）应为 {', '.join(UNIT_LEVELS)} 之一",
               f"level ({level}) must be one of {', '.join(UNIT_LEVELS)}")
@@ -315,6 +338,10 @@ def _source(c: _Collector, d: Any, wz: str, we: str) -> Source | None:
         c.add(wz, we, f"source.verification（{ref}）应为 {', '.join(VERIFICATION_MEASURES)} 之一",
               f"source.verification ({ref}) must be one of {', '.join(VERIFICATION_MEASURES)}")
         return None
+    if kind == "feeds" and ref not in FEEDS_MEASURES:
+        c.add(wz, we, f"source.feeds（{ref}）应为 {', '.join(FEEDS_MEASURES)} 之一",
+              f"source.feeds ({ref}) must be one of {', '.join(FEEDS_MEASURES)}")
+        return None
     if kind == "computed":
         try:
             parse(ref, allowed={"item", "indicator", "constant"})
@@ -323,6 +350,21 @@ def _source(c: _Collector, d: Any, wz: str, we: str) -> Source | None:
                   f"source.computed {err.message_en} (character {err.position + 1})")
             return None
     return Source(kind, ref.strip())
+
+
+def _check_sources_fit_level(c: _Collector, items: list[Item], level: str) -> None:
+    """A department is no area: indicators and household verification measure areas, feeds measure
+    departments."""
+    for i in items:
+        wz, we = f"项目 {i.code} ({i.name_zh})", f"item {i.code}"
+        if level == "department" and i.source.kind in AREA_SOURCES:
+            c.add(wz, we, f"部门考核不能用 source.{i.source.kind}（可用：inspection、feeds、computed）",
+                  f"a department scheme cannot use source.{i.source.kind} (use inspection, feeds, computed)")
+        elif level != "department" and i.source.kind == "feeds":
+            c.add(wz, we, "source.feeds 只用于部门考核（level: department）",
+                  "source.feeds is for department schemes only (level: department)")
+        elif level == "department" and i.source.kind == "computed" and "I{" in i.source.ref:
+            c.add(wz, we, "部门考核的计算项目不能引用指标 I{…}", "a department scheme's computed items cannot use I{…}")
 
 
 def _check_codes_and_totals(c: _Collector, raw_themes: Any, themes: list[Theme], items: list[Item],

@@ -5,6 +5,10 @@ Input: a parsed :class:`~renkou.evaluation.scheme_format.Scheme`, the units, and
 year's value and where the value came from. Output: every item score with its explanation, the
 totals, ranks overall and within peer groups, grades, vetoes and warnings.
 
+An item whose input says ``not_applicable`` (a department that delivers no feeds, for a feeds item)
+is *n/a*: no points and no gap, and the unit's ordinary points are converted to the scheme's total
+(折算): ordinary points × total ÷ points of the items that apply, bonus points added after.
+
 Computed items (``source: {computed: "S{B1} + S{B2}"}``) are scored after the items they refer to;
 ``S{code}`` is the *points* of item ``code``, ``I{code}`` an indicator value supplied in the
 inputs under ``("I", code)``.
@@ -19,8 +23,8 @@ from typing import Any
 
 from renkou.indicators.expressions import evaluate, parse
 
-from .ranking import RankedUnit, rank_units, total_points, township_peer_group
-from .rules import ItemScore, to_decimal
+from .ranking import RankedUnit, Total, rank_units, total_points, township_peer_group
+from .rules import ItemScore, round_points, to_decimal
 from .scheme_format import Item, Scheme
 
 
@@ -53,9 +57,12 @@ class UnitOutcome:
 
 def peer_group_of(scheme: Scheme, unit_code: str) -> str | None:
     """The scheme's peer group of a unit: listed by code, or by its township class (乡级代码第 7–9 位)."""
+    slug = unit_code.split("-", 1)[1] if "-" in unit_code else None  # a department: 520122-gongan
     for g in scheme.peer_groups:
-        if unit_code in g.units or unit_code[:9] in g.units:
+        if unit_code in g.units or unit_code[:9] in g.units or (slug is not None and slug in g.units):
             return g.code
+    if slug is not None:
+        return None
     try:
         cls = township_peer_group(unit_code)
     except ValueError:
@@ -116,7 +123,12 @@ def score_unit(scheme: Scheme, inputs: Mapping[str, ItemInput],
             given = ItemInput(None if raw is None else to_decimal(round(raw, 6)), given.target, given.previous,
                               {"source": "computed", "expression": item.source.ref, **given.source})
         target = effective_target(item, given.target)
-        score = item.rule.score(given.value, target, item.points, previous=given.previous)
+        if given.source.get("not_applicable"):
+            score = ItemScore("n/a", None, item.points, "不适用于本单位，不计分，总分按适用项目折算",
+                              "does not apply to this unit: not scored, the total is converted over the items "
+                              "that apply", counts_in_total=item.counts_in_total)
+        else:
+            score = item.rule.score(given.value, target, item.points, previous=given.previous)
         scored[item.code] = ScoredItem(item, theme_of[item.code], given, target, score)
     return [scored[i.code] for i in scheme.items]
 
@@ -128,11 +140,26 @@ def evaluate_scheme(scheme: Scheme, units: Sequence[tuple[str, str]],
     for code, _name in units:
         mine = {item: inp for (u, item), inp in inputs.items() if u == code}
         per_unit[code] = score_unit(scheme, mine)
-    totals = {code: total_points(s.score for s in per_unit[code]) for code, _ in units}
+    totals = {code: converted_total(scheme, per_unit[code]) for code, _ in units}
     groups = {code: g for code, _ in units if (g := peer_group_of(scheme, code)) is not None}
     ranked = rank_units(totals, groups=groups, grades=scheme.grades, warnings=scheme.warnings)
     names = dict(units)
     return [UnitOutcome(str(r.unit), names[str(r.unit)], tuple(per_unit[str(r.unit)]), r) for r in ranked]
+
+
+def converted_total(scheme: Scheme, items: Sequence[ScoredItem]) -> Total:
+    """The unit's total; with items that do not apply (n/a), its ordinary points converted to the
+    scheme's total over the points of the items that apply (折算), bonus points added unconverted."""
+    total = total_points(s.score for s in items)
+    absent = sum((s.item.points for s in items if s.score.state == "n/a" and s.score.counts_in_total), Decimal(0))
+    if not absent:
+        return total
+    applicable = scheme.total_points - absent
+    ordinary = sum((s.score.points or Decimal(0) for s in items if s.score.counts_in_total and s.score.state != "n/a"),
+                   Decimal(0))
+    bonus = sum((s.score.points or Decimal(0) for s in items if not s.score.counts_in_total), Decimal(0))
+    points = (ordinary * scheme.total_points / applicable) if applicable else Decimal(0)
+    return Total(round_points(round_points(points) + bonus), total.incomplete, total.vetoed, total.missing_items)
 
 
 def theme_shares(items: Sequence[ScoredItem]) -> dict[str, Decimal]:

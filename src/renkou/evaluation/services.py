@@ -38,6 +38,8 @@ from . import sources
 from .models import (
     Appeal,
     AssessmentScheme,
+    Contract,
+    Department,
     FrozenError,
     InspectionScore,
     ItemResult,
@@ -59,6 +61,71 @@ from .verification import (
 )
 
 UNIT_LEVELS = {"township": 4, "village": 5, "county": 3}
+DEPARTMENT = "department"  # the level of a scheme assessing the county's departments (县直部门)
+UNIT_ORDER = ("unit_id", "department_id")  # rows naming an area or a department, in code order
+DEPARTMENTS_FILE = __import__("pathlib").Path(__file__).parent / "data" / "departments.yaml"
+
+
+def unit_code(code: Any) -> str:
+    """A unit's code as stored: an area's full 12-digit code, or a department's code (520122-gongan)."""
+    text = str(code).strip()
+    return areacodes.full_code(text) if text.isdigit() else text
+
+
+def unit_fields(unit: Area | Department) -> dict[str, Any]:
+    """The fields naming ``unit`` on a target, inspection score, result, appeal or contract."""
+    return {"department": unit} if isinstance(unit, Department) else {"unit": unit}
+
+
+def unit_filter(code: Any, path: str = "") -> dict[str, str]:
+    """The filter of the rows naming the unit with this code (``path``: through a relation)."""
+    full = unit_code(code)
+    return {f"{path}{'unit_id' if full.isdigit() else 'department_id'}": full}
+
+
+def _code_of(unit: Area | Department | str) -> str:
+    return unit.code if isinstance(unit, Area | Department) else unit_code(unit)
+
+
+# ---------------------------------------------------------------------------------------
+# Departments (县直部门)
+# ---------------------------------------------------------------------------------------
+
+def department_table() -> list[dict[str, Any]]:
+    """The shipped code table of departments (``data/departments.yaml``)."""
+    return yaml.safe_load(DEPARTMENTS_FILE.read_text(encoding="utf-8"))["departments"]
+
+
+@transaction.atomic
+def install_departments(county_code: str, *, user=None) -> list[Department]:
+    """The county's departments from the shipped code table; existing ones keep their rows (names
+    and the feeds they deliver are brought up to date). Returns the county's departments."""
+    county = Area.objects.get(code=areacodes.full_code(county_code))
+    if county.level != 3:
+        raise ValidationError(f"{county_code} 不是县级区划 / {county_code} is not a county")
+    for n, row in enumerate(department_table(), start=1):
+        code = f"{county.code[:6]}-{row['code']}"
+        obj, created = Department.objects.update_or_create(
+            code=code, defaults={"slug": row["code"], "name_zh": row["name_zh"], "name_en": row["name_en"],
+                                 "county": county, "feeds_department": row.get("feeds", "") or "", "order": n})
+        if created:
+            audit.record("create", obj, user=user, area_code=county.code, after={"code": code})
+    return list(Department.objects.filter(county=county))
+
+
+def departments_of(county: Area | str):
+    code = county.code if isinstance(county, Area) else areacodes.full_code(county)
+    return Department.objects.filter(county_id=code)
+
+
+def feed_sources_of(department: Department):
+    """The feeds sources (renkou.feeds) the department delivers: its county's sources of its feeds
+    department."""
+    from renkou.feeds.models import Source
+
+    if not department.feeds_department:
+        return Source.objects.none()
+    return Source.objects.filter(county_id=department.county_id, department=department.feeds_department)
 
 
 def _system(user) -> bool:
@@ -123,7 +190,8 @@ def read_prefixes(user) -> list[str] | None:
 
 def own_units(user, scheme: AssessmentScheme) -> set[str]:
     """Codes of the scheme's units of which the user is the officer (its own unit, for appeals)."""
-    if not _active(user) or user.is_superuser or UNIT_OFFICER.get(scheme.level) != user.role:
+    if not _active(user) or user.is_superuser or scheme.level not in UNIT_LEVELS or \
+            UNIT_OFFICER.get(scheme.level) != user.role:
         return set()
     level = UNIT_LEVELS[scheme.level]
     parent = scheme.parent_id
@@ -148,6 +216,15 @@ def scheme_access(user, scheme: AssessmentScheme) -> str | None:
     return UNIT if has_perm(user, AGGREGATE_VIEW) and own_units(user, scheme) else None
 
 
+def can_read_area(user, code: str) -> bool:
+    """Whether the user reads (or manages) the assessments of the area: its departments page."""
+    if _system(user):
+        return True
+    if not _active(user):
+        return False
+    return _covers(work_prefixes(user), code) or _covers(read_prefixes(user), code)
+
+
 def can_read_scheme(user, scheme: AssessmentScheme) -> bool:
     return scheme_access(user, scheme) is not None
 
@@ -164,7 +241,7 @@ def can_read_run(user, run: Run) -> bool:
 
 def can_read_unit(user, run: Run, unit: Area | str) -> bool:
     """One unit's scorecard: readers of the whole run, or the unit's own officer."""
-    code = unit.code if isinstance(unit, Area) else areacodes.full_code(str(unit))
+    code = _code_of(unit)
     access = scheme_access(user, run.scheme)
     if access in (MANAGE, READ):
         return True
@@ -183,7 +260,7 @@ def appeal_units_of(user, run: Run) -> set[str] | None:
 def can_appeal(user, run: Run, unit: Area | str) -> bool:
     """Whether the user may file an appeal for ``unit`` against ``run`` (its role and areas only;
     :func:`file_appeal` adds that the run is the latest published version)."""
-    code = unit.code if isinstance(unit, Area) else areacodes.full_code(str(unit))
+    code = _code_of(unit)
     allowed = appeal_units_of(user, run)
     return allowed is None or code in allowed
 
@@ -264,7 +341,7 @@ def import_scheme(*, user, text: str, fmt: str = "yaml", replace: bool = False) 
     require(user, ASSESSMENT_MANAGE)
     fmt = "json" if fmt == "json" else "yaml"
     scheme = _parse_or_raise(text, fmt)
-    if scheme.level not in UNIT_LEVELS:
+    if scheme.level not in UNIT_LEVELS and scheme.level != DEPARTMENT:
         raise SchemeError([f"方案：暂不支持 level {scheme.level} 的计分 / scheme: level {scheme.level} cannot be scored yet"])
     parent = Area.objects.filter(code=areacodes.full_code(scheme.units.parent)).first()
     if parent is None:
@@ -276,6 +353,12 @@ def import_scheme(*, user, text: str, fmt: str = "yaml", replace: bool = False) 
         raise _refuse(("导入此考核方案", "store this scheme"))
     if existing is not None and not replace:
         raise SchemeError([f"方案：代码 {scheme.code} 已存在 / scheme: code {scheme.code} already exists"])
+    if scheme.level == DEPARTMENT:
+        if parent.level != 3:
+            raise SchemeError([f"参评单位 units：{scheme.units.parent} 不是县级区划 / units: {scheme.units.parent} "
+                               f"is not a county"])
+        if not departments_of(parent).exists():
+            install_departments(parent.code, user=user)
     fields = {"name_zh": scheme.name_zh, "name_en": scheme.name_en, "year": scheme.year,
               "period_code": str(scheme.period) if scheme.period else str(scheme.year), "level": scheme.level,
               "parent": parent, "source_text": text, "source_format": fmt, "updated_at": timezone.now()}
@@ -306,9 +389,14 @@ def _user(user):
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def scheme_units(scheme: AssessmentScheme) -> list[Area]:
-    """The units assessed: every area of the scheme's level under its parent, minus the excluded."""
+def scheme_units(scheme: AssessmentScheme) -> list[Area | Department]:
+    """The units assessed: every area of the scheme's level under its parent, minus the excluded;
+    for a department scheme, the county's active departments minus the excluded (by code or slug)."""
     parsed = scheme.parsed()
+    if parsed.units.level == DEPARTMENT:
+        excluded = set(parsed.units.exclude)
+        return [d for d in departments_of(scheme.parent).filter(active=True)
+                if d.code not in excluded and d.slug not in excluded]
     level = UNIT_LEVELS[parsed.units.level]
     prefix = scheme.parent.prefix
     excluded = {areacodes.full_code(c) for c in parsed.units.exclude}
@@ -335,8 +423,8 @@ def _decimal(value: Any, what: str) -> Decimal:
     return d
 
 
-def _unit_of(scheme: AssessmentScheme, code: str) -> Area:
-    full = areacodes.full_code(str(code).strip())
+def _unit_of(scheme: AssessmentScheme, code: str) -> Area | Department:
+    full = unit_code(code)
     for a in scheme_units(scheme):
         if a.code == full:
             return a
@@ -349,16 +437,16 @@ def set_target(*, user, scheme: AssessmentScheme, unit: Area | str, item_code: s
                note: str = "") -> Target:
     """Enter one unit's target for one item (责任书目标值)."""
     ensure_can_manage(user, scheme)
-    area = unit if isinstance(unit, Area) else _unit_of(scheme, unit)
+    area = unit if isinstance(unit, Area | Department) else _unit_of(scheme, unit)
     parsed = scheme.parsed()
     if item_code not in {i.code for i in target_items(parsed)}:
         raise ValidationError(f"项目 {item_code} 不设目标值 / item {item_code} takes no target")
     d = _decimal(value, f"{area.code} {item_code}")
     obj, created = Target.objects.update_or_create(
-        scheme=scheme, unit=area, item_code=item_code,
+        scheme=scheme, **unit_fields(area), item_code=item_code,
         defaults={"value": d, "note": note, "updated_by": _user(user), "updated_at": timezone.now()})
-    audit.record("create" if created else "update", obj, user=user, area_code=area.code,
-                 after={"item": item_code, "value": str(d)})
+    audit.record("create" if created else "update", obj, user=user,
+                 area_code=area.code if isinstance(area, Area) else scheme.parent_id, after={"unit": area.code, "item": item_code, "value": str(d)})
     return obj
 
 
@@ -415,7 +503,7 @@ def import_targets(*, user, scheme: AssessmentScheme, data: bytes | str, filenam
     if errors:
         raise ValidationError(errors)
     for unit, item, value in good:
-        Target.objects.update_or_create(scheme=scheme, unit=unit, item_code=item,
+        Target.objects.update_or_create(scheme=scheme, **unit_fields(unit), item_code=item,
                                         defaults={"value": value, "updated_by": _user(user),
                                                   "updated_at": timezone.now()})
     audit.record("import", scheme, user=user, detail={"targets": len(good)})
@@ -425,7 +513,7 @@ def import_targets(*, user, scheme: AssessmentScheme, data: bytes | str, filenam
 def targets_table(scheme: AssessmentScheme) -> list[dict[str, Any]]:
     """One row per unit: the effective target of every target item (contract value or default)."""
     items = target_items(scheme.parsed())
-    stored = {(t.unit_id, t.item_code): t.value for t in Target.objects.filter(scheme=scheme)}
+    stored = {(t.unit_key, t.item_code): t.value for t in Target.objects.filter(scheme=scheme)}
     out = []
     for unit in scheme_units(scheme):
         out.append({"unit": unit, "targets": [
@@ -435,21 +523,72 @@ def targets_table(scheme: AssessmentScheme) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
+def sign_contract(*, user, scheme: AssessmentScheme, unit: Area | Department | str, signed_on: dt.date,
+                  valid_from: dt.date | None = None, valid_to: dt.date | None = None,
+                  signatory: str = "") -> Contract:
+    """Record a unit's responsibility contract (目标管理责任书): signed on, the period it covers
+    (by default the scheme's period), who signed for the unit. Its items are the scheme's, its
+    targets the unit's targets."""
+    ensure_can_manage(user, scheme)
+    target = unit if isinstance(unit, Area | Department) else _unit_of(scheme, unit)
+    period = Period.parse(scheme.period_code)
+    start, end = valid_from or period.start, valid_to or period.end
+    if end < start:
+        raise ValidationError(f"{target.code}：责任书的截止日期早于起始日期 / {target.code}: the contract ends before "
+                              f"it starts")
+    obj, created = Contract.objects.update_or_create(
+        scheme=scheme, **unit_fields(target),
+        defaults={"signed_on": signed_on, "valid_from": start, "valid_to": end, "signatory": signatory.strip(),
+                  "updated_by": _user(user), "updated_at": timezone.now()})
+    audit.record("create" if created else "update", obj, user=user,
+                 area_code=target.code if isinstance(target, Area) else scheme.parent_id,
+                 after={"unit": target.code, "signed_on": signed_on.isoformat(), "from": start.isoformat(),
+                        "to": end.isoformat()})
+    return obj
+
+
+def contract_of(scheme: AssessmentScheme, code: str) -> Contract | None:
+    return Contract.objects.filter(scheme=scheme, **unit_filter(code)).first()
+
+
+def department_standings(user, county: Area | str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The county's departments, each with its line in the latest published run of every
+    department scheme of the county the user reads (latest year first): total, rank, grade."""
+    county_code = county.code if isinstance(county, Area) else areacodes.full_code(county)
+    departments = list(departments_of(county_code))
+    schemes = [s for s in readable_schemes(user).filter(level=DEPARTMENT, parent_id=county_code)
+               .order_by("-year", "code")]
+    columns = []
+    for s in schemes:
+        run = latest_published(s)
+        if run is not None:
+            columns.append((s, run, {u.department_id: u for u in UnitResult.objects.filter(run=run)}))
+    rows = []
+    for d in departments:
+        rows.append({"department": d, "sources": list(feed_sources_of(d).values_list("code", flat=True)),
+                     "lines": [lines.get(d.code) for _s, _r, lines in columns]})
+    first = columns[0][2] if columns else {}
+    rows.sort(key=lambda r: (first[r["department"].code].rank if r["department"].code in first else 10**6,
+                             r["department"].order, r["department"].code))
+    return [{"scheme": s, "run": r} for s, r, _l in columns], rows
+
+
+@transaction.atomic
 def set_inspection_score(*, user, scheme: AssessmentScheme, unit: Area | str, sheet: str, value: Any,
                          previous: Any = None, note: str = "") -> InspectionScore:
     """Enter an inspection score (检查评分) of a unit, with last year's where progress is scored."""
     ensure_can_manage(user, scheme)
-    area = unit if isinstance(unit, Area) else _unit_of(scheme, unit)
+    area = unit if isinstance(unit, Area | Department) else _unit_of(scheme, unit)
     sheets = {i.source.ref for i in scheme.parsed().items if i.source.kind == "inspection"}
     if sheet not in sheets:
         raise ValidationError(f"方案没有检查评分表 {sheet} / the scheme has no inspection sheet {sheet}")
     d = _decimal(value, f"{area.code} {sheet}")
     prev = None if previous in (None, "") else _decimal(previous, f"{area.code} {sheet}")
     obj, created = InspectionScore.objects.update_or_create(
-        scheme=scheme, unit=area, sheet=sheet,
+        scheme=scheme, **unit_fields(area), sheet=sheet,
         defaults={"value": d, "previous": prev, "note": note, "entered_by": _user(user), "entered_at": timezone.now()})
-    audit.record("create" if created else "update", obj, user=user, area_code=area.code,
-                 after={"sheet": sheet, "value": str(d), "previous": None if prev is None else str(prev)})
+    audit.record("create" if created else "update", obj, user=user,
+                 area_code=area.code if isinstance(area, Area) else scheme.parent_id, after={"unit": area.code, "sheet": sheet, "value": str(d), "previous": None if prev is None else str(prev)})
     return obj
 
 
@@ -462,8 +601,8 @@ def gather_inputs(scheme: AssessmentScheme, units: Iterable[Area], period_code: 
     parsed = scheme.parsed()
     period = Period.parse(period_code)
     previous_code = str(period.previous())
-    contract = {(t.unit_id, t.item_code): t.value for t in Target.objects.filter(scheme=scheme)}
-    inspections = {(s.unit_id, s.sheet): s for s in InspectionScore.objects.filter(scheme=scheme)}
+    contract = {(t.unit_key, t.item_code): t.value for t in Target.objects.filter(scheme=scheme)}
+    inspections = {(s.unit_key, s.sheet): s for s in InspectionScore.objects.filter(scheme=scheme)}
     sample = latest_sample(scheme, period_code)
     estimates = unit_estimates(sample) if sample is not None else {}
     out: dict[tuple[str, str], ItemInput] = {}
@@ -486,6 +625,8 @@ def gather_inputs(scheme: AssessmentScheme, units: Iterable[Area], period_code: 
                                **({} if s else {"missing": "no inspection score entered"})}
             elif src == "verification":
                 value, explanation = verification_measure(sample, estimates.get(unit.code), ref, unit.code)
+            elif src == "feeds":
+                value, explanation = sources.feeds_measure(unit, ref, period_code)
             else:
                 explanation = {"source": "computed", "expression": ref}
             out[(unit.code, item.code)] = ItemInput(
@@ -500,11 +641,12 @@ def _q(d: Decimal | None, places: int) -> Decimal | None:
     return to_decimal(d).quantize(Decimal(1).scaleb(-places))
 
 
-def _store_outcomes(run: Run, outcomes: list[UnitOutcome], overridden: set[tuple[str, str]]) -> None:
+def _store_outcomes(run: Run, outcomes: list[UnitOutcome], overridden: set[tuple[str, str]],
+                    names_en: Mapping[str, str] | None = None) -> None:
     for o in outcomes:
         r = o.ranked
         ur = UnitResult.objects.create(
-            run=run, unit_id=o.code, unit_name=o.name, peer_group=r.group or "", total=r.points, rank=r.rank,
+            run=run, **unit_filter(o.code), unit_name=o.name, unit_name_en=(names_en or {}).get(o.code, ""), peer_group=r.group or "", total=r.points, rank=r.rank,
             group_rank=r.group_rank, grade_code=r.grade.code if r.grade else "",
             grade_zh=r.grade.name_zh if r.grade else "", grade_en=r.grade.name_en if r.grade else "",
             vetoed=r.vetoed, incomplete=r.incomplete,
@@ -538,7 +680,7 @@ def compute_run(*, user, scheme: AssessmentScheme, period_code: str | None = Non
     run = Run.objects.create(scheme=scheme, version=_next_version(scheme), period_code=period_code,
                              scheme_text=scheme.source_text, scheme_format=scheme.source_format,
                              created_by=_user(user))
-    _store_outcomes(run, outcomes, set())
+    _store_outcomes(run, outcomes, set(), {u.code: u.name_en for u in units if isinstance(u, Department)})
     audit.record("create", run, user=user, after={"units": len(outcomes), "period": period_code})
     return run
 
@@ -550,9 +692,10 @@ def _dec_text(d: Decimal | None, places: int) -> str | None:
 def run_content(run: Run) -> dict[str, Any]:
     """The content a run's hash covers: scheme text, period, every unit line and every item result."""
     units = []
-    for ur in UnitResult.objects.filter(run=run).order_by("unit_id").prefetch_related("items"):
+    for ur in UnitResult.objects.filter(run=run).order_by(*UNIT_ORDER).prefetch_related("items"):
         units.append({
-            "unit": ur.unit_id, "name": ur.unit_name, "group": ur.peer_group, "total": _dec_text(ur.total, 2),
+            **({"name_en": ur.unit_name_en} if ur.unit_name_en else {}),
+            "unit": ur.unit_key, "name": ur.unit_name, "group": ur.peer_group, "total": _dec_text(ur.total, 2),
             "rank": ur.rank, "group_rank": ur.group_rank, "grade": ur.grade_code, "vetoed": ur.vetoed,
             "incomplete": ur.incomplete, "warnings": [w["code"] for w in ur.warnings],
             "items": [{"item": i.item_code, "value": _dec_text(i.value, 6), "target": _dec_text(i.target, 4),
@@ -610,7 +753,7 @@ def inputs_of_run(run: Run) -> dict[tuple[str, str], ItemInput]:
     """The inputs a run was scored from, as stored with its item results."""
     out = {}
     for i in ItemResult.objects.filter(unit_result__run=run).select_related("unit_result"):
-        out[(i.unit_result.unit_id, i.item_code)] = ItemInput(i.value, i.target, i.previous, i.source)
+        out[(i.unit_result.unit_key, i.item_code)] = ItemInput(i.value, i.target, i.previous, i.source)
     return out
 
 
@@ -632,15 +775,17 @@ def file_appeal(*, user, run: Run, unit: Area | str, item_code: str, reason: str
     if latest is None or latest.pk != run.pk:
         raise ValidationError(f"请对最新版本 v{latest.version if latest else '?'} 申诉 / appeal the latest "
                               f"published version")
-    code = unit.code if isinstance(unit, Area) else areacodes.full_code(unit)
-    if not ItemResult.objects.filter(unit_result__run=run, unit_result__unit_id=code, item_code=item_code).exists():
+    code = _code_of(unit)
+    if not ItemResult.objects.filter(unit_result__run=run, **unit_filter(code, "unit_result__"),
+                                     item_code=item_code).exists():
         raise ValidationError(f"结果中没有单位 {code} 的项目 {item_code} / no item {item_code} for unit {code}")
     if not reason.strip():
         raise ValidationError("请写明申诉理由 / the grounds of the appeal are required")
     claimed = None if claimed_value in (None, "") else _decimal(claimed_value, item_code)
-    appeal = Appeal.objects.create(run=run, unit_id=code, item_code=item_code, reason=reason.strip(),
+    appeal = Appeal.objects.create(run=run, **unit_filter(code), item_code=item_code, reason=reason.strip(),
                                    claimed_value=claimed, filed_by=_user(user))
-    audit.record("create", appeal, user=user, area_code=code, after={"item": item_code, "reason": reason})
+    audit.record("create", appeal, user=user, area_code=code if code.isdigit() else run.scheme.parent_id,
+                 after={"unit": code, "item": item_code, "reason": reason})
     return appeal
 
 
@@ -668,19 +813,20 @@ def decide_appeal(*, user, appeal: Appeal, accept: bool, corrected_value: Any = 
     value = _decimal(corrected_value, appeal.item_code)
     old = appeal.run
     inputs = inputs_of_run(old)
-    key = (appeal.unit_id, appeal.item_code)
+    key = (appeal.unit_key, appeal.item_code)
     was = inputs[key]
     inputs[key] = ItemInput(value, was.target, was.previous,
                             {**was.source, "appeal": appeal.pk, "value_before_appeal": _dec_text(was.value, 6)})
     parsed = old.parsed_scheme()
-    units = list(UnitResult.objects.filter(run=old).order_by("unit_id").values_list("unit_id", "unit_name"))
+    lines = list(UnitResult.objects.filter(run=old).order_by(*UNIT_ORDER))
+    units = [(u.unit_key, u.unit_name) for u in lines]
     outcomes = evaluate_scheme(parsed, units, inputs)
     new = Run.objects.create(scheme=old.scheme, version=_next_version(old.scheme), period_code=old.period_code,
                              scheme_text=old.scheme_text, scheme_format=old.scheme_format, previous=old,
-                             reason=f"appeal #{appeal.pk}: {appeal.item_code} {appeal.unit_id}"[:300],
+                             reason=f"appeal #{appeal.pk}: {appeal.item_code} {appeal.unit_key}"[:300],
                              created_by=_user(user))
     carried = {k for k, v in inputs.items() if v.source.get("appeal")}
-    _store_outcomes(new, outcomes, carried)
+    _store_outcomes(new, outcomes, carried, {u.unit_key: u.unit_name_en for u in lines if u.unit_name_en})
     appeal.status = Appeal.Status.ACCEPTED
     appeal.corrected_value = value
     appeal.new_run = new
@@ -705,7 +851,7 @@ def run_diff(old: Run, new: Run) -> list[UnitChange]:
     """What changed between two versions: per unit total, rank, grade and the items that moved."""
     def load(run):
         rows = UnitResult.objects.filter(run=run).prefetch_related("items")
-        return {u.unit_id: (u, {i.item_code: i for i in u.items.all()}) for u in rows}
+        return {u.unit_key: (u, {i.item_code: i for i in u.items.all()}) for u in rows}
     a, b = load(old), load(new)
     out = []
     for code in sorted(set(a) | set(b)):
@@ -753,6 +899,8 @@ def draw_sample(*, user, scheme: AssessmentScheme, households_per_unit: int, see
     from renkou.registry.models import Household
 
     ensure_can_manage(user, scheme)
+    if scheme.level == DEPARTMENT:
+        raise ValidationError("部门考核不做入户核查 / departments are not verified door to door")
     if households_per_unit < 1:
         raise ValidationError("每单位样本户数至少为 1 / at least 1 household per unit")
     period_code = period_code or scheme.period_code
@@ -977,12 +1125,12 @@ def verification_measure(sample: VerificationSample | None, est: UnitVerificatio
 # ---------------------------------------------------------------------------------------
 
 def ranking(run: Run) -> list[UnitResult]:
-    return list(UnitResult.objects.filter(run=run).order_by("rank", "unit_id"))
+    return list(UnitResult.objects.filter(run=run).order_by("rank", *UNIT_ORDER))
 
 
 def scorecard(run: Run, unit_code: str) -> tuple[UnitResult, list[tuple[Any, ItemResult]]]:
     """One unit's line and its item results beside the scheme items (for the printable scorecard)."""
-    ur = UnitResult.objects.get(run=run, unit_id=areacodes.full_code(unit_code))
+    ur = UnitResult.objects.get(run=run, **unit_filter(unit_code))
     items = {i.item_code: i for i in ur.items.all()}
     parsed = run.parsed_scheme()
     return ur, [(item, items[item.code]) for item in parsed.items if item.code in items]
@@ -991,8 +1139,8 @@ def scorecard(run: Run, unit_code: str) -> tuple[UnitResult, list[tuple[Any, Ite
 def runs_as_json(run: Run) -> list[dict[str, Any]]:
     """The run's units for the command line and the API: code, name, total, rank, grade, veto, items."""
     out = []
-    for ur in UnitResult.objects.filter(run=run).order_by("rank", "unit_id").prefetch_related("items"):
-        out.append({"code": ur.unit_id, "name": ur.unit_name, "total": float(ur.total), "rank": ur.rank,
+    for ur in UnitResult.objects.filter(run=run).order_by("rank", *UNIT_ORDER).prefetch_related("items"):
+        out.append({"code": ur.unit_key, "name": ur.unit_name, **({"name_en": ur.unit_name_en} if ur.unit_name_en else {}), "total": float(ur.total), "rank": ur.rank,
                     "group": ur.peer_group or None, "group_rank": ur.group_rank, "grade": ur.grade_code or None,
                     "veto": ur.vetoed, "incomplete": ur.incomplete, "warnings": [w["code"] for w in ur.warnings],
                     "items": {i.item_code: None if i.points is None else float(i.points) for i in ur.items.all()}})
@@ -1005,14 +1153,14 @@ def theme_matrix(run: Run) -> tuple[list[str], list[str], list[list[float]]]:
     themes = [t.code for t in parsed.themes]
     counted = {i.code: i.counts_in_total for i in parsed.items}
     units, rows = [], []
-    for ur in UnitResult.objects.filter(run=run).order_by("unit_id").prefetch_related("items"):
+    for ur in UnitResult.objects.filter(run=run).order_by(*UNIT_ORDER).prefetch_related("items"):
         got: dict[str, Decimal] = {t: Decimal(0) for t in themes}
         avail: dict[str, Decimal] = {t: Decimal(0) for t in themes}
         for i in ur.items.all():
             if counted.get(i.item_code):
                 got[i.theme_code] += i.points or Decimal(0)
                 avail[i.theme_code] += i.max_points
-        units.append(ur.unit_id)
+        units.append(ur.unit_key)
         rows.append([float(got[t] / avail[t]) if avail[t] else 0.0 for t in themes])
     return units, themes, rows
 
@@ -1026,7 +1174,7 @@ def compare_methods(run: Run, ahp_matrix: list[list[float]] | None = None) -> di
     from . import methods
 
     units, themes, rows = theme_matrix(run)
-    lines = {u.unit_id: u for u in UnitResult.objects.filter(run=run)}
+    lines = {u.unit_key: u for u in UnitResult.objects.filter(run=run)}
     # the scheme's own ranking (vetoed units last) is the reference: its score is minus the official rank
     scores: dict[str, dict[str, float]] = {"points": {u: -float(lines[u].rank) for u in units}}
     out: dict[str, Any] = {"units": units, "themes": themes, "rows": rows, "weights": {}, "ahp_error": None,
@@ -1082,4 +1230,4 @@ def estimates_rows(sample: VerificationSample) -> list[UnitVerification]:
 
 
 def appeal_units(run: Run) -> Mapping[str, str]:
-    return dict(UnitResult.objects.filter(run=run).values_list("unit_id", "unit_name"))
+    return {u.unit_key: u.unit_name for u in UnitResult.objects.filter(run=run)}

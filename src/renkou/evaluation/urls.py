@@ -25,5 +25,6 @@ urlpatterns = [
     path("runs/<int:pk>/units/<str:unit>/", views.scorecard, name="scorecard"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal-decide"),
     path("samples/<int:pk>/", views.sample_detail, name="sample"),
+    path("departments/<str:county>/", views.departments, name="departments"),
     path("samples/<int:pk>/sheet/<str:unit>/", views.field_sheet, name="field-sheet"),
 ]

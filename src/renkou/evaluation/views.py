@@ -28,7 +28,7 @@ from renkou.indicators.names import catalog_names
 from renkou.web import charts
 
 from . import exports, forms, presentation, services
-from .models import Appeal, AssessmentScheme, Run, UnitResult, VerificationSample
+from .models import Appeal, AssessmentScheme, Department, Run, UnitResult, VerificationSample
 from .scheme_format import SchemeError
 from .scoring import describe_rule
 
@@ -162,7 +162,7 @@ def targets(request, pk: int):
             else:
                 for key, value in request.POST.items():
                     if key.startswith("t-") and value.strip():
-                        _t, unit, item = key.split("-", 2)
+                        unit, item = key[2:].rsplit("-", 1)
                         services.set_target(user=request.user, scheme=scheme, unit=unit, item_code=item, value=value)
                 messages.success(request, _("Targets saved."))
             return redirect("evaluation:targets", scheme.pk)
@@ -178,7 +178,11 @@ def targets(request, pk: int):
 def contract(request, pk: int, unit: str):
     """The responsibility contract (目标管理责任书) a township head signs, printable."""
     scheme, access = _scheme(request, pk)
-    area = get_object_or_404(Area, code=areacodes.full_code(unit))
+    code = services.unit_code(unit)
+    if code.isdigit():
+        area = get_object_or_404(Area, code=code)
+    else:
+        area = get_object_or_404(Department, code=code)
     if access == services.UNIT and area.code not in services.own_units(request.user, scheme):
         raise PermissionDenied
     row = next((r for r in services.targets_table(scheme) if r["unit"].code == area.code), None)
@@ -189,7 +193,8 @@ def contract(request, pk: int, unit: str):
     lines = [{"theme": t, "item": i, "rule": describe_rule(i.rule, lang), "target": targets_by_item.get(i.code)}
              for t in scheme.parsed().themes for i in t.items]
     return render(request, "evaluation/contract.html", {"scheme": scheme, "unit": area, "lines": lines,
-                                                        "parent": scheme.parent})
+                                                        "parent": scheme.parent,
+                                                        "signed": services.contract_of(scheme, area.code)})
 
 
 @login_required
@@ -200,7 +205,7 @@ def inspections(request, pk: int):
         try:
             for key, value in request.POST.items():
                 if key.startswith("s-") and value.strip():
-                    _s, unit, sheet = key.split("-", 2)
+                    unit, sheet = key[2:].rsplit("-", 1)
                     prev = request.POST.get(f"p-{unit}-{sheet}", "")
                     services.set_inspection_score(user=request.user, scheme=scheme, unit=unit, sheet=sheet,
                                                   value=value, previous=prev or None)
@@ -208,7 +213,7 @@ def inspections(request, pk: int):
             return redirect("evaluation:inspections", scheme.pk)
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
-    stored = {(s.unit_id, s.sheet): s for s in scheme.inspections.all()}
+    stored = {(s.unit_key, s.sheet): s for s in scheme.inspections.all()}
     rows = [{"unit": u, "cells": [{"sheet": s, "score": stored.get((u.code, s))} for s in sheets]}
             for u in services.scheme_units(scheme)]
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
@@ -234,12 +239,12 @@ def _ranking_charts(run: Run, lines: list[UnitResult]) -> tuple[dict, dict]:
     lang = _lang()
     parsed = run.parsed_scheme()
     groups = presentation.peer_group_names(parsed, lang)
-    bars = charts.bar([{"unit": u.unit_name, "points": float(u.total),
+    bars = charts.bar([{"unit": u.name_in(lang), "points": float(u.total),
                         "group": groups.get(u.peer_group, u.peer_group) or "—"} for u in lines],
                       x="unit", y="points", color="group", horizontal=True,
                       title=_("Total points by unit"), y_title=_("points"))
     _units, themes, rows = services.theme_matrix(run)
-    names = {u.unit_id: u.unit_name for u in lines}
+    names = {u.unit_key: u.name_in(lang) for u in lines}
     theme_name = {t.code: (t.name_zh if lang == "zh" else t.name_en) for t in parsed.themes}
     data = [{"unit": names[u], "theme": f"{t} {theme_name[t]}", "share": round(100 * v, 1)}
             for u, row in zip(_units, rows, strict=True) for t, v in zip(themes, row, strict=True)]
@@ -257,11 +262,11 @@ def run_detail(request, pk: int):
     bars, by_theme = _ranking_charts(run, lines)
     parsed = run.parsed_scheme()
     appealable = services.appeal_units_of(request.user, run)
-    appeal_form = forms.AppealForm(units=[(u.unit_id, u.unit_name) for u in lines
-                                          if appealable is None or u.unit_id in appealable],
+    appeal_form = forms.AppealForm(units=[(u.unit_key, u.name_in(_lang())) for u in lines
+                                          if appealable is None or u.unit_key in appealable],
                                    items=[(i.code, f"{i.code} {i.name_zh if _lang() == 'zh' else i.name_en}")
                                           for i in parsed.items])
-    appeals = run.appeals.select_related("unit", "new_run")
+    appeals = run.appeals.select_related("unit", "department", "new_run")
     if access == services.UNIT:
         appeals = appeals.filter(unit_id__in=appealable)
     yoy = services.year_over_year(run.scheme)
@@ -386,7 +391,7 @@ def methods(request, pk: int):
     result = services.compare_methods(run, matrix)
     if error:
         result["ahp_error"] = error
-    names = dict(UnitResult.objects.filter(run=run).values_list("unit_id", "unit_name"))
+    names = {u.unit_key: u.name_in(_lang()) for u in UnitResult.objects.filter(run=run)}
     methods_order = [m for m in ("points", "composite", "entropy", "topsis", "ahp") if m in result["scores"]]
     stability = result["stability"]
     rows = []
@@ -515,3 +520,16 @@ def field_sheet(request, pk: int, unit: str):
     area = get_object_or_404(Area, code=code)
     page = Paginator(services.field_sheet_rows(request.user, sample, code), PAGE).get_page(request.GET.get("page"))
     return render(request, "evaluation/field_sheet.html", {"sample": sample, "unit": area, "page": page})
+
+
+@login_required
+def departments(request, county: str):
+    """The county's departments (县直部门) with their total, rank and grade in the latest published run
+    of every department scheme of the county the reader reads."""
+    _viewer(request)
+    code = areacodes.full_code(county) if county.isdigit() else ""
+    area = get_object_or_404(Area, code=code, level=3) if code else None
+    if area is None or not services.can_read_area(request.user, area.code):
+        raise Http404("no such county")
+    columns, rows = services.department_standings(request.user, area)
+    return render(request, "evaluation/departments.html", {"county": area, "columns": columns, "rows": rows})

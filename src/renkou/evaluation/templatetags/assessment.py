@@ -41,3 +41,28 @@ def peer_group(code, run):
 @register.filter
 def lookup(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def unit_label(obj):
+    """The name of an assessed unit in the reader's language: an area's name, a department's Chinese or
+    English name; for a result, appeal, target or contract, that of the unit it names."""
+    from renkou.evaluation.models import Department, UnitResult
+
+    lang = "zh" if _zh() else "en"
+    if isinstance(obj, UnitResult):
+        return obj.name_in(lang)
+    if isinstance(obj, Department):
+        return obj.label(lang)
+    if getattr(obj, "department_id", None):
+        return obj.department.label(lang)
+    if hasattr(obj, "unit_id") and hasattr(obj, "unit"):
+        return obj.unit.name if obj.unit_id else ""
+    return getattr(obj, "name", "") or str(obj)
+
+
+@register.filter
+def area_code(unit):
+    """An area's code, shown beside its name; a department is named in words only."""
+    code = getattr(unit, "code", "") or ""
+    return code if code.isdigit() else ""
