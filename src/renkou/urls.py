@@ -15,5 +15,6 @@ urlpatterns = [
     path("loans/", include(("renkou.loans.urls", "loans"))),
     path("bureau/", include(("renkou.bureau.urls", "bureau"))),
     path("feeds/", include(("renkou.feeds.urls", "feeds"))),
+    path("exchange/", include(("renkou.exchange.urls", "exchange"))),
     path("", include("renkou.web.urls")),
 ]
