@@ -178,6 +178,7 @@ def _dataset(seed_areas, make_user):
     benefits = _benefits(seed_areas, make_user, county)
     loan = _loan(mother)
     feeds = _feeds(county, mother)
+    enquiry = _exchange(county, mother)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -233,6 +234,8 @@ def _dataset(seed_areas, make_user):
             "feeds:file": {"pk": feeds["file"].pk},
             "feeds:record": {"pk": feeds["record"].pk},
             "feeds:decide": {"pk": feeds["record"].pk},
+            "exchange:enquiry": {"uid": enquiry},
+            "exchange:answer": {"uid": enquiry},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": ["/indicators/?area=520122&period=2005&group=fertility",
@@ -254,7 +257,10 @@ def _dataset(seed_areas, make_user):
                   f"/loans/?area={COUNTY[:6]}&as_of=2006-12-31",
                   f"/loans/sheet/?village={loan.village_id}&date=2006-12-31",
                   # the queue's other list, completeness of 2005 with its charts
-                  "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005"],
+                  "/feeds/queue/?status=not_found", "/feeds/completeness/?area=520122&period=2005",
+                  # a new enquiry about the mother; the list of urgent enquiries
+                  f"/exchange/enquiries/new/?person={mother.pk}", f"/exchange/enquiries/new/?q={mother.name}",
+                  "/exchange/enquiries/?urgent=yes&state=opened"],
         "event": Event,
     }
 
@@ -339,6 +345,24 @@ def _feeds(county, mother):
     return {"source": source, "file": f, "record": record}
 
 
+def _exchange(county, mother):
+    """This node is Xifeng's; an urgent enquiry about the mother sent to Renqiu's node (her registration
+    area named there)."""
+    from django.db import transaction
+
+    from renkou.exchange import services, signing
+
+    services.init_node("xifeng", "息烽县", prefixes=["520122"])
+    services.set_peer("renqiu", name="任丘市", url="http://127.0.0.1:1",
+                      public_key=signing.public_text(signing.new_private_key()), prefixes=["130982"])
+    with transaction.atomic():
+        msg = services.send("enquiry", area_code="130982100000", person=mother, user=county, urgent=True,
+                            payload={"id_number": mother.id_number, "name": mother.name, "sex": 2,
+                                     "birth_date": mother.birth_date.isoformat(),
+                                     "asks": ["registered", "marital_status"], "reason": "办理生育服务"})
+    return msg.uid
+
+
 def _fill(route: str, kwargs: dict) -> str:
     def sub(m):
         return str(kwargs[m.group(1)])
@@ -375,6 +399,10 @@ def _recorded(users) -> set[str]:
     loans |= set(HomeVisit.objects.values_list("visitor", flat=True)) | set(
         Collection.objects.exclude(collector="").values_list("collector", flat=True))
     loans |= {t for row in Evaluation.objects.values_list("evaluator", "progress") for t in row}
+    from renkou.exchange.models import Message
+
+    # what an exchange message carried, as its sender wrote it
+    loans |= {m[k] for m in Message.objects.values_list("payload", flat=True) for k in ("reason", "note") if m.get(k)}
     return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
             | quoted | notes | loans)
 
@@ -399,8 +427,10 @@ def _latin_names(users) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, make_user):
+def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, make_user, monkeypatch, tmp_path):
     from renkou.core.models import AuditEvent
+
+    monkeypatch.setattr(settings, "HOME", tmp_path / "home")  # the exchange node's key
 
     data = _dataset(seed_areas, make_user)
     kwargs = data["kwargs"]

@@ -237,7 +237,7 @@ def enquiries(request):
     if cases:
         audit.record("view", user=request.user, object_type="exchange.enquiry",
                      object_repr=f"exchange.enquiries ({len(cases)})",
-                     detail={"page": "exchange.enquiries", "enquiries": [str(c.uid) for c in cases]})
+                     detail={"enquiries": [str(c.uid) for c in cases]})
     query = urlencode({k: v for k, v in f.items() if v})
     return render(request, "exchange/enquiries.html", {
         "page": page, "rows": rows, "f": f, "query": query, "states": list(STATE_LABELS.items()),
@@ -275,7 +275,7 @@ def _enquiry_page(request, case: Enquiry, bound: dict | None = None, status: int
                 else forms.REPLY_FORMS[kind]()
         answer_forms.append({"kind": kind, "label": KIND_LABELS[kind], "form": form})
     audit.record("view", case, user=request.user,
-                 detail={"page": "exchange.enquiry", **({"persons": [local.pk]} if local else {})})
+                 detail={"persons": [local.pk]} if local else None)
     return render(request, "exchange/enquiry.html", {
         "case": case, "row": _case_row(case, enquiry_msg.payload if enquiry_msg else None, names, today),
         "carried": carried, "enquiry_msg": enquiry_msg, "items": items, "local": local,
@@ -328,7 +328,7 @@ def new_enquiry(request):
     elif q:
         found = list(scoped(request.user, Person).filter(Q(id_number=q.upper()) | Q(name=q))
                      .select_related("resident_area").order_by("name", "pk")[:20])
-        audit.record_persons_shown("exchange.new_enquiry", [p.pk for p in found], user=request.user)
+        audit.record_persons_shown("exchange.enquiry", [p.pk for p in found], user=request.user, detail={"q": q})
     form = forms.EnquiryForm(request.POST or None)
     if request.method == "POST" and person is not None and form.is_valid():
         d = form.cleaned_data
@@ -341,7 +341,7 @@ def new_enquiry(request):
             flash.success(request, _("The enquiry was written to the outbox."))
             return redirect("exchange:enquiry", uid=msg.uid)
     if person is not None:
-        audit.record_persons_shown("exchange.new_enquiry", [person.pk], user=request.user)
+        audit.record_persons_shown("exchange.enquiry", [person.pk], user=request.user)
     carries = [FIELD_LABELS[f] for f in messages.SCHEMAS["enquiry"]]
     return render(request, "exchange/new.html", {
         "person": person, "found": found, "q": q, "form": form, "carries": carries,
