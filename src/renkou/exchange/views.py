@@ -196,6 +196,11 @@ def home(request):
 
         chart = charts.bar(rows, x="what", y="n", title=_period_label(period), sort=None,
                            y_title=pgettext("exchange", "enquiries"))
+        top = max(r["n"] for r in rows)
+        step = max(1, -(-top // 5))
+        for layer in chart["layer"]:  # counts: whole numbers on the axis
+            if "y" in layer.get("encoding", {}):
+                layer["encoding"]["y"]["axis"] = {"format": ",d", "values": list(range(0, top + step, step))}
     return render(request, "exchange/home.html", {
         "node": node, "prefixes": [(p, names.get(p, "")) for p in (node.prefixes if node else [])],
         "fingerprint": fingerprint(node.public_key) if node else "", "counts": counts, "period": period,
