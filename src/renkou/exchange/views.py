@@ -149,7 +149,8 @@ def _value(field: str, value, names: dict):
     if field == "event":
         return EVENT_LABELS.get(value, value)
     if field == "facts":
-        return [(forms.ASK_LABELS.get(k, k), _fact(k, v)) for k, v in value.items()]
+        return [(forms.ASK_LABELS.get(k, k), _fact(k, value[k]))
+                for k in sorted(value, key=lambda k: messages.ASKS.index(k) if k in messages.ASKS else 99)]
     return value if value not in ("", None) else "—"
 
 
@@ -163,9 +164,12 @@ def _fact(key: str, value):
     return value
 
 
-def _rows(payload: dict, names: dict) -> list[tuple]:
-    """(label, value, field) of exactly the fields a payload carried."""
-    return [(FIELD_LABELS.get(k, k), _value(k, v, names), k) for k, v in payload.items()]
+def _rows(payload: dict, names: dict, kind: str) -> list[tuple]:
+    """(label, value, field) of exactly the fields a payload carried, in its schema's order (a JSON
+    column need not keep the order of the keys)."""
+    order = list(messages.SCHEMAS.get(kind, {}))
+    keys = sorted(payload, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return [(FIELD_LABELS.get(k, k), _value(k, payload[k], names), k) for k in keys]
 
 
 def _case_row(case: Enquiry, payload: dict | None, names: dict, today: dt.date) -> dict:
@@ -265,9 +269,9 @@ def _enquiry_page(request, case: Enquiry, bound: dict | None = None, status: int
         codes |= {m.payload.get("registered_area", ""), m.payload.get("residence_area", "")}
     names = queries.area_names(codes)
     enquiry_msg = next((m for m in thread if m.kind == "enquiry"), None)
-    carried = _rows(enquiry_msg.payload, names) if enquiry_msg else []
+    carried = _rows(enquiry_msg.payload, names, "enquiry") if enquiry_msg else []
     items = [{"m": m, "kind": KIND_LABELS.get(m.kind, m.kind), "state": MESSAGE_STATE_LABELS.get(m.state, m.state),
-              "out": m.direction == Direction.OUT, "rows": _rows(m.payload, names)}
+              "out": m.direction == Direction.OUT, "rows": _rows(m.payload, names, m.kind)}
              for m in thread if m.kind != "enquiry"]
     local = queries.local_person(request.user, case)
     answer_forms = []
