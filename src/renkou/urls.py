@@ -16,5 +16,6 @@ urlpatterns = [
     path("bureau/", include(("renkou.bureau.urls", "bureau"))),
     path("feeds/", include(("renkou.feeds.urls", "feeds"))),
     path("migrants/", include(("renkou.migrants.urls", "migrants"))),
+    path("exchange/", include(("renkou.exchange.urls", "exchange"))),
     path("", include("renkou.web.urls")),
 ]

@@ -162,10 +162,30 @@ def world(seed_areas, make_user, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     w.objs.update(_bureau(w))
     w.objs.update(_migrants(person))
+    settings.HOME = tmp_path / "home"
+    w.objs.update(_exchange(w, person))
     w.objs.update(person=person, twin=twin, household=household, birth=birth, declared=declared, finding=finding,
                   duplicate=duplicate, other=other, cbr=cbr, scheme=scheme, run=run, sample=sample,
                   o_scheme=o_scheme, o_run=o_run, o_sample=o_sample, audit=logged, other_audit=other_logged)
     return w
+
+
+def _exchange(w: World, person) -> dict:
+    """This node is Xifeng's; 永靖镇's officer sent an enquiry about 李秀英 (who lives in 红岩村) to Renqiu's
+    node, which serves the registration area named."""
+    from django.db import transaction
+
+    from renkou.exchange import services, signing
+
+    services.init_node("xifeng", "息烽县", prefixes=["520122"])
+    services.set_peer("renqiu", name="任丘市", url="http://127.0.0.1:1",
+                      public_key=signing.public_text(signing.new_private_key()), prefixes=["130982"])
+    with transaction.atomic():
+        msg = services.send("enquiry", area_code="130982100000", person=person, user=w.users[("township", "home")],
+                            payload={"id_number": person.id_number, "name": person.name, "sex": person.sex,
+                                     "birth_date": person.birth_date.isoformat(), "asks": ["registered"],
+                                     "reason": "办理生育服务"})
+    return {"enquiry_uid": msg.uid}
 
 
 BENEFIT_DAY = dt.date(2008, 1, 10)  # the list is reviewed and its public notice opens
@@ -351,6 +371,8 @@ BUREAU_READERS = {("township", "home"), ("county", "home"), ("evaluator", "home"
 BUREAU_WRITERS = {("township", "home"), ("county", "home")}
 # migrant.agreement (and person.export) in Xifeng: its township and county officers
 MIGRANT_AGREEMENT_HOME = {("township", "home"), ("county", "home")}
+# the exchange's officers (exchange.view) of Xifeng, whose areas hold the case's end here
+EXCHANGE_READERS = {("township", "home"), ("county", "home")}
 
 ROUTES: dict[str, Route] = {
     # web
@@ -493,6 +515,22 @@ ROUTES: dict[str, Route] = {
                                     marker=lambda w: "MATRIX-2005-1"),
     "migrants:agreement": P(lambda w: f"/migrants/agreements/{w['migrant_agreement'].pk}/", "masked",
                             readers=MIGRANT_AGREEMENT_HOME),
+    # the exchange between nodes: the enquiries name their persons to the exchange's officers (county and
+    # township) of the case's area here; the node's status, overdue counts, outbox, inbox and directory
+    # name no person
+    "exchange:home": G(lambda w: "/exchange/"),
+    "exchange:enquiries": P(lambda w: "/exchange/enquiries/", "masked", lists=True, readers=EXCHANGE_READERS),
+    "exchange:export": P(lambda w: "/exchange/enquiries/export.xlsx", "masked", lists=True, readers=EXCHANGE_READERS,
+                         marker=lambda w: mask(w["person"].id_number)),
+    "exchange:new": P(lambda w: f"/exchange/enquiries/new/?person={_person(w)}", "masked",
+                      readers=EXCHANGE_READERS),
+    "exchange:enquiry": P(lambda w: f"/exchange/enquiries/{w['enquiry_uid']}/", "full", readers=EXCHANGE_READERS),
+    "exchange:answer": ACT("exchange/test_pages.py (answers by the officers of the case's area, in its state)"),
+    "exchange:overdue": G(lambda w: "/exchange/overdue/"),
+    "exchange:outbox": G(lambda w: "/exchange/outbox/"),
+    "exchange:inbox": G(lambda w: "/exchange/inbox/"),
+    "exchange:peers": G(lambda w: "/exchange/peers/"),
+    "exchange:import-peers": ACT("exchange/test_pages.py (the node's county officers only, all or nothing)"),
     # the bureau's own work: figures of areas (no person on them), within the reader's areas
     "bureau:home": G(lambda w: f"/bureau/?area={XIFENG}&year=2005"),
     "bureau:events": G(lambda w: f"/bureau/events/?area={XIFENG}&year=2005"),

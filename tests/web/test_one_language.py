@@ -188,6 +188,7 @@ def _dataset(seed_areas, make_user):
     feeds = _feeds(county, mother)
     bureau = _bureau(county)
     migrants = _migrants(county)
+    enquiry = _exchange(county, mother)
     return {
         "users": {"county": county, "auditor": auditor, "evaluator": evaluator},
         "accounts": [county, auditor, evaluator, *benefits["accounts"]],  # every account named on a page
@@ -255,6 +256,8 @@ def _dataset(seed_areas, make_user):
             "migrants:record": {"pk": migrants["record"].pk},
             "migrants:transition": {"pk": migrants["record"].pk},
             "migrants:agreement": {"pk": migrants["agreement"].pk},
+            "exchange:enquiry": {"uid": enquiry},
+            "exchange:answer": {"uid": enquiry},
         },
         # Extra pages worth reading with a query string: other groups of the value table, other views.
         "extra": [f"/evaluation/runs/{department_run.pk}/", f"/evaluation/runs/{department_run.pk}/units/520122-gongan/",
@@ -284,7 +287,10 @@ def _dataset(seed_areas, make_user):
                   # the migrants of December 2005 with their chart, each list, a migrant who left
                   "/migrants/?month=2005-12", "/migrants/lists/arrivals/?month=2005-12",
                   "/migrants/lists/overdue/?month=2005-12", "/migrants/lists/reconfirm/?month=2005-12",
-                  f"/migrants/records/{migrants['left'].pk}/", "/migrants/agreements/?state=in_force"],
+                  f"/migrants/records/{migrants['left'].pk}/", "/migrants/agreements/?state=in_force",
+                  # a new enquiry about the mother; the list of urgent enquiries
+                  f"/exchange/enquiries/new/?person={mother.pk}", f"/exchange/enquiries/new/?q={mother.name}",
+                  "/exchange/enquiries/?urgent=yes&state=opened"],
         "event": Event,
     }
 
@@ -427,6 +433,22 @@ def _migrants(county):
                                          party_provides="及时报告租户到达和离开", bureau_provides="免费生殖健康检查")
     agreement.migrants.set([record])
     return {"record": record, "left": gone, "agreement": agreement}
+def _exchange(county, mother):
+    """This node is Xifeng's; an urgent enquiry about the mother sent to Renqiu's node (her registration
+    area named there)."""
+    from django.db import transaction
+
+    from renkou.exchange import services, signing
+
+    services.init_node("xifeng", "息烽县", prefixes=["520122"])
+    services.set_peer("renqiu", name="任丘市", url="http://127.0.0.1:1",
+                      public_key=signing.public_text(signing.new_private_key()), prefixes=["130982"])
+    with transaction.atomic():
+        msg = services.send("enquiry", area_code="130982100000", person=mother, user=county, urgent=True,
+                            payload={"id_number": mother.id_number, "name": mother.name, "sex": 2,
+                                     "birth_date": mother.birth_date.isoformat(),
+                                     "asks": ["registered", "marital_status"], "reason": "办理生育服务"})
+    return msg.uid
 
 
 def _fill(route: str, kwargs: dict) -> str:
@@ -483,6 +505,10 @@ def _recorded(users) -> set[str]:
     from renkou.registry.models import ServiceRecord
 
     loans |= set(ServiceRecord.objects.values_list("provider", flat=True))
+    from renkou.exchange.models import Message
+
+    # what an exchange message carried, as its sender wrote it
+    loans |= {m[k] for m in Message.objects.values_list("payload", flat=True) for k in ("reason", "note") if m.get(k)}
     return (set(Appeal.objects.values_list("reason", flat=True)) | {t for row in objections for t in row if t}
             | quoted | notes | loans | records)
 
@@ -507,8 +533,10 @@ def _latin_names(users) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, make_user):
+def test_every_page_is_wholly_in_the_language_of_the_reader(client, seed_areas, make_user, monkeypatch, tmp_path):
     from renkou.core.models import AuditEvent
+
+    monkeypatch.setattr(settings, "HOME", tmp_path / "home")  # the exchange node's key
 
     data = _dataset(seed_areas, make_user)
     kwargs = data["kwargs"]
