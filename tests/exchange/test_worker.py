@@ -199,25 +199,51 @@ def test_one_worker_per_node(nodes):
         first.stop()
 
 
-def test_nothing_queued_without_a_worker(node, settings, django_capture_on_commit_callbacks):
-    """In-process: no worker runs for this node, so send() queues nothing (no queue file); with
-    EXCHANGE_WORKER false nothing is queued even when a worker's pid file names a live process."""
+PAYLOAD = {"id_number": "13092919900101002X", "name": "李芳", "sex": 2, "birth_date": "1990-01-01",
+           "asks": ["registered"], "reason": "在任丘市务工"}
+
+
+def _send(n=1):
     from django.db import transaction
 
-    from renkou.exchange import services, worker
+    from renkou.exchange import services
 
-    payload = {"id_number": "13092919900101002X", "name": "李芳", "sex": 2, "birth_date": "1990-01-01",
-               "asks": ["registered"], "reason": "在任丘市务工"}
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.send("enquiry", area_code="130929100000", payload=payload)
-    assert not worker.queue_path().exists()
+    with transaction.atomic():
+        for _ in range(n):
+            services.send("enquiry", area_code="130929100000", payload=PAYLOAD)
+
+
+def _live_pid_file():
+    from renkou.exchange import worker
+
     worker.pid_path().parent.mkdir(parents=True, exist_ok=True)
     worker.pid_path().write_text(str(os.getpid()))
+
+
+def test_nothing_queued_without_a_worker(node, django_capture_on_commit_callbacks):
+    from renkou.exchange import worker
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _send()
+    assert callbacks == [worker.nudge]
+    assert worker.running_pid() is None and not worker.queue_path().exists()
+
+
+def test_nothing_queued_when_turned_off(node, settings, django_capture_on_commit_callbacks):
+    from renkou.exchange import worker
+
+    _live_pid_file()
     settings.EXCHANGE_WORKER = False
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.send("enquiry", area_code="130929100000", payload=payload)
-    assert not worker.queue_path().exists()
-    settings.EXCHANGE_WORKER = True
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.send("enquiry", area_code="130929100000", payload=payload)
+    with django_capture_on_commit_callbacks(execute=True):
+        _send()
+    assert worker.running_pid() == os.getpid() and not worker.queue_path().exists()
+
+
+def test_one_wake_up_per_transaction(node, django_capture_on_commit_callbacks):
+    from renkou.exchange import worker
+
+    _live_pid_file()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _send(3)
+    assert callbacks == [worker.nudge]
     assert worker.queue().pending_count() == 1

@@ -182,7 +182,7 @@ def send(kind: str, *, area_code: str, payload: dict, person=None, reply_to=None
         msg.deadline = messages.deadline(timezone.localdate(created), urgent)
     msg.signature = signing.sign(_private_key(), msg.envelope())
     msg.save()
-    transaction.on_commit(worker.nudge, robust=True)  # delivered at once when a worker runs
+    worker.nudge_after_commit()  # delivered at once when a worker runs
     audit.record("exchange.send", msg, user=user, area_code=area_code,
                  detail={"kind": kind, "uid": str(msg.uid), "to": recipient,
                          "person": getattr(person, "pk", person)})

@@ -75,6 +75,16 @@ def nudge() -> None:
         log.exception("could not wake the exchange worker; the periodic run will deliver")
 
 
+def nudge_after_commit() -> None:
+    """Wake the worker once after the current transaction commits, however many messages it
+    writes (a batch of 100,000 enquiries answered is one wake-up, not 100,000)."""
+    from django.db import transaction
+
+    pending = transaction.get_connection().run_on_commit
+    if not any(entry[1] is nudge for entry in pending):
+        transaction.on_commit(nudge, robust=True)
+
+
 @lru_cache(maxsize=4)
 def _tasks(path: str) -> SimpleNamespace:
     from huey import SqliteHuey, crontab
