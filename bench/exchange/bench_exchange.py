@@ -296,6 +296,7 @@ def main() -> None:
             "ratio_deliver_to_bare": round(delivered["seconds"] / bare["seconds"], 2),
             "deliver_peak_rss_mb": delivered["peak_rss_mb"],
         }
+        print(json.dumps({"http": http}), file=sys.stderr, flush=True)  # kept if a later step is stopped
         if a.profile:
             sender.run("send", str(n))
             http["profile_deliver"] = sender.run("deliver", "profile")["profile"]
@@ -322,6 +323,7 @@ def main() -> None:
             "bare_executemany_per_s": round(m / insert["seconds"], 1),
             "ratio_import_to_bare": round(imported["seconds"] / insert["seconds"], 1),
         }
+        print(json.dumps({"batch": batch}), file=sys.stderr, flush=True)
         if a.profile:
             small = base / "small.zip"
             sender.run("mark")  # the big batch carried: the small one holds only its own messages
