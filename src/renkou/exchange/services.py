@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from renkou.core import audit
 
-from . import handlers, messages, signing
+from . import handlers, messages, signing, worker
 from .models import Direction, Enquiry, EnquiryState, Message, Node, Peer, PeerPrefix, State
 
 
@@ -154,7 +154,7 @@ def send(kind: str, *, area_code: str, payload: dict, person=None, reply_to=None
          user=None, recipient: str | None = None) -> Message:
     """Write a message to the outbox, in the caller's transaction (which must be open). Routed by
     ``area_code`` to the peer serving the longest prefix (``NoRoute`` when none); a reply goes to
-    the other end of its enquiry."""
+    the other end of its enquiry. After the commit, the node's worker (if one runs) is woken."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("exchange.services.send must be called inside transaction.atomic")
     body = messages.validate(kind, payload)
@@ -182,6 +182,7 @@ def send(kind: str, *, area_code: str, payload: dict, person=None, reply_to=None
         msg.deadline = messages.deadline(timezone.localdate(created), urgent)
     msg.signature = signing.sign(_private_key(), msg.envelope())
     msg.save()
+    worker.nudge_after_commit()  # delivered at once when a worker runs
     audit.record("exchange.send", msg, user=user, area_code=area_code,
                  detail={"kind": kind, "uid": str(msg.uid), "to": recipient,
                          "person": getattr(person, "pk", person)})

@@ -1,16 +1,18 @@
-"""``renkou exchange init|identity|directory|send|deliver|receive|export-batch|import-batch|status``.
+"""``renkou exchange init|identity|directory|send|deliver|worker|receive|export-batch|import-batch|status``.
 
 ``renkou exchange init --code renqiu --name 任丘市 --prefix 130982`` creates this node's key pair
 (the private key in ``$RENKOU_HOME/exchange/<code>.key``); ``identity`` prints the public key;
 ``directory FILE`` imports the peers (YAML or CSV, all or nothing); ``send KIND --area CODE
 --payload JSON [--reply-to UID] [--urgent]`` writes a message to the outbox; ``deliver`` delivers the
-due messages once; ``receive FILE`` applies one signed message file (JSON); ``export-batch FILE`` /
+due messages once; ``worker [--workers N]`` runs the background worker that delivers them (a huey
+consumer, until SIGINT/SIGTERM); ``receive FILE`` applies one signed message file (JSON); ``export-batch FILE`` /
 ``import-batch FILE`` carry the outbox offline; ``status [--format json]`` counts the outbox and inbox.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -39,6 +41,8 @@ class Command(BaseCommand):
         s.add_argument("--urgent", action="store_true")
         dl = sub.add_parser("deliver", help="deliver the due outbox messages once")
         dl.add_argument("--force", action="store_true", help="also the messages waiting for their back-off")
+        w = sub.add_parser("worker", help="deliver the outbox in the background (huey consumer) until stopped")
+        w.add_argument("--workers", type=int, default=1, help="worker threads (default 1)")
         r = sub.add_parser("receive", help="apply one signed message file (JSON)")
         r.add_argument("file")
         e = sub.add_parser("export-batch", help="the pending outbox as one signed zip file")
@@ -75,6 +79,27 @@ class Command(BaseCommand):
 
     def do_deliver(self, o):
         self._json(services.deliver(force=o["force"]))
+
+    def do_worker(self, o):
+        import logging
+
+        from renkou.exchange import worker
+
+        if o["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        services.this_node()
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        for name in ("huey", "renkou.exchange.worker"):
+            logging.getLogger(name).addHandler(handler)
+            logging.getLogger(name).setLevel(logging.INFO)
+            logging.getLogger(name).propagate = False
+        self.stderr.write(f"exchange worker of {services.this_node().code}: {o['workers']} thread(s), "
+                          f"queue {worker.queue_path()}")
+        try:
+            worker.consume(workers=o["workers"])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
 
     def do_receive(self, o):
         msg, outcome = services.receive(json.loads(Path(o["file"]).read_text(encoding="utf-8")))
