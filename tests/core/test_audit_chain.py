@@ -255,3 +255,24 @@ def test_the_migration_chains_existing_rows_on_this_database():
     assert later.prev_hash == rows[1].row_hash
     verdict = audit.verify_chain()
     assert verdict.ok and verdict.rows == 3
+
+
+@pytest.mark.django_db
+def test_buffered_events_are_appended_in_order_and_chained():
+    """audit.buffered: the events of a batch are written together at the block's end, in the order they
+    were made, chained to what was there; an error inside writes none of them."""
+    audit.record("view", object_type="test.before", object_repr="before")
+    with transaction.atomic():
+        with audit.buffered(batch_size=3):
+            for n in range(7):
+                audit.record("view", object_type="test.buffered", object_repr=f"n{n}")
+            assert AuditEvent.objects.filter(object_type="test.buffered").count() == 0  # not yet
+            audit.record("view", object_type="test.buffered", object_repr="last")
+    rows = list(AuditEvent.objects.order_by("id").values_list("object_repr", flat=True))
+    assert rows == ["before", *[f"n{n}" for n in range(7)], "last"]
+    assert audit.verify_chain().ok
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), audit.buffered():
+        audit.record("view", object_type="test.failed", object_repr="lost")
+        1 / 0
+    assert not AuditEvent.objects.filter(object_type="test.failed").exists()
+    assert AuditEvent.objects.count() == 9 and audit.verify_chain().ok

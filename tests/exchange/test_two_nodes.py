@@ -55,6 +55,18 @@ def nodes(tmp_path_factory):
     xianxian.stop()
 
 
+NOT_YET_DUE = textwrap.dedent("""
+    import datetime as dt, json, os
+    import django
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkou.settings")
+    django.setup()
+    from renkou.exchange import services
+    from renkou.exchange.models import Message
+    first = min(m.next_attempt_at for m in Message.objects.filter(direction="out", state="pending"))
+    print(json.dumps(services.deliver(now=first - dt.timedelta(seconds=1))))
+""")
+
+
 def state(node):
     return json.loads(node.python(CASE).strip().splitlines()[-1])
 
@@ -125,8 +137,9 @@ def test_receiver_down_then_back_loses_nothing(nodes):
         out = {m["uid"]: m for m in state(renqiu)["outbox"]}
         assert all(out[u]["state"] == "pending" and out[u]["attempts"] == 1 and "Connection" in out[u]["error"]
                    for u in uids)
-        # waiting for its back-off: not due yet
-        assert renqiu.renkou_json("exchange", "deliver") == {"delivered": 0, "failed": 0}
+        # waiting for its back-off: not due a second before it runs out (the clock given, so a slow
+        # machine cannot make the back-off run out between the two deliveries)
+        assert json.loads(renqiu.python(NOT_YET_DUE).strip().splitlines()[-1]) == {"delivered": 0, "failed": 0}
     finally:
         xianxian.start()
     assert renqiu.renkou_json("exchange", "deliver", "--force") == {"delivered": 3, "failed": 0}

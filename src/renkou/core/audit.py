@@ -8,6 +8,8 @@ services that perform them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
 import uuid
@@ -78,13 +80,58 @@ def record(action: str, obj: models.Model | None = None, *, user: Any | None = N
     detail = dict(detail or {})
     if current is not None:
         detail.setdefault("via", current.via)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=user if authenticated else None,
         actor_username=(user.get_username() if authenticated else (detail.pop("username", "") or "")),
         action=action, object_type=object_type, object_id=object_id, object_repr=object_repr[:200],
         area_code=area_code or "", before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None, detail=_jsonable(detail) or None, address=address,
     )
+    pending = _BUFFER.get()
+    if pending is not None:
+        pending.append(event)  # written, chained in this order, when the buffered block ends
+        if len(pending) >= _FLUSH_AT:  # or now, in the same transaction, to bound the memory held
+            _flush(pending)
+        return event
+    event.save(force_insert=True)
+    return event
+
+
+_BUFFER: contextvars.ContextVar[list | None] = contextvars.ContextVar("renkou_audit_buffer", default=None)
+
+
+@contextlib.contextmanager
+def buffered(batch_size: int = 1000):
+    """Inside the block, the events :func:`record` makes are kept and appended together at its end,
+    chained in the order they were made, in one statement per ``batch_size`` events, in the caller's
+    transaction (which must be open: events and the writes they describe commit or roll back
+    together). For batch work (a batch file of the exchange) where one event per statement bounds
+    the run. An exception inside writes nothing (the transaction is rolled back by its caller).
+    Nested blocks join the outermost one."""
+    from django.db import transaction
+
+    if _BUFFER.get() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.buffered must be used inside transaction.atomic")
+    token = _BUFFER.set([])
+    try:
+        yield
+        _flush(_BUFFER.get(), batch_size)
+    finally:
+        _BUFFER.reset(token)
+
+
+_FLUSH_AT = 10_000
+
+
+def _flush(events: list, batch_size: int = 1000) -> None:
+    from .models import AuditEvent
+
+    for i in range(0, len(events), batch_size):
+        AuditEvent.objects.bulk_create(events[i:i + batch_size])
+    events.clear()
 
 
 def record_persons_shown(what: str, person_ids, obj: models.Model | None = None, *, user: Any | None = None,

@@ -23,6 +23,7 @@ enquiry arrives.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid
 from functools import lru_cache
@@ -84,7 +85,13 @@ def init_node(code: str, name: str, *, prefixes: list[str] | None = None) -> Nod
     return node
 
 
+_BATCH_NODE: contextvars.ContextVar[Node | None] = contextvars.ContextVar("renkou_batch_node", default=None)
+
+
 def this_node() -> Node:
+    node = _BATCH_NODE.get()  # read once for a whole batch file (import_batch)
+    if node is not None:
+        return node
     node = Node.objects.first()
     if node is None:
         raise NotInitialised("this node has no identity yet: run `renkou exchange init --code … --name …`")
@@ -580,16 +587,25 @@ def import_batch(path: Path) -> dict:
     if len(envelopes) != head.get("count"):
         raise BatchError(f"{path}: {len(envelopes)} messages, the manifest says {head.get('count')}")
     out = {"applied": 0, "held": 0, "already": 0}
-    with transaction.atomic():
-        for n, env in enumerate(envelopes, start=1):
-            if env.get("sender") != peer.code:
-                raise BatchError(f"{path} message {n}: sender {env.get('sender')!r} is not the batch's node")
-            try:
-                with transaction.atomic():
-                    _, outcome = _receive(env)
-            except Refused as exc:
-                raise BatchError(f"{path} message {n} ({env.get('uid')}): refused: {exc}") from None
-            out[outcome] += 1
-        audit.record("exchange.import", object_type="exchange.batch", object_repr=str(path),
-                     detail={"from": peer.code, **out})
+    node = _BATCH_NODE.set(this_node())
+    try:
+        with transaction.atomic(), audit.buffered():  # the batch's audit events appended together, in order
+            out = _import_envelopes(path, peer, envelopes, out)
+    finally:
+        _BATCH_NODE.reset(node)
     return {"count": len(envelopes), **out}
+
+
+def _import_envelopes(path: Path, peer: Peer, envelopes: list[dict], out: dict) -> dict:
+    for n, env in enumerate(envelopes, start=1):
+        if env.get("sender") != peer.code:
+            raise BatchError(f"{path} message {n}: sender {env.get('sender')!r} is not the batch's node")
+        try:
+            with transaction.atomic():
+                _, outcome = _receive(env)
+        except Refused as exc:
+            raise BatchError(f"{path} message {n} ({env.get('uid')}): refused: {exc}") from None
+        out[outcome] += 1
+    audit.record("exchange.import", object_type="exchange.batch", object_repr=str(path),
+                 detail={"from": peer.code, **out})
+    return out
