@@ -6,6 +6,8 @@ the test's live server, the second node by its own process."""
 
 from __future__ import annotations
 
+import os
+import time
 import urllib.request
 
 import pytest
@@ -80,7 +82,13 @@ def test_the_demo_runs_a_second_node_and_the_messages_flow_both_ways(live_server
         # the summary line, and the second node still serving until the demo stops it
         assert any(n.startswith(f"exchange: second node {code}") and "4 enquiries sent, 3 answered, 1 overdue, "
                    "2 arrival notifications" in n for n in ctx.notes)
-        assert [c.name for c in ctx.companions] == [code]
+        assert [c.name for c in ctx.companions] == [code, f"{code}-worker"]
+        # the second node's exchange worker runs beside its server (its pid file names a live process)
+        pid_file = home / "exchange" / "worker.pid"
+        deadline = time.monotonic() + 90
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.kill(int(pid_file.read_text()), 0)
         with urllib.request.urlopen(f"{out['url']}/api/exchange/node", timeout=10) as resp:
             assert b'"county-' in resp.read()
     finally:

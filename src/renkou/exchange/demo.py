@@ -181,6 +181,20 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def start_worker(home: Path | None, name: str) -> Companion:
+    """``renkou exchange worker`` of a node (``home`` None: this database's node), beside the demo's
+    server, so that what an officer sends on either node's pages is delivered without a command."""
+    from django.conf import settings
+
+    folder = home if home is not None else Path(settings.HOME)
+    env = _env(home) if home is not None else dict(os.environ, RENKOU_HOME=str(folder))
+    log = open(folder / "exchange-worker.log", "ab")  # noqa: SIM115  (kept open by the worker process)
+    proc = subprocess.Popen([sys.executable, "-m", "renkou", "exchange", "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=folder)
+    log.close()
+    return _companion(f"{name}-worker", "", proc)
+
+
 # The second nodes' server processes, by node code. A process forked from the demo's (a gunicorn
 # worker) forgets them at once: it neither stops them nor holds their handles when it exits.
 _RUNNING: dict[str, subprocess.Popen] = {}
@@ -367,6 +381,7 @@ def run(ctx: DemoContext, progress=None, *, main_url: str | None = None, sizes: 
         closed = _feedback(county, sent["answer"])
         delivered2 = services.deliver()
         bar(6, 6)
+    ctx.companions.append(start_worker(home, code))  # the second node delivers its own outbox from now on
     out = counts(code, county)
     out.update(url=url, home=str(home), migrants=migrants, registered=len(info["registered"]),
                failed=delivered["failed"] + delivered2["failed"] + replies["delivered"]["failed"], closed=closed)
@@ -498,6 +513,7 @@ def restart(ctx: DemoContext) -> None:
                               prefixes=list(peer.prefixes.values_list("prefix", flat=True)))
         proc = start_server(home, info["code"], port)
         ctx.companions.append(_companion(info["code"], url, proc))
+        ctx.companions.append(start_worker(home, info["code"]))
         ctx.notes.append(f"exchange: second node {info['code']} ({info['name']}) served again at {url}/ — "
                          f"accounts: {home / 'demo-accounts.txt'}")
 
@@ -636,3 +652,14 @@ def status_here(spec: dict | None = None) -> dict:
 
 STEPS.append(("exchange", demo_step))
 SERVE_HOOKS.append(restart)
+
+
+def main_worker(ctx: DemoContext) -> None:
+    """The demo's own node delivers its outbox while the demo serves (when it has an identity)."""
+    from .models import Node
+
+    if Node.objects.exists() and not any(c.name == "main-worker" for c in ctx.companions):
+        ctx.companions.append(start_worker(None, "main"))
+
+
+SERVE_HOOKS.append(main_worker)

@@ -48,6 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(f"演示数据构建完成，用时 {time.monotonic() - started:.0f} 秒 / demo built")
             self.stdout.write("各步骤用时 / time of each step: " + ", ".join(
                 f"{name} {seconds:.1f} s" for name, seconds in ctx.timings))
+            if not o["no_serve"]:
+                demo.start_companions(ctx)  # what runs beside the server (the exchange's workers)
         self._print_accounts(ctx)
         owner = os.getpid()
         try:
