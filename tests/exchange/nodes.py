@@ -105,3 +105,20 @@ class RealNode:
             self.server.terminate()
             self.server.communicate(timeout=30)
         self.server = None
+
+
+def two_nodes(base, township: str, id_body: str):
+    """Renqiu's node and Xianxian's, each trusting the other, serving; Xianxian's register holds one
+    person of ``township`` (ID number from ``id_body``). Yields (renqiu, xianxian, her ID number)."""
+    renqiu = RealNode(base / "renqiu", "renqiu", "任丘市", "130982")
+    xianxian = RealNode(base / "xianxian", "xianxian", "献县", "130929")
+    renqiu.trust(xianxian)
+    xianxian.trust(renqiu)
+    id_number = xianxian.python(PERSON, township, id_body).strip()
+    renqiu.start()
+    xianxian.start()
+    try:
+        yield renqiu, xianxian, id_number
+    finally:
+        renqiu.stop()
+        xianxian.stop()

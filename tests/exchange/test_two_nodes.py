@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from .nodes import PERSON, RealNode
+from .nodes import two_nodes
 
 TOWNSHIP = "130929100000"  # 献县 乐寿镇
 ID_BODY = "13092919900101002"
@@ -42,17 +42,7 @@ CASE = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory):
-    base = tmp_path_factory.mktemp("nodes")
-    renqiu = RealNode(base / "renqiu", "renqiu", "任丘市", "130982")
-    xianxian = RealNode(base / "xianxian", "xianxian", "献县", "130929")
-    renqiu.trust(xianxian)
-    xianxian.trust(renqiu)
-    id_number = xianxian.python(PERSON, TOWNSHIP, ID_BODY).strip()
-    renqiu.start()
-    xianxian.start()
-    yield renqiu, xianxian, id_number
-    renqiu.stop()
-    xianxian.stop()
+    yield from two_nodes(tmp_path_factory.mktemp("nodes"), TOWNSHIP, ID_BODY)
 
 
 NOT_YET_DUE = textwrap.dedent("""

@@ -18,7 +18,7 @@ from http.server import HTTPServer
 
 import pytest
 
-from .nodes import PERSON, RealNode
+from .nodes import two_nodes
 from .test_two_nodes import CASE, ID_BODY, TOWNSHIP, _Stall, enquiry
 
 DEADLINE = 120  # seconds: a generous bound on a shared machine, never an expected time
@@ -26,17 +26,7 @@ DEADLINE = 120  # seconds: a generous bound on a shared machine, never an expect
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory):
-    base = tmp_path_factory.mktemp("worker-nodes")
-    renqiu = RealNode(base / "renqiu", "renqiu", "任丘市", "130982")
-    xianxian = RealNode(base / "xianxian", "xianxian", "献县", "130929")
-    renqiu.trust(xianxian)
-    xianxian.trust(renqiu)
-    id_number = xianxian.python(PERSON, TOWNSHIP, ID_BODY).strip()
-    renqiu.start()
-    xianxian.start()
-    yield renqiu, xianxian, id_number
-    renqiu.stop()
-    xianxian.stop()
+    yield from two_nodes(tmp_path_factory.mktemp("worker-nodes"), TOWNSHIP, ID_BODY)
 
 
 def state(node):
