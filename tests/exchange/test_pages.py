@@ -289,7 +289,8 @@ def test_peer_directory_and_its_import_by_county_officers_only(client, world, tm
     upload.name = "peers.yaml"
     r = client.post("/exchange/peers/import/", {"file": upload}, follow=True)
     body = r.content.decode()
-    assert "peer 2 (cangxian)" in body and "public_key" in body
+    # named entry and field, in the page's language only
+    assert "第 2 个节点（cangxian）" in body and "public_key" in body and "peer 2" not in body
     assert not Peer.objects.filter(code__in=["hejian", "cangxian"]).exists()  # all or nothing
     upload = io.BytesIO(good.encode())
     upload.name = "peers.yaml"

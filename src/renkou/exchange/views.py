@@ -31,6 +31,7 @@ from renkou.core import audit
 from renkou.core.idnumber import mask
 from renkou.core.roles import EXCHANGE_VIEW
 from renkou.core.scoping import require, scoped, scoped_areas
+from renkou.web.templatetags.renkou import in_lang
 
 from . import casework, forms, messages, queries, services
 from .models import Direction, Enquiry, EnquiryState, Peer, State
@@ -490,7 +491,7 @@ def import_peers(request):
                 out.write(piece)
         n = services.import_directory(path)
     except (ValueError, UnicodeDecodeError) as exc:
-        flash.error(request, _("Nothing was imported: %(error)s") % {"error": exc})
+        flash.error(request, _("Nothing was imported: %(error)s") % {"error": in_lang(str(exc))})
         return redirect("exchange:peers")
     except Exception as exc:  # a YAML file that does not parse
         import yaml
