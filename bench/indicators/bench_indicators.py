@@ -282,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--period", default="2005")
     ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--profile-drill", action="store_true",
+                    help="also a cProfile of a second drill-down to the first page (its top functions)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as home:
         setup(home)
@@ -357,6 +359,21 @@ def main(argv: list[str] | None = None) -> int:
         rss["after_incremental"] = peak_rss_mib()
         drilled = drill_first_page(codes[0], period.code)
         rss["after_drill_down"] = peak_rss_mib()
+        if args.profile_drill:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            again = drill_first_page(codes[0], period.code)
+            prof.disable()
+            stats = pstats.Stats(prof).sort_stats("cumulative")
+            drilled["second_first_page_s"] = again["first_page_s"]
+            drilled["profile"] = [
+                {"function": f"{Path(f).name}:{line}:{name}", "calls": nc, "tottime_s": round(tt, 3),
+                 "cumtime_s": round(ct, 3)}
+                for (f, line, name), (_cc, nc, tt, ct, _callers) in sorted(
+                    stats.stats.items(), key=lambda kv: -kv[1][3])[:25]]
         out = {
             "benchmark": "indicators", "database": connection.vendor, "persons": Person.objects.count(),
             "events": Event.objects.count(), "areas": len(ours), "period": period.code,
