@@ -165,7 +165,7 @@ def start_server(home: Path, code: str, port: int) -> subprocess.Popen:
                 if json.loads(resp.read()).get("code") == code:
                     return proc
         except (OSError, ValueError):
-            pass
+            pass  # not answering yet: asked again below until the deadline
         time.sleep(0.2)
     stop_server(proc)
     raise RuntimeError(f"the second node's server did not answer at {url}; see {home / 'server.log'}")
