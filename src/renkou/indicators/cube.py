@@ -75,7 +75,7 @@ def total(cubes: Iterable[Cube]) -> Cube:
 
 def encode(cube: Cube) -> bytes:
     flat = np.concatenate([cube[name].ravel() for name, _s in LAYOUT]).astype("<i4")
-    return bytes([VERSION]) + zlib.compress(flat.tobytes(), 6)
+    return bytes([VERSION]) + zlib.compress(flat.tobytes(), 1)
 
 
 def decode(blob: bytes) -> Cube:
@@ -276,7 +276,7 @@ def row(flat: np.ndarray, i: int) -> Cube:
 
 def encode_row(values: np.ndarray) -> bytes:
     """Encoded form of one cube given as a row of SIZE counts (same bytes as :func:`encode`)."""
-    return bytes([VERSION]) + zlib.compress(values.astype("<i4").tobytes(), 6)
+    return bytes([VERSION]) + zlib.compress(values.astype("<i4").tobytes(), 1)
 
 
 def decode_many(blobs: list[bytes]) -> np.ndarray:

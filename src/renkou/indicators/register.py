@@ -655,6 +655,8 @@ def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], 
     ``methods_on``. The same counting rules as :func:`present_on`; the persons and their events are
     read once and every date is counted in NumPy.
     """
+    if _vendor() == "duckdb":
+        return _population_arrays_grouped(prefixes, dates, methods_on=methods_on)
     frame = person_frame(prefixes, dates[methods_on] if methods_on else None)
     events = presence_events(prefixes)
     reg, res = frame["reg"], frame["res"]
@@ -693,6 +695,103 @@ def population_arrays(prefixes: str | Iterable[str], dates: dict[str, dt.date], 
             method = (frame["flags"] & _METHOD) != 0
             out["contra.registered"] = by_age(r & female_married & method, reg_i, age)
             out["contra.resident"] = by_age(s & female_married & method, res_i, age)
+    return cells, out
+
+
+def _population_arrays_grouped(prefixes: str | Iterable[str], dates: dict[str, dt.date], *,
+                               methods_on: str | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`population_arrays` counted inside DuckDB (the columnar copy): the presence rule of
+    :func:`present_mask`, the completed ages and the groups by cell × sex × age are one statement,
+    and only the grouped counts (a few rows per cell, sex and age) cross to NumPy.
+
+    The same rules as the NumPy path, written as SQL; ``tests/indicators/test_columnar.py`` checks
+    the cubes of both equal after random writes.
+    """
+    from renkou.registry.models import MARRIED_CODES
+
+    Person, Event, ServiceRecord = _models()
+    prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes)
+    labels = list(dates)
+    reg_in, reg_p = _inside_sql(prefixes, "p.registered_area_id")
+    res_in, res_p = _inside_sql(prefixes, "p.resident_area_id")
+    P, E, S = Person._meta.db_table, Event._meta.db_table, ServiceRecord._meta.db_table
+    arr = ", ".join(f"'{k}'" for k in ARRIVALS)
+    dep = ", ".join(f"'{k}'" for k in DEPARTURES)
+    married = ", ".join(f"'{c}'" for c in sorted(MARRIED_CODES))
+    cell = f"CAST(SUBSTR(%s, 1, {VILLAGE_DIGITS}) AS BIGINT)"
+    params: list = [*reg_p, *res_p, *reg_p, *res_p]
+    per_date = []
+    for i, label in enumerate(labels):
+        t = dates[label].isoformat()
+        per_date.append(f"MAX(e.event_date) FILTER (WHERE e.kind IN ({arr}) AND e.event_date <= DATE '{t}') AS la{i}, "
+                        f"MAX(e.event_date) FILTER (WHERE e.kind IN ({dep}) AND e.event_date <= DATE '{t}') AS ld{i}, "
+                        f"BOOL_OR(e.kind = 'death' AND e.event_date <= DATE '{t}') AS died{i}")
+    method = "FALSE"
+    if methods_on is not None:
+        on = dates[methods_on]
+        window = f"s.type = 'contraceptive_method' AND s.date <= DATE '{on}' AND s.date > DATE '{on - dt.timedelta(days=365)}'"
+        method = (f"(p.id IN (SELECT s.person_id FROM {S} s WHERE {window}) "
+                  f"OR p.spouse_id IN (SELECT s.person_id FROM {S} s WHERE {window}))")
+    columns = []
+    for i, label in enumerate(labels):
+        t = dates[label]
+        columns.append(
+            f"(p.birth_date <= DATE '{t}' AND (p.death_date IS NULL OR p.death_date > DATE '{t}') "
+            f"AND NOT COALESCE(v.died{i}, FALSE) AND (v.first_arr IS NULL OR v.la{i} IS NOT NULL) "
+            f"AND (v.ld{i} IS NULL OR v.la{i} > v.ld{i}) "
+            f"AND (COALESCE(v.any_dep, FALSE) OR p.status <> 'moved_out' OR p.exit_date > DATE '{t}')) AS h{i}, "
+            f"LEAST(GREATEST({t.year} - YEAR(p.birth_date) - CASE WHEN {t.month * 100 + t.day} < "
+            f"MONTH(p.birth_date) * 100 + DAY(p.birth_date) THEN 1 ELSE 0 END, 0), {AGES - 1}) AS a{i}")
+    parts = []
+    for i, _label in enumerate(labels):
+        parts.append(f"SELECT 0, {i}, reg, sex, a{i}, COUNT(*), COUNT(*) FILTER (WHERE outflow), "
+                     f"COUNT(*) FILTER (WHERE fm), COUNT(*) FILTER (WHERE fm AND method) "
+                     f"FROM f WHERE reg <> 0 AND h{i} GROUP BY reg, sex, a{i}")
+        parts.append(f"SELECT 1, {i}, res, sex, a{i}, COUNT(*), COUNT(*) FILTER (WHERE outside), "
+                     f"COUNT(*) FILTER (WHERE fm), COUNT(*) FILTER (WHERE fm AND method) "
+                     f"FROM f WHERE res <> 0 AND h{i} GROUP BY res, sex, a{i}")
+    parts.append("SELECT DISTINCT 2, 0, reg, 1, 0, 0, 0, 0, 0 FROM f WHERE reg <> 0")
+    parts.append("SELECT DISTINCT 2, 0, res, 1, 0, 0, 0, 0, 0 FROM f WHERE res <> 0")
+    sql = (f"WITH scope AS MATERIALIZED (SELECT p.* FROM {P} p WHERE ({reg_in} OR {res_in}) AND p.sex IN (1, 2) "
+           f"AND p.record_state <> 'merged'), "
+           f"v AS (SELECT e.subject_id, MIN(e.event_date) FILTER (WHERE e.kind IN ({arr})) AS first_arr, "
+           f"BOOL_OR(e.kind IN ({dep})) AS any_dep, {', '.join(per_date)} FROM {E} e "
+           f"WHERE e.is_current AND NOT e.flag_rejected AND e.kind IN ({arr}, {dep}, 'death') "
+           f"AND e.subject_id IN (SELECT id FROM scope) GROUP BY e.subject_id), "
+           f"f AS MATERIALIZED (SELECT CASE WHEN {reg_in} THEN {cell % 'p.registered_area_id'} ELSE 0 END AS reg, "
+           f"CASE WHEN {res_in} AND p.migrant_status IS DISTINCT FROM 'outflow' "
+           f"THEN {cell % 'p.resident_area_id'} ELSE 0 END AS res, p.sex, "
+           f"p.migrant_status = 'outflow' AS outflow, p.registered_area_id IS NULL AS outside, "
+           f"(p.sex = 2 AND p.marital_status IN ({married})) AS fm, {method} AS method, {', '.join(columns)} "
+           f"FROM scope p LEFT JOIN v ON v.subject_id = p.id) "
+           + " UNION ALL ".join(parts))
+    data = _fetch(sql, params, 9)
+    side, label_i, where, sex, age = (data[:, j] for j in range(5))
+    cells = np.unique(where[side == 2])
+    k = len(cells)
+    at = np.searchsorted(cells, where)
+    out: dict[str, np.ndarray] = {}
+
+    def counts(sel: np.ndarray, column: int, by_sex: bool) -> np.ndarray:
+        if by_sex:
+            key = (at[sel] * 2 + (sex[sel] - 1)) * AGES + age[sel]
+            return np.bincount(key, weights=data[sel, column], minlength=k * 2 * AGES).astype(np.int64) \
+                .reshape(k, 2, AGES)
+        return np.bincount(at[sel] * AGES + age[sel], weights=data[sel, column],
+                           minlength=k * AGES).astype(np.int64).reshape(k, AGES)
+
+    for i, label in enumerate(labels):
+        r = (side == 0) & (label_i == i)
+        s = (side == 1) & (label_i == i)
+        out[f"pop.registered.{label}"] = counts(r, 5, True)
+        out[f"pop.outflow.{label}"] = counts(r, 6, True)
+        out[f"pop.resident.{label}"] = counts(s, 5, True)
+        out[f"pop.inflow.{label}"] = counts(s, 6, True)
+        out[f"married.registered.{label}"] = counts(r, 7, False)
+        out[f"married.resident.{label}"] = counts(s, 7, False)
+        if label == methods_on:
+            out["contra.registered"] = counts(r, 8, False)
+            out["contra.resident"] = counts(s, 8, False)
     return cells, out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -246,6 +247,13 @@ def _operand_vectors_in_batch(ordered, stack: cb.Cube, prefixes: list[str], elem
     return out
 
 
+def _json_number(v: float) -> str:
+    """``json.dumps`` of an operand's value (NaN = missing = null), without its per-call overhead."""
+    if v != v:
+        return "null"
+    return float.__repr__(v) if math.isfinite(v) else json.dumps(v)
+
+
 def _python(values: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]
 
@@ -277,23 +285,30 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
     prefixes = [a.prefix for a in areas]
     size = len(areas)
     operands = _operand_vectors(ordered, stack, prefixes, elements, constants, period)
-    lists = {k: _python(v) for k, v in operands.items()}
+    texts: dict[str, list[str]] = {}  # each operand's values as JSON, written once for every indicator using it
+
+    def text(ref: str) -> list[str]:
+        if ref not in texts:
+            texts[ref] = [_json_number(v) for v in operands[ref].tolist()]
+        return texts[ref]
+
     values = []
     codes = [a.code for a in areas]
     for ind, num_expr, den_expr in ordered:
         num = _python(evaluate_many(num_expr, lambda r: operands[str(r)], size))
         den = _python(evaluate_many(den_expr, lambda r: operands[str(r)], size))
         refs = sorted(str(r) for r in num_expr.references() | den_expr.references())
-        columns = [lists[r] for r in refs]
+        # the inputs exactly as json.dumps writes the mapping {ref: value} (keys in this order)
+        keys = [json.dumps(r) + ": " for r in refs]
+        columns = [text(r) for r in refs]
         results = [indicator_value(n, d, ind.indicator_type, ind.decimals) for n, d in zip(num, den, strict=True)]
+        version = ind.version
         for j, (value, n, d) in enumerate(zip(results, num, den, strict=True)):
-            inputs = json.dumps(dict(zip(refs, [c[j] for c in columns], strict=True)))
-            digest = hashlib.sha256(f"[{ind.version}, {inputs}]".encode()).hexdigest()
-            values.append((ind.pk, codes[j], period.code, value, n, d, inputs, digest,
-                           ind.version, now))
+            inputs = "{" + ", ".join([k + c[j] for k, c in zip(keys, columns)]) + "}"
+            digest = hashlib.sha256(f"[{version}, {inputs}]".encode()).hexdigest()
+            values.append((ind.pk, codes[j], period.code, value, n, d, inputs, digest, version, now))
         key = str(Reference("indicator", ind.code))
         operands[key] = np.array([np.nan if v is None else float(v) for v in results], dtype=float)
-        lists[key] = _python(operands[key])
     casts = {"inputs": "CAST(%s AS jsonb)"} if connection.vendor == "postgresql" else None
     _raw_replace(IndicatorValue, codes, period.code, ["indicator_id", "area_id", "period", "value", "numerator",
                                                       "denominator", "inputs", "inputs_hash", "definition_version",
