@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from renkou.core.models import AuditEvent
 from renkou.exchange import handlers, services
@@ -28,11 +29,19 @@ def test_send_writes_signed_outbox_row_and_opens_case(node):
     n, peer = node
     msg = _send_enquiry(urgent=True)
     assert (msg.recipient, msg.direction, msg.state) == ("xianxian", "out", "pending")
-    assert msg.deadline == msg.created_at.date() + dt.timedelta(days=15)
+    assert msg.deadline == timezone.localdate(msg.created_at) + dt.timedelta(days=15)
     assert services.signing.verify(n.public_key, msg.envelope(), msg.signature)
     case = Enquiry.objects.get(uid=msg.uid)
     assert (case.role, case.state, case.deadline) == ("enquiring", "opened", msg.deadline)
     assert AuditEvent.objects.filter(action="exchange.send", object_id=str(msg.pk)).exists()
+
+
+def test_deadline_counts_from_the_beijing_date_not_the_utc_date(node, monkeypatch):
+    # 22:00 UTC on 3 December is 06:00 on 4 December in Beijing: the case opens on the 4th
+    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 3, 22, 0, tzinfo=dt.timezone.utc))
+    msg = _send_enquiry(urgent=True)
+    assert msg.deadline == dt.date(2026, 12, 19)
+    assert Enquiry.objects.get(uid=msg.uid).deadline == dt.date(2026, 12, 19)
 
 
 def test_send_needs_transaction_route_and_valid_payload(node):

@@ -260,7 +260,7 @@ def evaluator(user, today: dt.date | None = None) -> Inbox:
         .order_by("-created_at", "-pk")
     items = [Item("runs_in_progress", _("Assessment runs in progress"), runs.count(), _url("evaluation:home"),
                   _("Drafts: check, then publish (published results are frozen)."),
-                  [Row((_scheme_name(r.scheme), f"v{r.version}", r.period_code, r.created_at.date().isoformat()),
+                  [Row((_scheme_name(r.scheme), f"v{r.version}", r.period_code, timezone.localdate(r.created_at).isoformat()),
                        reverse("evaluation:run", args=[r.pk])) for r in runs[:ROWS]],
                   (_("Scheme"), _("Version"), _("Period"), _("Computed")))]
     # counts only, no person: an evaluator reads a sample's households through the sample itself
