@@ -47,11 +47,13 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import operator
 import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -257,7 +259,7 @@ def read_table(source: Source) -> Table:
             for r in reader:
                 n += 1
                 if any(r):
-                    yield n, [c.strip() for c in r]
+                    yield n, list(map(str.strip, r))
         except csv.Error as exc:
             raise ImportFailed(f"{name} 第 {n + 1} 行(文件第 {reader.line_num} 行)无法解析",
                                f"{name} row {n + 1} (line {reader.line_num}) cannot be parsed ({exc})") from exc
@@ -300,9 +302,20 @@ class Mapping:
     header: list[str]
     positions: dict[int, str]  # column position → canonical name
 
+    @cached_property
+    def _pick(self) -> tuple[tuple[str, ...], Callable[[list[str]], Any] | None, int]:
+        """The canonical names in the row's order, a getter of their cells (for a row as wide as the
+        highest position) and that width."""
+        names, idx = tuple(self.positions.values()), tuple(self.positions)
+        return names, (operator.itemgetter(*idx) if len(idx) > 1 else None), (max(idx) + 1 if idx else 0)
+
     def row(self, line: int, cells: list[str]) -> Row:
         """The row with its cells by name; cells beyond the header and NUL bytes reject it."""
-        raw = {name: (cells[i] if i < len(cells) else "") for i, name in self.positions.items()}
+        names, pick, need = self._pick
+        if pick is not None and len(cells) >= need:
+            raw = dict(zip(names, pick(cells), strict=True))
+        else:
+            raw = {name: (cells[i] if i < len(cells) else "") for i, name in self.positions.items()}
         r = Row(line, raw, cells)
         width = len(self.header)
         if len(cells) > width:
@@ -312,6 +325,8 @@ class Mapping:
             if extra:
                 r.reject(f"第 {line} 行比表头({width} 列)多出 {extra} 个单元格，可能有未加引号的逗号 / row {line} has {extra} "
                          f"cell(s) beyond the header's {width} columns (an unquoted comma?)")
+        if "\x00" not in "".join(cells):
+            return r
         for i, c in enumerate(cells):
             if "\x00" in c:
                 col = self.positions.get(i) or (self.header[i] if i < width else f"#{i + 1}")
@@ -464,9 +479,16 @@ class Report:
         if not missing:
             return
         found = []
-        for line, cells in read_table(source).rows:
-            if line in missing:
-                found.append((json.dumps(cells, ensure_ascii=False), line))
+        table = read_table(source)
+        try:
+            for line, cells in table.rows:
+                if line in missing:
+                    found.append((json.dumps(cells, ensure_ascii=False), line))
+                    missing.discard(line)
+                    if not missing:
+                        break  # the rest of the file is not needed
+        finally:
+            table.close()
         self.s.executemany("UPDATE report SET cells = ? WHERE line = ?", found)
 
     def lines_flagged(self, rejected: bool = False) -> int:
@@ -621,12 +643,14 @@ def insert_rows(model, values: list[dict[str, Any]], pks: list[int] | None = Non
         return pks
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({qn(model._meta.pk.column)}, "
            f"{', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * (len(fields) + 1))})")
+    cells = operator.itemgetter(*names) if len(names) > 1 else (lambda d: tuple(d[n] for n in names))
     with connection.cursor() as cur:
         for i in range(0, len(values), BATCH):
             rows = []
             for pk, v in zip(pks[i:i + BATCH], values[i:i + BATCH], strict=True):
-                d = {**defaults, **v}
-                rows.append((pk, *[d[n] for n in names]))
+                d = defaults.copy()
+                d.update(v)
+                rows.append((pk, *cells(d)))
             cur.executemany(sql, rows)
             if progress:
                 progress(i + len(rows), len(values))

@@ -125,12 +125,10 @@ LINK_ATTRS = ("mother_id", "father_id", "spouse_id")
 
 
 
-def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
-    text = row.raw.get(col, "")
-    if not text:
-        if required:
-            row.reject(f"{col}: 必填 / required")
-        return None
+@lru_cache(maxsize=65_536)
+def _parse_date(text: str) -> dt.date | None:
+    """The day a cell names in one of the accepted formats, None when it is not a date (cached: a
+    file's dates repeat — days of birth, of entry — and the result depends on the text alone)."""
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:  # the common YYYY-MM-DD, without strptime's cost
             return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
@@ -141,8 +139,19 @@ def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    row.reject(f"{col}: “{text[:40]}” 不是日期(应为 2024-03-01) / not a date (use 2024-03-01)")
     return None
+
+
+def _date(row: Row, col: str, required: bool = False) -> dt.date | None:
+    text = row.raw.get(col, "")
+    if not text:
+        if required:
+            row.reject(f"{col}: 必填 / required")
+        return None
+    day = _parse_date(text)
+    if day is None:
+        row.reject(f"{col}: “{text[:40]}” 不是日期(应为 2024-03-01) / not a date (use 2024-03-01)")
+    return day
 
 
 def _int(row: Row, col: str) -> int | None:
@@ -175,6 +184,8 @@ def _birth(row: Row, col: str) -> dt.date | None:
 
 
 def _junk(row: Row) -> None:
+    if max(map(len, row.raw.values()), default=0) <= MAX_CELL:
+        return  # the usual row: no cell too long
     for col, text in row.raw.items():
         if len(text) > MAX_CELL:
             row.reject(f"{col}: 内容过长({len(text)} 字符) / cell too long ({len(text)} characters)")
@@ -209,6 +220,15 @@ def inspect_id(raw: str, today: dt.date | None = None) -> idnumber.IdNumberInfo:
     return idnumber.inspect(raw)
 
 
+
+
+def _candidate(made: dict[int, duplicates.Candidate], rows: list[tuple], i: int) -> duplicates.Candidate:
+    """The candidate of ``rows[i]`` (a row of the scratch ``cand`` table as read by block), made once."""
+    c = made.get(i)
+    if c is None:
+        _, ref, name, birth, sex, mother, area, idn = rows[i]
+        c = made[i] = duplicates.Candidate(ref, name, dt.date.fromordinal(birth), sex, mother, area, idn)
+    return c
 
 
 # ------------------------------------------------------------------------------------ the kinds
@@ -673,22 +693,25 @@ class PersonsImport(RegisterImport):
             block, members = None, []
             for row in [*cur, (object(), None, None, None, None, None, None, None)]:
                 if row[0] != block:
-                    for i, (ba, a) in enumerate(members):
-                        for bb, b in members[i + 1:]:
-                            if bb - ba > window:
-                                break
-                            pair = (min(a.pk, b.pk), max(a.pk, b.pk))
-                            if pair in found:
-                                continue
-                            score, reasons = duplicates.match(a, b)
-                            if score > 0:
-                                found[pair] = (a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons)
+                    if len(members) > 1:  # a block of one row has no pair: no candidate is made for it
+                        cands: dict[int, duplicates.Candidate] = {}
+                        for i, ma in enumerate(members):
+                            ba = ma[3]
+                            for j in range(i + 1, len(members)):
+                                if members[j][3] - ba > window:
+                                    break
+                                ra, rb = ma[1], members[j][1]
+                                pair = (min(ra, rb), max(ra, rb))
+                                if pair in found:
+                                    continue
+                                a, b = _candidate(cands, members, i), _candidate(cands, members, j)
+                                score, reasons = duplicates.match(a, b)
+                                if score > 0:
+                                    found[pair] = (a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons)
                     block, members = row[0], []
                 if row[1] is None:
                     break
-                _, ref, name, birth, sex, mother, area, idn = row
-                members.append((birth, duplicates.Candidate(ref, name, dt.date.fromordinal(birth), sex, mother, area,
-                                                            idn)))
+                members.append(row)
         if not found:
             return []
         refs = sorted({ref for pair in found for ref in pair})

@@ -25,6 +25,7 @@ Scoping is :func:`renkou.core.scoping.scoped` on every form; merged records are 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -63,6 +64,7 @@ def pinyin_keys(name: str) -> tuple[str, str, str]:
     return name_fields(name)[1:]
 
 
+@lru_cache(maxsize=65_536)
 def name_fields(name: str) -> tuple[str, str, str, str]:
     """(``name_pinyin``, key, surname-reading key or "", initials) of a name in one pass over its
     characters; the first is :func:`renkou.registry.duplicates.pinyin_text` (张三 → "zhang san")."""
