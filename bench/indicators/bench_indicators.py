@@ -19,7 +19,7 @@ village is an area of the run), loads it into a fresh database, then:
    ``services.recompute_dirty`` (which replays the log into the copy first);
 5. **drill-down**: the persons behind the county's (or first county's) population aged 15–64, first
    page of 50 records, from the copy;
-6. **peak RSS** of the process after each phase.
+6. **peak RSS** of the process after each phase, and of each phase alone (from the size it started at).
 
 Prints JSON. Usage: ``python bench/indicators/bench_indicators.py [--preset renqiu] [--persons N] [--seed 7]``.
 Set ``RENKOU_DATABASE_URL`` to run on PostgreSQL (default: SQLite in a temporary ``RENKOU_HOME``).
@@ -209,10 +209,46 @@ def _prefixes(cell: str) -> list[str]:
     return [cell[:6], cell[:9], cell[:12]]
 
 
+_PEAK = [0.0]
+
+
 def peak_rss_mib() -> float:
+    """The process's peak so far (the kernel's own is reset at each phase, so kept here)."""
     import resource
 
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    _PEAK[0] = max(_PEAK[0], round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+    return _PEAK[0]
+
+
+def _status_mib(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+class Phase:
+    """The peak RSS of one phase alone (Linux: VmHWM reset through /proc/self/clear_refs), with the
+    resident size it started from; None where the kernel does not offer the reset."""
+
+    def __init__(self):
+        self.peaks: dict[str, dict] = {}
+
+    def start(self) -> None:
+        peak_rss_mib()
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+            self._from = _status_mib("VmRSS")
+        except OSError:
+            self._from = None
+
+    def end(self, name: str) -> None:
+        self.peaks[name] = {"from": self._from, "peak": _status_mib("VmHWM") if self._from is not None else None}
 
 
 def values_snapshot(period: str) -> dict:
@@ -305,7 +341,12 @@ def main(argv: list[str] | None = None) -> int:
 
         columnar.drop()  # the database path first
         rss = {"after_load": peak_rss_mib()}
+        import gc
+
+        gc.collect()
+        phase = Phase()
         read_s = bare_read()
+        phase.start()
         t0 = time.perf_counter()
         register.build_stack(county, period.start, period.end)
         cubes_s = time.perf_counter() - t0
@@ -313,11 +354,15 @@ def main(argv: list[str] | None = None) -> int:
         stored = services.compute(county, period.code, level=Area.Level.VILLAGE)
         full_s = time.perf_counter() - t0
         rss["after_database_recompute"] = peak_rss_mib()
+        phase.end("database_recompute")
         from_db = values_snapshot(period.code)
+        phase.start()
         t0 = time.perf_counter()
         rows = columnar.rebuild()
         rebuild_s = time.perf_counter() - t0
         rss["after_copy_rebuild"] = peak_rss_mib()
+        phase.end("copy_rebuild")
+        phase.start()
         t0 = time.perf_counter()
         services.register_stack(county, period.start, period.end)
         copy_cubes_s = time.perf_counter() - t0
@@ -339,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         copy_full_s = time.perf_counter() - t0
         providers.values = plain_values
         rss["after_copy_recompute"] = peak_rss_mib()
+        phase.end("copy_recompute")
         from_copy = values_snapshot(period.code)
         if from_copy != from_db:
             bad = [k for k in from_db if from_copy.get(k) != from_db[k]][:10]
@@ -355,10 +401,14 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"error": "DuckDB and the engine disagree",
                               "areas": {p: {"duckdb": duck[p], "engine": ours[p]} for p in mismatches[:10]}}))
             return 1
+        phase.start()
         inc = incremental(args.events, args.seed, codes[0])
         rss["after_incremental"] = peak_rss_mib()
+        phase.end("incremental")
+        phase.start()
         drilled = drill_first_page(codes[0], period.code)
         rss["after_drill_down"] = peak_rss_mib()
+        phase.end("drill_down")
         if args.profile_drill:
             import cProfile
             import pstats
@@ -390,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                              (copy_full_s - spent["module_operands_s"]) / duck_t["query_s"], 2),
                          "values_equal_to_database_path": len(from_copy)},
             "areas_compared_with_duckdb": len(duck), "incremental": inc, "drill_down": drilled,
-            "peak_rss_mib": rss,
+            "peak_rss_mib": rss, "rss_of_each_phase_mib": phase.peaks,
         }
         print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
