@@ -84,3 +84,54 @@ def test_a_large_file_with_one_bad_row_writes_nothing_and_dry_run_writes_nothing
     assert (dry.created, dry.written, Person.objects.count()) == (N // 3 * 3, False, 0)
     ok = import_file("persons", persons, today=TODAY, mode="valid-rows")
     assert (ok.created, ok.rejected, Person.objects.count()) == (N // 3 * 3, 1, N // 3 * 3)
+
+
+@pytest.mark.slow
+def test_a_large_file_with_the_columnar_copy_enabled_logs_every_person_and_keeps_the_triggers(
+        transactional_db, seed_areas, tmp_path, settings, monkeypatch):
+    """On SQLite the bulk path pauses the copy's insert trigger on persons and logs the new ids before
+    the commit; a file refused whole logs nothing and leaves the trigger as it was."""
+    from django.db import connection
+
+    from renkou.indicators import columnar
+    from renkou.indicators.models import ColumnarChange
+
+    settings.RENKOU_COLUMNAR_PATH = str(tmp_path / "columnar" / "register.duckdb")
+    columnar.rebuild()
+
+    def triggers():
+        sql = ("SELECT name || sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'columnar_%%'"
+               if connection.vendor == "sqlite" else
+               "SELECT tgname || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+               "AND tgname LIKE 'columnar_%%'")
+        with connection.cursor() as cur:
+            cur.execute(sql)
+            return sorted(r[0] for r in cur.fetchall())
+
+    before = triggers()
+    assert len(before) == 9
+    paused = []
+    plain = columnar.pause_insert_log
+    monkeypatch.setattr(columnar, "pause_insert_log", lambda tables: paused.append(len(plain(tables))) or [])
+    hh, persons = files(tmp_path, bad_line=True)
+    import_file("households", hh, today=TODAY)
+    refused = import_file("persons", persons, today=TODAY)
+    assert (refused.written, Person.objects.count()) == (False, 0)
+    # the refused file took the bulk path: on SQLite it paused the persons' insert trigger
+    assert paused == ([1] if connection.vendor == "sqlite" else [])
+    assert triggers() == before
+    assert not ColumnarChange.objects.filter(tbl=1).exists()
+    monkeypatch.setattr(columnar, "pause_insert_log", plain)
+    ok = import_file("persons", persons, today=TODAY, mode="valid-rows")
+    assert ok.created == N // 3 * 3
+    assert triggers() == before
+    logged = set(ColumnarChange.objects.filter(tbl=1).values_list("row_id", flat=True))
+    assert logged == set(Person.objects.values_list("id", flat=True)) and len(logged) == N // 3 * 3
+    # replayed, the copy holds the same persons as the register, with the same areas
+    with columnar.reader() as con:
+        assert con is not None
+        copied = dict(con.execute("SELECT id, resident_area_id FROM registry_person").fetchall())
+    assert copied == dict(Person.objects.values_list("id", "resident_area_id"))
+    # the trigger is back: a person written one at a time is logged by it
+    later = Person.objects.create(name="李四", sex=1, birth_date=dt.date(1990, 1, 1), resident_area_id=VILLAGE_A)
+    assert ColumnarChange.objects.filter(tbl=1, row_id=later.pk).exists()

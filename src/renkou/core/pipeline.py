@@ -595,14 +595,17 @@ def next_id(model) -> int:
     return last + 1
 
 
-def drop_indexes(models, rows_coming: int, rows_there: int) -> list[str]:
-    """On SQLite, drop the secondary indexes of nearly empty tables (``rows_coming`` at least ten times
-    ``rows_there``) inside the load's transaction and return their SQL, to build them once at the end
-    (far faster than a million random inserts). DDL is transactional in SQLite: an interrupted load
-    restores them with everything else. Unique constraints (automatic indexes) stay."""
+def drop_indexes(models, rows_coming: int, rows_there: int, factor: float = 10) -> list[str]:
+    """On SQLite, drop the secondary indexes of the tables when ``rows_coming`` is at least ``factor``
+    times ``rows_there`` inside the load's transaction and return their SQL, to build them once at the
+    end (far faster than a million random inserts). DDL is transactional in SQLite: an interrupted load
+    restores them with everything else. Unique constraints (automatic indexes) stay.
+
+    The default (nearly empty tables) suits a load that looks rows up through those indexes while it
+    writes (an import's duplicate and key look-ups); a load that does not can use a lower factor."""
     from django.db import connection
 
-    if connection.vendor != "sqlite" or rows_coming < 10 * (rows_there + 1):
+    if connection.vendor != "sqlite" or rows_coming < factor * (rows_there + 1):
         return []
     saved = []
     with connection.cursor() as cur:

@@ -12,7 +12,9 @@ Consistency (never a stale number):
 * **change log** — database triggers on the three tables (SQLite and PostgreSQL, migration
   ``indicators 0004``) add the id of every row inserted, deleted or updated in a counted column to
   ``indicators_columnarchange`` *in the writing transaction*, whatever wrote it (services, imports,
-  bulk loads, plain SQL). They log only while the copy is enabled.
+  bulk loads, plain SQL). They log only while the copy is enabled. The register's bulk loads on SQLite
+  (the loader, the persons import) drop the ``INSERT`` triggers inside their transaction and log
+  the rows they inserted with one statement per table before the commit (:func:`pause_insert_log`).
 * **replay before every read** — :func:`reader` is the only way to the copy. It reads the state
   row; if changes are logged it consumes them (``DELETE … RETURNING``), reads the current rows of
   those ids from the database and replaces them in the copy, all while holding the state row (so
@@ -224,6 +226,68 @@ def drop() -> bool:
         target.unlink(missing_ok=True)
         Path(str(target) + ".wal").unlink(missing_ok=True)
     return existed
+
+
+# --------------------------------------------------------------------------- bulk loads
+def pause_insert_log(tables: list[str]) -> list[tuple[int, str, str, int]]:
+    """For a bulk load on SQLite, inside its transaction: drop the change log's ``INSERT`` triggers of
+    ``tables`` (those of the three counted tables among them) and return what :func:`resume_insert_log`
+    needs to put them back. A trigger costs 11–15 µs a row (its program and its test of the state row
+    run for every row: ``docs/benchmarks.md``); the rows inserted meanwhile are logged afterwards with
+    one statement per table. The first ``DROP`` takes SQLite's write lock, held to the commit, so no
+    other connection can insert while the triggers are away; DDL is transactional, so a load that
+    fails or is killed restores them with everything else. Between pause and resume the load itself
+    must not read the copy. PostgreSQL and outside a transaction: nothing paused (``[]``)."""
+    if connection.vendor != "sqlite" or not connection.in_atomic_block:
+        return []
+    codes = {table: code for code, (table, _cols) in TABLES.items()}
+    paused = []
+    with connection.cursor() as cur:
+        for table in tables:
+            if table not in codes:
+                continue
+            name = f"columnar_{table}_ins"
+            cur.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [name])
+            row = cur.fetchone()
+            if row is None:
+                continue
+            cur.execute(f'DROP TRIGGER "{name}"')
+            cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # read under the write lock
+            paused.append((codes[table], table, row[0], int(cur.fetchone()[0])))
+    return paused
+
+
+def resume_insert_log(paused: list[tuple[int, str, str, int]]) -> int:
+    """Put back the triggers :func:`pause_insert_log` dropped, in the same transaction, and log the rows
+    inserted since (ids above the largest before) while the copy is enabled; returns the rows logged."""
+    if not paused:
+        return 0
+    from .models import ColumnarChange, ColumnarState
+
+    logged = 0
+    with connection.cursor() as cur:
+        for code, table, sql, before in paused:
+            cur.execute(sql)
+            cur.execute(f"INSERT INTO {ColumnarChange._meta.db_table} (tbl, row_id) SELECT %s, id FROM \"{table}\" "
+                        f"WHERE id > %s AND (SELECT enabled FROM {ColumnarState._meta.db_table} WHERE id = 1)",
+                        [code, before])
+            logged += max(cur.rowcount, 0)
+    paused.clear()
+    return logged
+
+
+@contextlib.contextmanager
+def insert_log_paused(tables: list[str]) -> Iterator[None]:
+    """:func:`pause_insert_log` … :func:`resume_insert_log` around a block of a load's transaction
+    (resumed also when the block raises, for a caller that catches the error inside the transaction)."""
+    paused = pause_insert_log(tables)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            resume_insert_log(paused)
+        raise
+    resume_insert_log(paused)
 
 
 # --------------------------------------------------------------------------- replay
