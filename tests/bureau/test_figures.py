@@ -130,3 +130,34 @@ def test_an_area_without_records_gets_no_value_not_zero(seed_areas):
     got = ops.operand_values("cured", ["540102", "542526"], dt.date(2005, 1, 1), dt.date(2005, 12, 31))
     assert got == [280, None]
     assert ops.operand_values("staff", ["540102"], dt.date(2005, 1, 1), dt.date(2005, 12, 31)) == [None]
+
+
+@pytest.mark.django_db
+def test_population_operand_counts_every_area_in_one_statement(seed_areas, django_assert_max_num_queries):
+    """The engine's ``population`` operand equals :func:`services.population` area by area (the dead,
+    the exited and those not yet entered left out), for every area with fund lines, from one grouped
+    statement; an area without fund lines gets no value."""
+    from renkou.bureau import indicators as ops
+    from renkou.bureau import services
+    from renkou.registry.models import Person
+
+    demo.run_xifeng(7)
+    for k, village in enumerate(["520122100201"] * 7 + ["520122101201"] * 5):  # 永靖镇 红岩村, 温泉镇 温泉村
+        Person.objects.create(name=f"居民{k}", sex=1 + k % 2, birth_date=dt.date(1970, 1, 1), status="living",
+                              registered_area_id=village, resident_area_id=village, source_key=f"pop{k}")
+    end = dt.date(2005, 12, 31)
+    gone = list(Person.objects.filter(registered_area_id="520122101201").order_by("pk")[:3])
+    Person.objects.filter(pk=gone[0].pk).update(death_date=dt.date(2005, 6, 1), status="dead")
+    Person.objects.filter(pk=gone[1].pk).update(exit_date=dt.date(2005, 3, 1))
+    Person.objects.filter(pk=gone[2].pk).update(entry_date=dt.date(2006, 2, 1))  # arrives after the year
+    prefixes = ["520122", "520122100", "520122101", "520122100201", "542526"]
+    with django_assert_max_num_queries(2):  # the areas with fund lines, then the grouped count
+        got = ops.operand_values("population", prefixes, dt.date(2005, 1, 1), end)
+    assert got[0] == services.population("520122", end) == 7 + 2
+    assert got[4] is None
+    has_lines = [services.summary(p, 2005)["allocated_fen"] > 0 for p in prefixes[1:4]]
+    assert got[1:4] == [services.population(p, end) if h else None for p, h in zip(prefixes[1:4], has_lines)]
+    assert services.populations(prefixes, end) == [9, 7, 2, 7, 0]
+    # the summary the pages show still counts the population and its per-head figures
+    assert services.summary("520122", 2005)["population"] == 9
+    assert services.summary("520122", 2005, population_counted=False)["population"] is None

@@ -236,3 +236,42 @@ def test_the_pyramid_kept_for_the_next_page_follows_a_recompute(base):
     assert after[1, 20] == before[1, 20] + 1
     assert after.sum() == before.sum() + 1
     assert after.tolist() == services.cube_of(COUNTY, "2005")["pop.registered.end"].tolist()
+
+
+def test_a_recompute_keeps_each_values_row_and_its_address(base):
+    """A value keeps its row, and so its page's address, across recomputes: an unchanged value only
+    gets a new computation time, a changed one is updated in its row; no value is added or lost."""
+    from renkou.indicators.models import Indicator
+    from renkou.registry.models import Person
+
+    def rows():
+        return {(v.indicator_id, v.area_id, v.period): (v.pk, v.inputs_hash, v.value, v.computed_at)
+                for v in IndicatorValue.objects.all()}
+
+    before = rows()
+    services.compute(COUNTY, "2005", level=3)
+    again = rows()
+    assert {k: v[:3] for k, v in again.items()} == {k: v[:3] for k, v in before.items()}
+    from renkou.core.models import Area
+
+    scope = {a.code for a in services.scope_areas(Area.objects.get(code=COUNTY), 3)}
+    county = {k for k in before if k[2] == "2005" and k[1] in scope}
+    assert county and all(again[k][3] > before[k][3] for k in county)  # computed again
+    assert all(again[k][3] == before[k][3] for k in before if k not in county)  # other scopes untouched
+
+    births = Indicator.objects.get(code="births_count").pk
+    key = (births, COUNTY, "2005")
+    assert before[key][2] == 0
+    mother = Person.objects.filter(sex=2, resident_area_id=VILLAGE_B).first()
+    base.birth(mother, "2005-06-01", registered="2005-06-03")
+    services.recompute_dirty()
+    after = rows()
+    assert after.keys() == before.keys()
+    assert after[key][0] == before[key][0] and after[key][2] == 1 and after[key][1] != before[key][1]
+    # the birth's village changed, the village beside it kept its inputs
+    b = (births, VILLAGE_B, "2005SY")
+    c = (births, VILLAGE_C, "2005SY")
+    assert (after[b][0], after[b][2]) == (before[b][0], 1)
+    assert after[c][:3] == before[c][:3]
+    v = IndicatorValue.objects.get(pk=after[key][0])
+    assert (v.inputs, v.value) == ({"R{births}": 1}, 1)

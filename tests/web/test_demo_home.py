@@ -20,6 +20,11 @@ def test_demo_of_gaize_shows_the_handbook_total_on_the_home_page(client, monkeyp
     monkeypatch.setattr(indicators_demo, "DEMO_PERIODS", {"542526": ("2005",)})
     ctx = demo.build(small=True, seed=2005, progress=lambda label: (lambda done, total: None))
     accounts = {user: (role, areas) for user, _p, role, areas in ctx.credentials}
+    # the last step recomputes what the later steps changed: no stored value is older than the register
+    from renkou.indicators.models import DirtyCell
+
+    assert ctx.timings[-1][0] == "indicators-refresh" and not DirtyCell.objects.exists()
+    assert any(n.startswith("indicators brought up to date") for n in ctx.notes)
     # Every role has an account, in the county that was built (the home county falls back to Gaize).
     assert {role for role, _a in accounts.values()} == {
         "county_officer", "township_officer", "village_officer", "evaluator", "auditor", "machine_peer",

@@ -74,11 +74,10 @@ def _rows(start: dt.date, end: dt.date) -> tuple[dict[str, dict[str, int]], list
 
 
 def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.date) -> list[int | None]:
-    by_village, counties = _rows(start, end)
-    values: list[int | None] = []
-    for prefix in prefixes:
-        if not any(c.startswith(prefix) or prefix.startswith(c) for c in counties):
-            values.append(None)
-            continue
-        values.append(sum(row[operand] for village, row in by_village.items() if village.startswith(prefix)))
-    return values
+    from renkou.indicators import providers
+
+    # read once for the six operands of one computation
+    by_village, counties = providers.memo(("benefits.rows", start, end), lambda: _rows(start, end))
+    sums = providers.rollup(((village, row[operand]) for village, row in by_village.items()), prefixes)
+    return [int(total) if any(c.startswith(prefix) or prefix.startswith(c) for c in counties) else None
+            for prefix, total in zip(prefixes, sums, strict=True)]

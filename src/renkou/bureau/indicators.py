@@ -53,12 +53,17 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
     codes = providers.memo(("bureau.codes", model.__name__, root), lambda: set(
         model.objects.filter(**{f"{field}__pk__startswith": root}).order_by().values_list(f"{field}_id", flat=True)
         .distinct()))
+    has = providers.present(codes, prefixes)
+    if operand == "population":  # one statement grouped by area for all of them
+        having = [p for p, found in zip(prefixes, has, strict=True) if found]
+        counted = dict(zip(having, services.populations(having, end), strict=True)) if having else {}
+        return [counted.get(p) for p in prefixes]
     out: list[int | None] = []
-    for prefix, has in zip(prefixes, providers.present(codes, prefixes), strict=True):
-        if not has:
+    for prefix, found in zip(prefixes, has, strict=True):
+        if not found:
             out.append(None)
             continue
-        v = providers.memo(("bureau.summary", prefix, end.year), lambda p=prefix: services.summary(p, end.year)
-                           ).get(operand)
+        v = providers.memo(("bureau.summary", prefix, end.year),
+                           lambda p=prefix: services.summary(p, end.year, population_counted=False)).get(operand)
         out.append(None if v is None else int(v))
     return out

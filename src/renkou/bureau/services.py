@@ -208,15 +208,34 @@ def _in(prefix: str, field: str = "area") -> Q:
     return Q(**{f"{field}__pk__startswith": prefix})
 
 
-def population(prefix: str, on: dt.date) -> int:
+def _registered_on(prefix: str, on: dt.date):
     from renkou.registry.models import Person
 
     return (Person.objects.filter(registered_area__pk__startswith=prefix).exclude(death_date__lte=on)
-            .exclude(exit_date__lte=on).exclude(entry_date__gt=on).count())
+            .exclude(exit_date__lte=on).exclude(entry_date__gt=on))
 
 
-def summary(code: str, year: int) -> dict:
-    """The bureau's figures for an area (its code prefix) and a year, all counted from the records."""
+def population(prefix: str, on: dt.date) -> int:
+    """Registered persons of the area (its code prefix) alive, entered and not exited on ``on``."""
+    return _registered_on(prefix, on).count()
+
+
+def populations(prefixes: list[str], on: dt.date) -> list[int]:
+    """:func:`population` of each prefix, from one statement grouped by registered area (the figures
+    of many areas at once, as the indicator engine asks for them)."""
+    from renkou.indicators import providers
+
+    rows = (_registered_on(providers.common_prefix(prefixes), on).order_by().values_list("registered_area_id")
+            .annotate(n=Count("pk")))
+    return [int(n) for n in providers.rollup(rows, prefixes)]
+
+
+def summary(code: str, year: int, *, population_counted: bool = True) -> dict:
+    """The bureau's figures for an area (its code prefix) and a year, all counted from the records.
+
+    ``population_counted=False`` leaves out the registered population and the figures per head
+    (``None``): the indicator engine counts the populations of all its areas at once
+    (:func:`populations`) and needs none of the per-head figures."""
     prefix = Area.objects.get(pk=code).prefix if len(code) == 12 else code
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     lines = list(FundLine.objects.filter(_in(prefix), year=year))
@@ -226,7 +245,7 @@ def summary(code: str, year: int) -> dict:
         f = line_figures(line)
         alloc[line.kind] += f["allocated_fen"]
         spent[line.kind] += f["spent_fen"]
-    pop = population(prefix, end)
+    pop = population(prefix, end) if population_counted else None
     staff = StaffPost.objects.filter(_in(prefix), started_on__lte=end).exclude(ended_on__lt=start)
     n_staff = staff.count()
     events = Event.objects.filter(_in(prefix), held_on__range=(start, end))

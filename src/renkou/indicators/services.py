@@ -258,23 +258,54 @@ def _python(values: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]
 
 
-def _raw_replace(model, area_codes: list[str], period: str, columns: list[str], rows: list[tuple],
-                 casts: dict[str, str] | None = None) -> None:
-    """Delete the rows of ``model`` for the areas and period, then insert ``rows`` (plain SQL, in batches).
+_VALUE_COLUMNS = ["indicator_id", "area_id", "period", "value", "numerator", "denominator", "inputs", "inputs_hash",
+                  "definition_version", "computed_at"]
+
+
+def _write_values(area_codes: list[str], period: str, rows: list[tuple], now) -> None:
+    """Write the evaluated ``rows`` (in the order of ``_VALUE_COLUMNS``) of the areas for the period,
+    in place: a value whose inputs hash (its definition version and operand values, which decide the
+    value) is the one stored keeps its row and id and only its ``computed_at`` is renewed — so a
+    value's page keeps its address across recomputes and an unchanged recompute rewrites no index —,
+    a changed value is updated in its row and a new one inserted. Every indicator of the catalog is
+    evaluated for every area given, so no stored value of them is left behind (a deleted indicator's
+    values are deleted with it).
 
     Computed values are not audited rows; plain statements avoid building a model instance per value
     (and Django fetching every row to send delete signals), which dominated the full recompute.
     """
-    table = model._meta.db_table
+    table = IndicatorValue._meta.db_table
+    jsonb = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    stored: dict[tuple[int, str], tuple[int, str]] = {}
     with connection.cursor() as cur:
         for i in range(0, len(area_codes), 500):
             chunk = area_codes[i:i + 500]
-            cur.execute(f"DELETE FROM {table} WHERE period = %s AND area_id IN ({', '.join('%s' for _ in chunk)})",
-                        [period, *chunk])
-        marks = ", ".join((casts or {}).get(c, "%s") for c in columns)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        for i in range(0, len(rows), 5000):
-            cur.executemany(sql, rows[i:i + 5000])
+            cur.execute(f"SELECT indicator_id, area_id, id, inputs_hash FROM {table} "
+                        f"WHERE period = %s AND area_id IN ({', '.join('%s' for _ in chunk)})", [period, *chunk])
+            stored.update(((ind, area), (pk, digest)) for ind, area, pk, digest in cur.fetchall())
+        kept: list[int] = []
+        changed: list[tuple] = []
+        new: list[tuple] = []
+        for row in rows:
+            old = stored.pop((row[0], row[1]), None)
+            if old is None:
+                new.append(row)
+            elif old[1] == row[7]:
+                kept.append(old[0])
+            else:
+                changed.append((*row[3:], old[0]))
+        for i in range(0, len(kept), 900):
+            chunk = kept[i:i + 900]
+            cur.execute(f"UPDATE {table} SET computed_at = %s WHERE id IN ({', '.join('%s' for _ in chunk)})",
+                        [now, *chunk])
+        sql = (f"UPDATE {table} SET value = %s, numerator = %s, denominator = %s, inputs = {jsonb}, "
+               f"inputs_hash = %s, definition_version = %s, computed_at = %s WHERE id = %s")
+        for i in range(0, len(changed), 5000):
+            cur.executemany(sql, changed[i:i + 5000])
+        marks = ", ".join(jsonb if c == "inputs" else "%s" for c in _VALUE_COLUMNS)
+        sql = f"INSERT INTO {table} ({', '.join(_VALUE_COLUMNS)}) VALUES ({marks})"
+        for i in range(0, len(new), 5000):
+            cur.executemany(sql, new[i:i + 5000])
 
 
 def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, elements: dict,
@@ -309,10 +340,7 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
             values.append((ind.pk, codes[j], period.code, value, n, d, inputs, digest, version, now))
         key = str(Reference("indicator", ind.code))
         operands[key] = np.array([np.nan if v is None else float(v) for v in results], dtype=float)
-    casts = {"inputs": "CAST(%s AS jsonb)"} if connection.vendor == "postgresql" else None
-    _raw_replace(IndicatorValue, codes, period.code, ["indicator_id", "area_id", "period", "value", "numerator",
-                                                      "denominator", "inputs", "inputs_hash", "definition_version",
-                                                      "computed_at"], values, casts)
+    _write_values(codes, period.code, values, now)
     return len(values)
 
 
