@@ -160,4 +160,41 @@ def test_population_operand_counts_every_area_in_one_statement(seed_areas, djang
     assert services.populations(prefixes, end) == [9, 7, 2, 7, 0]
     # the summary the pages show still counts the population and its per-head figures
     assert services.summary("520122", 2005)["population"] == 9
-    assert services.summary("520122", 2005, population_counted=False)["population"] is None
+
+
+@pytest.mark.django_db
+def test_figures_of_many_areas_at_once_equal_each_area_counted_alone(seed_areas):
+    """``figures`` (one grouped statement per kind of record, rolled up to every area: what the
+    indicator engine asks for) equals the records counted area by area with plain filters."""
+    from django.db.models import Sum
+
+    from renkou.bureau import indicators as ops
+    from renkou.bureau import services
+    from renkou.bureau.models import Event, ScreeningRecord, StaffPost, VehicleTrip
+    from renkou.core.models import Area
+
+    demo.run_gaize(7)
+    demo.run_chengguan(7)
+    demo.run_renqiu(7)
+    start, end = dt.date(2005, 1, 1), dt.date(2005, 12, 31)
+    prefixes = ["5", "54", "542526", "540102", "130982"] + sorted(
+        {a.prefix for a in Area.objects.filter(level__in=[Area.Level.TOWNSHIP, Area.Level.VILLAGE],
+                                               code__regex=r"^(542526|540102|130982)")})[:40]
+    got = services.figures(prefixes, 2005)
+    for prefix, row in zip(prefixes, got, strict=True):
+        staff = StaffPost.objects.filter(area__pk__startswith=prefix, started_on__lte=end).exclude(ended_on__lt=start)
+        events = Event.objects.filter(area__pk__startswith=prefix, held_on__range=(start, end))
+        scr = ScreeningRecord.objects.filter(area__pk__startswith=prefix, examined_on__range=(start, end))
+        trips = VehicleTrip.objects.filter(area__pk__startswith=prefix, on__range=(start, end))
+        assert (row["staff"], row["staff_qualified"]) == (staff.count(), staff.filter(qualified=True).count()), prefix
+        assert (row["sessions"], row["reached"]) == (events.filter(kind="publicity").count(),
+                                                     events.aggregate(r=Sum("reached"))["r"] or 0), prefix
+        assert (row["screened"], row["cured"]) == (scr.count(), scr.filter(outcome="cured").count()), prefix
+        assert (row["vehicle_trips"], row["vehicle_km"]) == (trips.count(), trips.aggregate(k=Sum("km"))["k"] or 0)
+        assert row == {k: services.summary(prefix, 2005)[k] for k in services.FIGURES}, prefix
+    assert got[prefixes.index("540102")]["cured"] == 280 and got[prefixes.index("542526")]["sessions"] > 0
+    assert got[0]["screened"] == 774  # the province prefix "5" holds Chengguan's 774
+    # the engine's operands: the same figures, and no value where an area has no record of the kind
+    staff = ops.operand_values("staff", prefixes, start, end)
+    assert staff[prefixes.index("130982")] == got[prefixes.index("130982")]["staff"] >= 31
+    assert staff[prefixes.index("540102")] is None

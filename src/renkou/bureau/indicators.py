@@ -58,12 +58,9 @@ def operand_values(operand: str, prefixes: list[str], start: dt.date, end: dt.da
         having = [p for p, found in zip(prefixes, has, strict=True) if found]
         counted = dict(zip(having, services.populations(having, end), strict=True)) if having else {}
         return [counted.get(p) for p in prefixes]
-    out: list[int | None] = []
-    for prefix, found in zip(prefixes, has, strict=True):
-        if not found:
-            out.append(None)
-            continue
-        v = providers.memo(("bureau.summary", prefix, end.year),
-                           lambda p=prefix: services.summary(p, end.year, population_counted=False)).get(operand)
-        out.append(None if v is None else int(v))
-    return out
+    if not any(has):
+        return [None] * len(prefixes)
+    # every figure of every area counted once for all the operands of one computation
+    counted = providers.memo(("bureau.figures", tuple(prefixes), end.year),
+                             lambda: services.figures(prefixes, end.year))
+    return [row[operand] if found else None for row, found in zip(counted, has, strict=True)]

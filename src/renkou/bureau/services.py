@@ -230,24 +230,68 @@ def populations(prefixes: list[str], on: dt.date) -> list[int]:
     return [int(n) for n in providers.rollup(rows, prefixes)]
 
 
-def summary(code: str, year: int, *, population_counted: bool = True) -> dict:
-    """The bureau's figures for an area (its code prefix) and a year, all counted from the records.
+FIGURES = ("allocated_fen", "spent_fen", "per_head_fen", "passed_down_fen", "free_service_fen", "staff",
+           "staff_qualified", "villages", "self_governing_villages", "sessions", "reached", "vehicle_trips",
+           "vehicle_km", "screened", "found", "treated", "cured")
 
-    ``population_counted=False`` leaves out the registered population and the figures per head
-    (``None``): the indicator engine counts the populations of all its areas at once
-    (:func:`populations`) and needs none of the per-head figures."""
+
+def figures(prefixes: list[str], year: int) -> list[dict[str, int]]:
+    """The bureau's counted figures (:data:`FIGURES`) of each area (its code prefix) for a year.
+
+    Each kind of record is read once, under the areas' common prefix, grouped by area and rolled up
+    to every prefix: the indicator engine asks for all its areas at once, and :func:`summary` for
+    one area through the same statements."""
+    from renkou.indicators import providers
+
+    root = providers.common_prefix(prefixes)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    out = [dict.fromkeys(FIGURES, 0) for _ in prefixes]
+
+    def add(key: str, pairs) -> None:
+        for row, value in zip(out, providers.rollup(pairs, prefixes), strict=True):
+            row[key] += int(value)
+
+    lines = [(line, line_figures(line)) for line in FundLine.objects.filter(_in(root), year=year).order_by("pk")]
+    add("allocated_fen", [(ln.area_id, f["allocated_fen"]) for ln, f in lines])
+    add("spent_fen", [(ln.area_id, f["spent_fen"]) for ln, f in lines])
+    add("per_head_fen", [(ln.area_id, f["allocated_fen"]) for ln, f in lines if ln.kind == FundLine.Kind.PER_HEAD])
+    add("passed_down_fen", [(ln.area_id, f["allocated_fen"]) for ln, f in lines if ln.kind == FundLine.Kind.TRANSFER])
+    add("free_service_fen", [(ln.area_id, f["spent_fen"]) for ln, f in lines
+                             if ln.kind == FundLine.Kind.FREE_SERVICE])
+    staff = list(StaffPost.objects.filter(_in(root), started_on__lte=end).exclude(ended_on__lt=start).order_by()
+                 .values_list("area_id", "qualified").annotate(n=Count("pk")))
+    add("staff", [(a, n) for a, _q, n in staff])
+    add("staff_qualified", [(a, n) for a, q, n in staff if q])
+    add("villages", [(code, 1) for code in Area.objects.filter(pk__startswith=root, level=Area.Level.VILLAGE)
+                     .values_list("pk", flat=True)])
+    add("self_governing_villages", VillageCharter.objects.filter(_in(root, "village"), self_governing=True)
+        .order_by().values_list("village_id").annotate(n=Count("pk")))
+    events = list(Event.objects.filter(_in(root), held_on__range=(start, end)).order_by()
+                  .values_list("area_id", "kind").annotate(n=Count("pk"), r=Sum("reached")))
+    add("sessions", [(a, n) for a, kind, n, _r in events if kind == Event.Kind.PUBLICITY])
+    add("reached", [(a, r or 0) for a, _k, _n, r in events])
+    trips = list(VehicleTrip.objects.filter(_in(root), on__range=(start, end)).order_by().values_list("area_id")
+                 .annotate(n=Count("pk"), km=Sum("km")))
+    add("vehicle_trips", [(a, n) for a, n, _km in trips])
+    add("vehicle_km", [(a, km or 0) for a, _n, km in trips])
+    outcome = ScreeningRecord.Outcome
+    screened = list(ScreeningRecord.objects.filter(_in(root), examined_on__range=(start, end)).order_by()
+                    .values_list("area_id", "outcome").annotate(n=Count("pk")))
+    add("screened", [(a, n) for a, _o, n in screened])
+    add("found", [(a, n) for a, o, n in screened if o != outcome.NONE])
+    add("treated", [(a, n) for a, o, n in screened if o in (outcome.TREATED, outcome.CURED)])
+    add("cured", [(a, n) for a, o, n in screened if o == outcome.CURED])
+    return out
+
+
+def summary(code: str, year: int) -> dict:
+    """The bureau's figures for an area (its code prefix) and a year, all counted from the records
+    (the counted figures through :func:`figures`, as the indicator engine counts them)."""
     prefix = Area.objects.get(pk=code).prefix if len(code) == 12 else code
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    lines = list(FundLine.objects.filter(_in(prefix), year=year))
-    alloc = {k: 0 for k in FundLine.Kind.values}
-    spent = {k: 0 for k in FundLine.Kind.values}
-    for line in lines:
-        f = line_figures(line)
-        alloc[line.kind] += f["allocated_fen"]
-        spent[line.kind] += f["spent_fen"]
-    pop = population(prefix, end) if population_counted else None
+    f = figures([prefix], year)[0]
+    pop = population(prefix, end)
     staff = StaffPost.objects.filter(_in(prefix), started_on__lte=end).exclude(ended_on__lt=start)
-    n_staff = staff.count()
     events = Event.objects.filter(_in(prefix), held_on__range=(start, end))
     towns = list(Area.objects.filter(pk__startswith=prefix, level=Area.Level.TOWNSHIP).order_by("pk"))
     per_town = {}
@@ -257,35 +301,20 @@ def summary(code: str, year: int, *, population_counted: bool = True) -> dict:
         agg = e.aggregate(n=Count("pk"), r=Sum("reached"))
         per_town[t.pk] = {"name": t.name, "sessions": agg["n"], "reached": int(agg["r"] or 0)}
     county_assoc = int(events.filter(organiser=Event.Organiser.ASSOCIATION).aggregate(r=Sum("reached"))["r"] or 0)
-    trips = VehicleTrip.objects.filter(_in(prefix), on__range=(start, end)).aggregate(n=Count("pk"), km=Sum("km"))
     scr = ScreeningRecord.objects.filter(_in(prefix), examined_on__range=(start, end))
-    codes = ScreeningRecord.Outcome
-    villages = Area.objects.filter(pk__startswith=prefix, level=Area.Level.VILLAGE).count()
-    governing = VillageCharter.objects.filter(_in(prefix, "village"), self_governing=True).count()
-    total_alloc = sum(alloc.values())
-    passed = alloc["transfer"]
+    total_alloc, spent, passed = f["allocated_fen"], f["spent_fen"], f["passed_down_fen"]
     return {
-        "area": code, "year": year, "population": pop,
-        "allocated_fen": total_alloc, "spent_fen": sum(spent.values()),
-        "per_head_fen": alloc["per_head"], "passed_down_fen": passed,
-        "per_head_budget": (alloc["per_head"] / 100 / pop) if pop else None,
+        "area": code, "year": year, "population": pop, **f,
+        "per_head_budget": (f["per_head_fen"] / 100 / pop) if pop else None,
         "share_passed_down": (passed / total_alloc) if total_alloc else None,
-        "spent_share": (sum(spent.values()) / total_alloc) if total_alloc else None,
-        "free_service_fen": spent["free_service"],
-        "staff": n_staff, "staff_qualified": staff.filter(qualified=True).count(),
+        "spent_share": (spent / total_alloc) if total_alloc else None,
         "staff_migrant_service": staff.filter(kind=StaffPost.Kind.MIGRANT_SERVICE).count(),
-        "staff_per_10000": (n_staff * 10_000 / pop) if pop else None,
+        "staff_per_10000": (f["staff"] * 10_000 / pop) if pop else None,
         "association_members": AssociationMember.objects.filter(_in(prefix), joined_on__lte=end).count(),
         "volunteers": AssociationMember.objects.filter(_in(prefix), joined_on__lte=end, volunteer=True).count(),
-        "villages": villages, "self_governing_villages": governing,
-        "self_governance_coverage": (governing / villages) if villages else None,
+        "self_governance_coverage": (f["self_governing_villages"] / f["villages"]) if f["villages"] else None,
         "townships": per_town, "association_reached": county_assoc,
-        "sessions": events.filter(kind=Event.Kind.PUBLICITY).count(),
-        "reached": int(events.aggregate(r=Sum("reached"))["r"] or 0),
-        "vehicle_trips": trips["n"], "vehicle_km": int(trips["km"] or 0),
-        "screened": scr.count(), "found": scr.exclude(outcome=codes.NONE).count(),
-        "treated": scr.filter(outcome__in=(codes.TREATED, codes.CURED)).count(), "cured": scr.filter(outcome=codes.CURED).count(),
-        "referred": scr.filter(outcome=codes.REFERRED).count(),
+        "referred": scr.filter(outcome=ScreeningRecord.Outcome.REFERRED).count(),
     }
 
 
