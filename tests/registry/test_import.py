@@ -226,6 +226,12 @@ def test_exact_id_duplicate_is_rejected_and_probable_duplicate_is_queued(tmp_pat
     c = DuplicateCandidate.objects.get()
     assert {c.person_a.source_key, c.person_b.source_key} == {"P2", "P9"}
     assert "similar_id_number" in c.reasons and "same_pinyin" in c.reasons
+    # the queue's own audit record follows the file's event, which keeps the key its rows carry
+    # (no row had to be moved to another key)
+    batch = AuditEvent.objects.filter(action="import", object_type="registry.persons").latest("pk")
+    queued = AuditEvent.objects.get(object_type="registry.duplicatecandidate", object_id=str(c.pk))
+    assert r.audit_event == batch.pk == Person.objects.get(source_key="P9").import_batch < queued.pk
+    assert queued.action == "create"
 
 
 def test_village_officer_cannot_import_into_another_village(tmp_path, officers):

@@ -64,6 +64,9 @@ def test_a_large_file_lands_with_links_heads_keys_and_one_audit_event(transactio
     assert (r.created, r.rejected) == (N // 3 * 3, 0)
     kid, mum, dad = (Person.objects.get(source_key=k) for k in ("P30", "P31", "P32"))
     assert (kid.mother_id, kid.father_id, mum.spouse_id, dad.spouse_id) == (mum.pk, dad.pk, dad.pk, mum.pk)
+    # every link to a row further down the file is set: each child's two parents, each spouse
+    assert [Person.objects.exclude(**{f"{a}__isnull": True}).count() for a in ("mother", "father", "spouse")] == \
+        [N // 3, N // 3, 2 * (N // 3)]
     assert Household.objects.get(source_key="H10").head_id == dad.pk
     assert (mum.pinyin_key, mum.pinyin_alt, mum.pinyin_initials) == pinyin_keys(mum.name)
     batch = AuditEvent.objects.get(action="import", object_type="registry.persons")

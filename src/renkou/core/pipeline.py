@@ -807,6 +807,11 @@ class FileImport:
     def finish(self) -> None:
         """Writes that need the whole file (links to rows further down, queues), when writing."""
 
+    def recorded(self) -> None:
+        """After the file's audit event is written, in the transaction: audit records of the file's
+        own that can follow it (appended earlier, they would pass its reserved key in the chain and
+        every row written would have to be moved to a new key, :meth:`rebatch`)."""
+
     def end(self) -> None:
         """After the transaction, committed or not."""
 
@@ -883,6 +888,7 @@ class FileImport:
                     self.rebatch(self.batch_id, event.pk)
                     self.batch_id = event.pk
                 res.audit_event = self.batch_id
+                self.recorded()
             else:
                 transaction.set_rollback(True)
 

@@ -478,13 +478,31 @@ class PersonsImport(RegisterImport):
         s.execute("CREATE TABLE unresolved (line INTEGER, col TEXT, key TEXT)")  # links not found when checked
         s.execute("CREATE TABLE pending (pk INTEGER, col INTEGER, key TEXT)")  # links written at the end
         self.pairs: list[tuple[int, int, float, list[str]]] = []
+        self.queued: list[DuplicateCandidate] = []  # the probable duplicates queued, audited after the file
         self.rebuild: list[str] | None = None
         self.paused: list = []
         self.big = self.estimate >= 10_000
+        self.analyzed_at = Person.objects.count() if self.big and connection.vendor == "postgresql" else 0
+        self.unanalyzed = 0
         self._bulk_begin()
 
     def end(self) -> None:
         self._bulk_end()
+
+    def _keep_statistics(self, written: int) -> None:
+        """On PostgreSQL, the planner's statistics of the person table are refreshed inside the
+        transaction (``ANALYZE`` sees its rows) each time a large file has written as many persons as
+        the table held at the last refresh: otherwise the chunks' key look-ups plan for the table as it
+        was, scanning it whole once the file has grown it — one scan per look-up, quadratic in the
+        file's rows. The table's writers and readers are not blocked by it."""
+        if not self.big or connection.vendor != "postgresql":
+            return
+        self.unanalyzed += written
+        if self.unanalyzed >= max(10_000, self.analyzed_at):
+            with connection.cursor() as cur:
+                cur.execute(f"ANALYZE {connection.ops.quote_name(Person._meta.db_table)}")
+            self.analyzed_at += self.unanalyzed
+            self.unanalyzed = 0
 
     # -- check
     def check(self, rows: list[Row]) -> None:
@@ -778,6 +796,7 @@ class PersonsImport(RegisterImport):
                     links.append((m, f, sp, r.pk))
         insert_rows(Person, values, [r.pk for r in new])
         del values
+        self._keep_statistics(len(new))
         qn = connection.ops.quote_name
         with connection.cursor() as cur:
             for i in range(0, len(links), BATCH):
@@ -804,15 +823,17 @@ class PersonsImport(RegisterImport):
     def finish(self) -> None:
         qn = connection.ops.quote_name
         table = qn(Person._meta.db_table)
-        # links to persons further down the file, now that every row has its key
-        for i, attr in enumerate(LINK_ATTRS):
-            cur = self.scratch.db.cursor()
-            cur.execute("SELECT k.pk, p.pk FROM pending p JOIN keys_source k ON k.key = p.key "
-                        "WHERE p.col = ? AND k.pk IS NOT NULL", (i,))
-            while part := cur.fetchmany(BATCH):
-                with connection.cursor() as db:
-                    db.executemany(f"UPDATE {table} SET {qn(attr.removesuffix('_id') + '_id')} = %s WHERE id = %s",
-                                   part)
+        # links to persons further down the file, now that every row has its key: one statement per
+        # person for all three links (on PostgreSQL each UPDATE of a row writes a new version of it
+        # into every index of the table, so a person's links are set together)
+        picks = ", ".join(f"MAX(CASE WHEN p.col = {i} THEN k.pk END)" for i in range(len(LINK_ATTRS)))
+        sets = ", ".join(f"{qn(a)} = COALESCE(%s, {qn(a)})" for a in LINK_ATTRS)
+        cur = self.scratch.db.cursor()
+        cur.execute(f"SELECT {picks}, p.pk FROM pending p JOIN keys_source k ON k.key = p.key "
+                    "WHERE k.pk IS NOT NULL GROUP BY p.pk")
+        while part := cur.fetchmany(BATCH):
+            with connection.cursor() as db:
+                db.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", part)
         self._queue_duplicates()
         loader.resume_insert_log(self.paused)
         if self.rebuild or self.big:
@@ -850,7 +871,10 @@ class PersonsImport(RegisterImport):
         queue = [DuplicateCandidate(person_a_id=a, person_b_id=b, area_id=area_of.get(a) or area_of.get(b) or None,
                                     score=score, reasons=reasons) for a, b, score, reasons in resolved]
         DuplicateCandidate.objects.bulk_create(queue, batch_size=BATCH)
-        self._bulk_audit(queue)
+        self.queued = queue
+
+    def recorded(self) -> None:
+        self._bulk_audit(self.queued)
 
 
 class EventsImport(RegisterImport):
