@@ -156,7 +156,7 @@ def test_population_operand_counts_every_area_in_one_statement(seed_areas, djang
     assert got[0] == services.population("520122", end) == 7 + 2
     assert got[4] is None
     has_lines = [services.summary(p, 2005)["allocated_fen"] > 0 for p in prefixes[1:4]]
-    assert got[1:4] == [services.population(p, end) if h else None for p, h in zip(prefixes[1:4], has_lines)]
+    assert got[1:4] == [services.population(p, end) if h else None for p, h in zip(prefixes[1:4], has_lines, strict=True)]
     assert services.populations(prefixes, end) == [9, 7, 2, 7, 0]
     # the summary the pages show still counts the population and its per-head figures
     assert services.summary("520122", 2005)["population"] == 9

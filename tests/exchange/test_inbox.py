@@ -38,7 +38,7 @@ def test_send_writes_signed_outbox_row_and_opens_case(node):
 
 def test_deadline_counts_from_the_beijing_date_not_the_utc_date(node, monkeypatch):
     # 22:00 UTC on 3 December is 06:00 on 4 December in Beijing: the case opens on the 4th
-    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 3, 22, 0, tzinfo=dt.timezone.utc))
+    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 3, 22, 0, tzinfo=dt.UTC))
     msg = _send_enquiry(urgent=True)
     assert msg.deadline == dt.date(2026, 12, 19)
     assert Enquiry.objects.get(uid=msg.uid).deadline == dt.date(2026, 12, 19)

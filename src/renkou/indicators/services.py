@@ -335,7 +335,7 @@ def _store_values(areas: list[Area], period: Period, ordered, stack: cb.Cube, el
         results = [indicator_value(n, d, ind.indicator_type, ind.decimals) for n, d in zip(num, den, strict=True)]
         version = ind.version
         for j, (value, n, d) in enumerate(zip(results, num, den, strict=True)):
-            inputs = "{" + ", ".join([k + c[j] for k, c in zip(keys, columns)]) + "}"
+            inputs = "{" + ", ".join([k + c[j] for k, c in zip(keys, columns, strict=True)]) + "}"
             digest = hashlib.sha256(f"[{version}, {inputs}]".encode()).hexdigest()
             values.append((ind.pk, codes[j], period.code, value, n, d, inputs, digest, version, now))
         key = str(Reference("indicator", ind.code))
