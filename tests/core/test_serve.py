@@ -64,18 +64,26 @@ def test_serve_on_one_core_starts_two_workers_that_answer(tmp_path):
                 assert server.poll() is None, server.stdout.read()
                 time.sleep(0.2)
         assert answer is not None and answer["status"] == "ok" and answer["database"] == "sqlite"
-        workers = psutil.Process(server.pid).children()
+        def children():
+            found = psutil.Process(server.pid).children()
+            loop = [c for c in found if "recompute-dirty" in c.cmdline()]
+            return [c for c in found if c not in loop], loop
+
+        workers, loop = children()
         for _ in range(50):  # the master forks its workers one after the other
             if len(workers) == 2:
                 break
             time.sleep(0.1)
-            workers = psutil.Process(server.pid).children()
+            workers, loop = children()
         assert len(workers) == 2
+        # beside the workers, the loop that recomputes the changed cells every 300 s (`--recompute-every`)
+        assert len(loop) == 1 and loop[0].cmdline()[-3:] == ["recompute-dirty", "--every", "300"]
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=60)
     assert server.returncode == 0
     assert "2 workers × 4 threads" in out
+    assert not loop[0].is_running()  # ended with the server
 
 
 WRITER = textwrap.dedent("""

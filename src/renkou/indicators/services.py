@@ -431,6 +431,45 @@ def mark_dirty(area_codes: Iterable[str | None], dates: Iterable[dt.date | None]
                 row.save(update_fields=["since"])
 
 
+def stale_since(area: Area, period_code: str) -> dt.date | None:
+    """The earliest day from which the register changed under ``area`` and is not yet in its values of
+    ``period_code``: the earliest ``since`` of its dirty cells within the period, ``None`` when none
+    (its stored values are those of the register). The pages show it beside the values."""
+    try:
+        period = Period.parse(period_code)
+    except ValueError:
+        return None
+    days = [since for since in DirtyCell.objects.filter(cell__startswith=area.prefix).values_list("since", flat=True)
+            if since <= period.end]
+    return min(days) if days else None
+
+
+def recompute_dirty_every(seconds: float, *, rounds: int | None = None, alive: Callable[[], bool] = lambda: True,
+                          sleep: Callable[[float], None] | None = None, log: Callable[[str], None] = print) -> int:
+    """Run :func:`recompute_dirty` every ``seconds`` while ``alive()`` (``rounds`` times when given);
+    returns the values stored in all. ``renkou serve`` runs this beside the web server, so stored values
+    follow the register within a few minutes without anyone running a command. A round that fails is
+    logged and retried at the next round (a busy database, for one)."""
+    import time
+
+    sleep = sleep or time.sleep
+    total, done = 0, 0
+    while alive() and (rounds is None or done < rounds):
+        try:
+            n = recompute_dirty()
+        except Exception as exc:  # noqa: BLE001 — the loop must outlive one failed round
+            log(f"indicators: recompute of the changed cells failed, retried in {seconds:g} s: {exc}")
+        else:
+            total += n
+            if n:
+                log(f"indicators: {n} values recomputed from the changed cells")
+        done += 1
+        if rounds is not None and done >= rounds:
+            break
+        sleep(seconds)
+    return total
+
+
 def recompute_dirty() -> int:
     """Recompute the cells marked dirty for every computed period they touch; returns values stored."""
     dirty = {c: s for c, s in DirtyCell.objects.values_list("cell", "since")}

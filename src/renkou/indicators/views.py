@@ -137,7 +137,8 @@ def home(request):
         "indicators": indicators, "chosen": chosen, "trend": trend, "bar": bar, "pyramid": pyramid,
         "areas": scoped_areas(request.user).filter(level__in=(3, 4)).order_by("code")[:300],
         "periods": ["2001", "2002", "2003", "2004", "2005", "2005SY", "2005S1", "2005S2"],
-        "can_capture": has_perm(request.user, AGGREGATE_CAPTURE)})
+        "can_capture": has_perm(request.user, AGGREGATE_CAPTURE),
+        "stale": services.stale_since(area, period.code) if rows else None})
 
 
 @login_required
@@ -156,6 +157,7 @@ def value_detail(request, pk: int):
     current = value.definition_version == ind.version
     return render(request, "indicators/value.html", {
         "v": value, "ind": ind, "name": _name(ind), "operands": operand_rows, "current": current,
+        "stale": services.stale_since(value.area, value.period),
         "num": wording.in_words(ind.numerator, lang, names), "den": wording.in_words(ind.denominator, lang, names),
         "formula": wording.formula(_name(ind), ind.numerator, ind.denominator, ind.indicator_type, lang, names),
         "definitions": wording.definitions(ind.numerator, ind.denominator, lang),

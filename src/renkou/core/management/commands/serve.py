@@ -3,9 +3,16 @@
 The server is gunicorn with several worker processes, their number chosen from the cores
 (``renkou.core.serving``: a worker per core, at least 2, of 4 threads each, 120 s timeout); ``--server waitress``
 runs one waitress process instead (threads only).
+
+Beside the server, a process recomputes the indicator values of the register cells changed since the last
+computation every ``--recompute-every`` seconds (default 300; 0 turns it off): ``renkou indicators
+recompute-dirty --every N``, ended with the server (and ending by itself when the server is killed).
 """
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -28,10 +35,31 @@ class Command(BaseCommand):
                             help="seconds before a silent worker is restarted")
         parser.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn")
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument("--recompute-every", type=float, default=300, metavar="SECONDS",
+                            help="recompute the indicator values of changed register cells every SECONDS "
+                                 "(default 300; 0: never, run `renkou indicators recompute-dirty` yourself)")
 
     def handle(self, *args, **o):
         if not o["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        every = o["recompute_every"]
+        if every < 0:
+            raise CommandError("--recompute-every must be 0 (off) or a number of seconds")
+        recompute = None
+        if every > 0:
+            recompute = subprocess.Popen([sys.executable, "-m", "renkou", "indicators", "recompute-dirty",
+                                          "--every", f"{every:g}"])
+        try:
+            self._serve(o)
+        finally:
+            if recompute is not None:
+                recompute.terminate()
+                try:
+                    recompute.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    recompute.kill()
+
+    def _serve(self, o):
         base = serving.defaults()
         if o["server"] == "waitress":
             import waitress

@@ -43,7 +43,11 @@ class Command(BaseCommand):
         c.add_argument("--no-compute", action="store_true", help="print stored values without recomputing")
         lc = sub.add_parser("load-catalog", help="load the default catalog or a YAML file")
         lc.add_argument("path", nargs="?")
-        sub.add_parser("recompute-dirty", help="recompute the cells changed since the last computation")
+        rd = sub.add_parser("recompute-dirty", help="recompute the cells changed since the last computation")
+        rd.add_argument("--every", type=float, metavar="SECONDS",
+                        help="keep running: recompute every SECONDS until stopped (or until the parent process "
+                             "ends, when started by renkou serve)")
+        rd.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
         col = sub.add_parser("columnar", help="the columnar copy of the register the counts read: "
                                                "rebuild, status, sync (replay the change log), drop")
         col.add_argument("what", choices=("rebuild", "status", "sync", "drop"))
@@ -65,7 +69,22 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(counts, ensure_ascii=False))
             return
         if action == "recompute-dirty":
-            self.stdout.write(json.dumps({"values": services.recompute_dirty()}))
+            if o.get("every") is None:
+                self.stdout.write(json.dumps({"values": services.recompute_dirty()}))
+                return
+            if o["every"] <= 0:
+                raise CommandError("--every must be a positive number of seconds")
+            import os
+
+            parent = os.getppid()
+
+            def say(line):
+                self.stdout.write(line)
+                self.stdout.flush()
+
+            total = services.recompute_dirty_every(o["every"], rounds=o.get("rounds"),
+                                                   alive=lambda: os.getppid() == parent, log=say)
+            self.stdout.write(json.dumps({"values": total}))
             return
         if action == "columnar":
             from renkou.indicators import columnar
