@@ -157,14 +157,31 @@ class Result:
 
 
 def _arrow(rows: Iterable[Party]):
+    """The parties as an Arrow table, built column by column (the values of :meth:`Party.row`)."""
     import pyarrow as pa
 
-    data = [r.row() for r in rows]
+    rows = list(rows)
+    areas = [r.area or None for r in rows]
+    data = {
+        "unique_id": [r.unique_id for r in rows], "name": [r.name or None for r in rows],
+        "name_key": [r.name_key or None for r in rows],
+        "name_alt": [r.name_alt or r.name_key or None for r in rows],
+        "initials": [r.initials or None for r in rows],
+        "sex": [r.sex if r.sex in (1, 2) else None for r in rows],
+        "birth_date": [r.birth_date for r in rows],
+        "birth_year": [r.birth_date.year if r.birth_date else None for r in rows],
+        "area": areas, "township": [a[:9] if a else None for a in areas],
+        "mother_key": [r.mother_key or None for r in rows], "father_key": [r.father_key or None for r in rows]}
     schema = pa.schema([("unique_id", pa.int64()), ("name", pa.string()), ("name_key", pa.string()),
                         ("name_alt", pa.string()), ("initials", pa.string()), ("sex", pa.int64()),
                         ("birth_date", pa.date32()), ("birth_year", pa.int64()), ("area", pa.string()),
                         ("township", pa.string()), ("mother_key", pa.string()), ("father_key", pa.string())])
-    return pa.Table.from_pylist(data, schema=schema)
+    return pa.Table.from_pydict(data, schema=schema)
+
+
+def register_arrow(register: Sequence[Party]):
+    """The register's parties as the Arrow table :func:`link` reads (to build once for several calls)."""
+    return _arrow(register)
 
 
 def settings(link_type: str, prior: float) -> dict:
@@ -222,19 +239,21 @@ def train_u(register: Sequence[Party], seed: int = SEED, table=None) -> dict:
 
 def link(records: Sequence[Party], register: Sequence[Party], *, floor_weight: float = -5.0,
          em: bool | None = None, seed: int = SEED, model: dict | None = None,
-         u_model: dict | None = None) -> Result:
+         u_model: dict | None = None, register_table=None) -> Result:
     """Candidate pairs (record, person) with a match weight of at least ``floor_weight``.
 
     ``model``: a model trained before (its JSON); otherwise u is trained on ``register`` and m from
     the priors, refined by EM when ``em`` (default: when there are :data:`EM_MIN_RECORDS` records).
     ``u_model``: the :attr:`Result.u_model` of an earlier call on the same register (u depends on
-    the register only, so the sources of one folder run train it once)."""
+    the register only, so the sources of one folder run train it once). ``register_table``: the
+    register as Arrow (:func:`register_arrow`), when an earlier call of the same run built it."""
     from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
     if not records or not register:
         return Result(model=model or {})
-    reg_table, feed_table = _arrow(register), _arrow(records)
+    reg_table = register_table if register_table is not None else _arrow(register)
+    feed_table = _arrow(records)
     if model:
         trained = json.loads(json.dumps(model))
     else:

@@ -327,9 +327,15 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
                 registers[source.county_id] = _register_parties(user, source.county_id)
             register = registers[source.county_id]
         u_key = f"{source.county_id}#u"  # the register's u model, trained once for the folder run
+        table = None
+        if registers is not None:  # the register as Arrow, built once for the folder run
+            table = registers.get(f"{source.county_id}#arrow")
+            if table is None:
+                table = registers[f"{source.county_id}#arrow"] = linkage.register_arrow(register)
         result = linkage.link([_record_party(r) for r in rest], register, em=em,
                               floor_weight=min(source.review_weight, source.auto_weight) - 10,
-                              u_model=registers.get(u_key) if registers is not None else None)
+                              u_model=registers.get(u_key) if registers is not None else None,
+                              register_table=table)
         if registers is not None and result.u_model is not None:
             registers[u_key] = result.u_model
     by_record = linkage.best(result.pairs)

@@ -73,6 +73,13 @@ def _swap(day: dt.date) -> dt.date | None:
     return None
 
 
+# The columns of the persons an event names that the files are written from (the rest is not read).
+_PERSON_COLUMNS = [f"{who}__{col}" for who in ("subject", "mother", "father", "spouse")
+                   for col in ("name", "id_number", "sex", "birth_date")] + [
+    "subject__mother", "subject__father", *(f"subject__{parent}__{col}" for parent in ("mother", "father")
+                                            for col in ("name", "id_number"))]
+
+
 def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates: dict | None = None,
              unregistered: list[dict] | None = None) -> dict:
     """Write the department files of ``county`` (6 digits) for ``year`` under ``out/<source code>/``
@@ -91,6 +98,7 @@ def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates
     events = list(Event.objects.filter(area__pk__startswith=county, event_date__year=year, is_current=True,
                                        flag_rejected=False).select_related("subject", "mother", "father", "spouse",
                                                                            "subject__mother", "subject__father")
+                  .only("kind", "event_date", "area", "subject", "mother", "father", "spouse", *_PERSON_COLUMNS)
                   .order_by("event_date", "pk"))
     files: dict[tuple[str, str], list[list[str]]] = {}
     truth: list[Truth] = []
