@@ -77,7 +77,8 @@ def test_serve_on_one_core_starts_two_workers_that_answer(tmp_path):
             workers, loop = children()
         assert len(workers) == 2
         # beside the workers, the loop that recomputes the changed cells every 300 s (`--recompute-every`)
-        assert len(loop) == 1 and loop[0].cmdline()[-3:] == ["recompute-dirty", "--every", "300"]
+        assert len(loop) == 1 and loop[0].cmdline()[-5:] == ["recompute-dirty", "--every", "300", "--parent",
+                                                             str(server.pid)]
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=60)
@@ -126,3 +127,24 @@ def test_concurrent_writers_on_sqlite_wait_instead_of_failing(tmp_path):
                          timeout=120).stdout.split()
     # every write landed once, and the hash chain of the audit log is unbroken by the interleaving
     assert out == ["160", "160", "True"]
+
+
+def test_the_recompute_loop_ends_with_its_server_even_when_the_server_is_killed(tmp_path):
+    env, port = _sqlite_env(tmp_path), _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "renkou", "serve", "--server", "waitress", "--port", str(port),
+                               "--recompute-every", "120"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        loop = []
+        for _ in range(300):
+            loop = [c for c in psutil.Process(server.pid).children() if "recompute-dirty" in c.cmdline()]
+            if loop:
+                break
+            time.sleep(0.2)
+        assert len(loop) == 1 and loop[0].cmdline()[-4:] == ["--every", "120", "--parent", str(server.pid)]
+        server.kill()  # kill -9: no `finally` runs in the server; the loop sees its parent gone
+        server.wait(timeout=30)
+        assert psutil.wait_procs(loop, timeout=10)[1] == []  # ended within seconds, not at its next round
+    finally:
+        if server.poll() is None:
+            server.kill()

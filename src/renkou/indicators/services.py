@@ -449,10 +449,17 @@ def recompute_dirty_every(seconds: float, *, rounds: int | None = None, alive: C
     """Run :func:`recompute_dirty` every ``seconds`` while ``alive()`` (``rounds`` times when given);
     returns the values stored in all. ``renkou serve`` runs this beside the web server, so stored values
     follow the register within a few minutes without anyone running a command. A round that fails is
-    logged and retried at the next round (a busy database, for one)."""
+    logged and retried at the next round (a busy database, for one). Between rounds ``alive()`` is asked
+    every second, so the loop ends within a second of its server (``sleep(seconds)``: the wait between
+    rounds, for tests)."""
     import time
 
-    sleep = sleep or time.sleep
+    def wait(span: float) -> None:
+        end = time.monotonic() + span
+        while alive() and (left := end - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+
+    sleep = sleep or wait
     total, done = 0, 0
     while alive() and (rounds is None or done < rounds):
         try:

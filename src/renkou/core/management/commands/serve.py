@@ -11,6 +11,8 @@ recompute-dirty --every N``, ended with the server (and ending by itself when th
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -48,10 +50,19 @@ class Command(BaseCommand):
         recompute = None
         if every > 0:
             recompute = subprocess.Popen([sys.executable, "-m", "renkou", "indicators", "recompute-dirty",
-                                          "--every", f"{every:g}"])
+                                          "--every", f"{every:g}", "--parent", str(os.getpid())])
+
+        def stop(signum, frame):  # SIGTERM ends the server like Ctrl+C, so that the loop is ended with it
+            raise SystemExit(0)
+
+        previous = signal.signal(signal.SIGTERM, stop) if recompute is not None else None
         try:
             self._serve(o)
+        except KeyboardInterrupt:
+            pass
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
             if recompute is not None:
                 recompute.terminate()
                 try:

@@ -48,6 +48,8 @@ class Command(BaseCommand):
                         help="keep running: recompute every SECONDS until stopped (or until the parent process "
                              "ends, when started by renkou serve)")
         rd.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
+        rd.add_argument("--parent", type=int, metavar="PID",
+                        help="with --every: stop when this process (the server that started it) ends")
         col = sub.add_parser("columnar", help="the columnar copy of the register the counts read: "
                                                "rebuild, status, sync (replay the change log), drop")
         col.add_argument("what", choices=("rebuild", "status", "sync", "drop"))
@@ -76,14 +78,19 @@ class Command(BaseCommand):
                 raise CommandError("--every must be a positive number of seconds")
             import os
 
-            parent = os.getppid()
+            # the server that started the loop names itself: read here, a parent gone during start-up would
+            # already have been replaced by the reaper
+            parent = o.get("parent") or os.getppid()
 
             def say(line):
                 self.stdout.write(line)
                 self.stdout.flush()
 
-            total = services.recompute_dirty_every(o["every"], rounds=o.get("rounds"),
-                                                   alive=lambda: os.getppid() == parent, log=say)
+            try:
+                total = services.recompute_dirty_every(o["every"], rounds=o.get("rounds"),
+                                                       alive=lambda: os.getppid() == parent, log=say)
+            except KeyboardInterrupt:  # Ctrl+C on the terminal of `renkou serve` reaches this process too
+                return
             self.stdout.write(json.dumps({"values": total}))
             return
         if action == "columnar":
