@@ -58,8 +58,6 @@ class Command(BaseCommand):
         previous = signal.signal(signal.SIGTERM, stop) if recompute is not None else None
         try:
             self._serve(o)
-        except KeyboardInterrupt:
-            pass
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
