@@ -140,9 +140,10 @@ def _county_jobs(ctx: DemoContext) -> list[tuple[str, str, object]]:
 
 
 def build_counties(ctx: DemoContext, progress) -> None:
-    """Generate the counties and load them into the register. With more than one county (the full
-    demo) a second process generates and prepares county n + 1 while this one writes county n:
-    the machine's second core does the pure half of the work."""
+    """Generate the counties and load them into the register. With more than two counties (the full
+    demo) a second process generates and prepares the largest (任丘, built last) while this one
+    generates and writes the others: the machine's second core does the largest pure part of the work,
+    and the register is written in the same order as without it (smallest first)."""
     import multiprocessing
     import queue as queues
 
@@ -153,18 +154,23 @@ def build_counties(ctx: DemoContext, progress) -> None:
     jobs = _county_jobs(ctx)
     load = _registry_loader()
     worker = None
+    remote: set[str] = set()
     if load is registry_loader.load_synthetic and len(jobs) > 2:
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection or thread
         results = spawn.Queue(maxsize=2)
+        largest = jobs[-1:]  # the counties are built smallest first
+        remote = {county for _name, county, _params in largest}
+        # the numbers this process's counties keep are not known to it: the loader stores a number
+        # already taken when the county comes without it (as a county prepared here would)
         worker = spawn.Process(target=demo_generate.generate_counties, name="renkou-demo-generate", daemon=True,
-                               args=(jobs, ctx.seed, registry_loader.taken_numbers(), results))
+                               args=(largest, ctx.seed, registry_loader.taken_numbers(), results))
         worker.start()
     try:
         for name, county, params in jobs:
             bar = progress(f"生成 {name} / generating {name}")
             bar(0, 1)
             prepared = None
-            if worker is not None:
+            if county in remote:
                 while True:
                     try:
                         code, result, prepared = results.get(timeout=5)

@@ -78,3 +78,29 @@ def test_dismiss_needs_a_note(officers, pair):
         services.dismiss_duplicate(user=officers["county"], candidate=cand, note="")
     services.dismiss_duplicate(user=officers["county"], candidate=cand, note="双胞胎，已核实")
     assert DuplicateCandidate.objects.get().status == "dismissed"
+
+
+def test_blocked_search_finds_exactly_the_pairs_of_comparing_every_pair():
+    """The blocks (and the skipped comparisons of two numbered records in a mother or area block)
+    lose no pair the rule accepts: the same pairs, scores and reasons as comparing all pairs."""
+    import itertools
+    import random
+
+    from renkou.registry.duplicates import Candidate, find_pairs, match
+
+    rng = random.Random(7)
+    names = ["张伟", "章伟", "单丽", "善丽", "曾强", "曾强", "李娜", "乐乐"]
+    base = dt.date(1990, 3, 1)
+    numbers = ["522523199003010013", "522523199003100013", "522523199030010013", "520122199003010024"]
+    records = []
+    for pk in range(1, 241):
+        n = rng.choice([None, None, "", "12345678901234", *numbers, f"5201221990030{rng.randrange(10**5):05d}"])
+        records.append(Candidate(pk, rng.choice(names), base + dt.timedelta(days=rng.randrange(20)),
+                                 rng.choice([1, 2, None]), rng.choice([None, 1, 2]), rng.choice(["", "A", "B"]), n))
+    brute = {(a.pk, b.pk): match(a, b) for a, b in itertools.combinations(records, 2) if match(a, b)[0] > 0}
+    found = {(a.pk, b.pk): (s, r) for a, b, s, r in find_pairs(records)}
+    assert found == brute and len(brute) > 50
+    # both kinds of pair are there: with and without an ID number on each side
+    by_pk = {r.pk: r for r in records}
+    assert any(by_pk[a].id_number and by_pk[b].id_number for a, b in found)
+    assert any(not by_pk[a].id_number or not by_pk[b].id_number for a, b in found)

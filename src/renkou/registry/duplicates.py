@@ -9,6 +9,7 @@ Exact ID-number duplicates are refused outright by the database, not queued here
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -138,12 +139,19 @@ def _blocks(r: Candidate) -> list[tuple]:
     return keys
 
 
+def _numbered(r: Candidate) -> bool:
+    return bool(r.id_number) and len(r.id_number) == 18
+
+
 def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, float, list[str]]]:
     """All probable duplicate pairs among ``records``.
 
     Blocking on same mother / same area / ID numbers a slip apart, sorted by birth date, so only
     records born within the window of each other in one block are compared; the name keys are
-    computed only for those few pairs.
+    computed only for those few pairs. Two records that both carry an 18-digit number can match only
+    when the numbers are equal or a slip apart, and then they share an ID-number block: the mother and
+    area blocks compare only the pairs with a record without one, so a village of thousands of
+    numbered people costs no comparison there.
     """
     blocks: dict[tuple, list[Candidate]] = {}
     for r in records:
@@ -151,21 +159,38 @@ def find_pairs(records: list[Candidate]) -> list[tuple[Candidate, Candidate, flo
             blocks.setdefault(k, []).append(r)
     seen: set[tuple[int, int]] = set()
     out = []
-    for members in blocks.values():
+
+    def compare(a: Candidate, b: Candidate) -> None:
+        pair = (min(a.pk, b.pk), max(a.pk, b.pk))
+        if pair in seen:
+            return
+        seen.add(pair)
+        score, reasons = match(a, b)
+        if score > 0:
+            out.append((a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons))
+
+    for key, members in blocks.items():
         if len(members) < 2:
             continue
         members.sort(key=lambda c: c.birth_date)
-        for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                if (b.birth_date - a.birth_date).days > BIRTH_WINDOW_DAYS:
-                    break
-                pair = (min(a.pk, b.pk), max(a.pk, b.pk))
-                if pair in seen:
+        days = [c.birth_date.toordinal() for c in members]
+        if key[0] in ("mother", "area"):
+            for i, a in enumerate(members):
+                if _numbered(a):
                     continue
-                seen.add(pair)
-                score, reasons = match(a, b)
-                if score > 0:
-                    out.append((a, b, score, reasons) if a.pk < b.pk else (b, a, score, reasons))
+                lo = bisect.bisect_left(days, days[i] - BIRTH_WINDOW_DAYS)
+                hi = bisect.bisect_right(days, days[i] + BIRTH_WINDOW_DAYS)
+                for j in range(lo, hi):
+                    if j != i:
+                        compare(a, members[j])
+            continue
+        n = len(members)
+        for i, a in enumerate(members):
+            last = days[i] + BIRTH_WINDOW_DAYS
+            j = i + 1
+            while j < n and days[j] <= last:  # no slice of the block's tail: blocks can be thousands long
+                compare(a, members[j])
+                j += 1
     return out
 
 

@@ -100,7 +100,16 @@ def _entries_by_code() -> dict[str, tuple[LocEntry, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1)
+def _entries_by_stem() -> dict[tuple[str, str], tuple[tuple[int, LocEntry], ...]]:
+    """(position in the table, entry) by (province, name without its last character)."""
+    out: dict[tuple[str, str], list[tuple[int, LocEntry]]] = {}
+    for i, e in enumerate(loc_entries()):
+        out.setdefault((e.code[:2], e.name[:-1]), []).append((i, e))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=65536)
 def address_code_valid_in(code: str, year: int) -> str:
     """The address code an ID number of a person born in ``year`` in county ``code`` carries.
 
@@ -114,8 +123,10 @@ def address_code_valid_in(code: str, year: int) -> str:
     if any(e.valid_in(year) for e in own):
         return code
     stems = {e.name[:-1] for e in own}  # 任丘县 → 任丘市: same place, new suffix
-    for e in loc_entries():
-        if e.name[:-1] in stems and e.code[:2] == code[:2] and e.valid_in(year):
+    by_stem = _entries_by_stem()
+    same_place = sorted(pe for stem in stems for pe in by_stem.get((code[:2], stem), ()))
+    for _i, e in same_place:
+        if e.valid_in(year):
             return e.code
     for fallback in (code[:4] + "00", code[:2] + "0000"):
         if any(e.valid_in(year) for e in by_code.get(fallback, ())):
