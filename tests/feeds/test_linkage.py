@@ -70,3 +70,25 @@ def test_a_near_match_waits_in_the_queue_with_its_candidates(tmp_path, officers,
     assert r.status == "queued", r.match_weight
     assert source.review_weight <= r.match_weight < source.auto_weight
     assert r.candidates.first().person == families["child"]
+
+
+def test_the_register_read_as_columns_is_the_table_of_its_parties(officers, families):
+    """The register's persons read straight into Arrow columns give the table that one Party per person
+    would: names and keys, an empty field as null, a sex other than 1 or 2 as null, the registered area
+    before the resident one and its township."""
+    from renkou.feeds import linkage, services
+    from renkou.registry.models import Person
+
+    Person.objects.filter(pk=families["girl"].pk).update(sex=0, pinyin_alt="", registered_area=None)
+    table = services._register_table(officers["county"], VILLAGE_A[:6])
+    rows = list(services._register_persons(officers["county"], VILLAGE_A[:6]).values_list(
+        "pk", "name", "pinyin_key", "pinyin_alt", "pinyin_initials", "sex", "birth_date", "resident_area_id",
+        "registered_area_id", "mother__pinyin_key", "father__pinyin_key").order_by("pk"))
+    parties = [linkage.Party(pk, name, key, alt, ini, sex, born, reg or res, mk, fk)
+               for pk, name, key, alt, ini, sex, born, res, reg, mk, fk in rows]
+    assert table.to_pylist() == [p.row() for p in parties] and table.num_rows == len(rows) >= 4
+    girl = next(r for r in table.to_pylist() if r["unique_id"] == families["girl"].pk)
+    home = families["girl"].resident_area_id
+    assert girl["sex"] is None and girl["name_alt"] == girl["name_key"] and girl["area"] == home
+    assert girl["township"] == home[:9]
+    assert services._register_table(officers["county"], "999999").num_rows == 0

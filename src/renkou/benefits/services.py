@@ -588,7 +588,7 @@ class _ReturnImport(pipeline.FileImport):
 
     def finish(self):
         batch = self.batch
-        Payment.objects.bulk_update(self.changed, ["state", "settled_on", "bank_reference", "failure_reason"])
+        pipeline.update_rows(self.changed, ["state", "settled_on", "bank_reference", "failure_reason"])
         paid: dict[int | None, int] = defaultdict(int)
         failed_total = 0
         for p in self.changed:

@@ -618,6 +618,27 @@ def drop_indexes(models, rows_coming: int, rows_there: int, factor: float = 10) 
     return saved
 
 
+def update_rows(objs: list, fields: list[str]) -> int:
+    """Write ``fields`` of the model instances ``objs`` with one ``UPDATE … WHERE pk`` statement run by
+    ``executemany``: what ``bulk_update`` does, without its ``CASE WHEN`` statements, which grow with
+    the rows (18,000 payments of a bank return: 20 s with ``bulk_update``, under a second here).
+    Signals do not run: the caller audits. Returns the rows written."""
+    from django.db import connection
+
+    if not objs:
+        return 0
+    meta = objs[0]._meta
+    cols = [meta.get_field(f) for f in fields]
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c.column)} = %s' for c in cols)} "
+           f"WHERE {qn(meta.pk.column)} = %s")
+    with connection.cursor() as cur:
+        for i in range(0, len(objs), BATCH):
+            cur.executemany(sql, [(*[c.get_db_prep_save(getattr(o, c.attname), connection) for c in cols], o.pk)
+                                  for o in objs[i:i + BATCH]])
+    return len(objs)
+
+
 def insert_rows(model, values: list[dict[str, Any]], pks: list[int] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> list[int]:
     """Insert new rows given as ``attname → value`` dicts (model defaults for the rest) with

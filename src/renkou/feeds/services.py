@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -220,12 +220,18 @@ def _register_persons(user, county: str):
     return qs.filter(in_area(county[:6])).exclude(record_state=Person.Record.MERGED)
 
 
-def _register_parties(user, county: str) -> list[linkage.Party]:
-    rows = _register_persons(user, county).values_list(
+def _register_table(user, county: str):
+    """The register's persons of the county (as the user may see them) as the linkage's Arrow table,
+    read with one query straight into columns (``linkage.register_table``)."""
+    qs = _register_persons(user, county).values_list(
         "pk", "name", "pinyin_key", "pinyin_alt", "pinyin_initials", "sex", "birth_date", "resident_area_id",
-        "registered_area_id", "mother__pinyin_key", "father__pinyin_key").order_by("pk").iterator(chunk_size=20000)
-    return [linkage.Party(pk, name, key, alt, ini, sex, born, reg or res, mk, fk)
-            for pk, name, key, alt, ini, sex, born, res, reg, mk, fk in rows]
+        "registered_area_id", "mother__pinyin_key", "father__pinyin_key").order_by("pk")
+    if qs.query.is_empty():
+        return linkage.register_table([])
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return linkage.register_table(cur.fetchall())
 
 
 def _record_party(r: FeedRecord) -> linkage.Party:
@@ -281,7 +287,7 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
     """Link the source's records not yet linked (of ``period``: ``2005`` or ``2005-03``). Reads
     everything first (Splink runs outside the transaction) and writes every outcome in one
     transaction: an interrupted run leaves the database as it was and can simply run again.
-    ``registers`` keeps the register's parties of each county read by an earlier call of the same
+    ``registers`` keeps the register's table of each county read by an earlier call of the same
     run (linking writes links and queue entries, never persons, so they stay what the register holds),
     and the u probabilities trained on it (``"county#u"``: they depend on the register only)."""
     ensure_manage(user, source)
@@ -321,21 +327,16 @@ def link_source(*, user, source: Source, period: str = "", em: bool | None = Non
     result = linkage.Result()
     if rest:
         if registers is None:
-            register = _register_parties(user, source.county_id)
-        else:
+            register = _register_table(user, source.county_id)
+        else:  # the register as Arrow, read once for the folder run
             if source.county_id not in registers:
-                registers[source.county_id] = _register_parties(user, source.county_id)
+                registers[source.county_id] = _register_table(user, source.county_id)
             register = registers[source.county_id]
         u_key = f"{source.county_id}#u"  # the register's u model, trained once for the folder run
-        table = None
-        if registers is not None:  # the register as Arrow, built once for the folder run
-            table = registers.get(f"{source.county_id}#arrow")
-            if table is None:
-                table = registers[f"{source.county_id}#arrow"] = linkage.register_arrow(register)
         result = linkage.link([_record_party(r) for r in rest], register, em=em,
                               floor_weight=min(source.review_weight, source.auto_weight) - 10,
                               u_model=registers.get(u_key) if registers is not None else None,
-                              register_table=table)
+                              register_table=register)
         if registers is not None and result.u_model is not None:
             registers[u_key] = result.u_model
     by_record = linkage.best(result.pairs)
