@@ -141,9 +141,10 @@ def _county_jobs(ctx: DemoContext) -> list[tuple[str, str, object]]:
 
 def build_counties(ctx: DemoContext, progress) -> None:
     """Generate the counties and load them into the register. With more than two counties (the full
-    demo) a second process generates and prepares the largest (任丘, built last) while this one
-    generates and writes the others: the machine's second core does the largest pure part of the work,
-    and the register is written in the same order as without it (smallest first)."""
+    demo) a second process generates the largest (任丘, built last) while this one generates and
+    writes the others, and searches its probable duplicates while this one writes it: the machine's
+    second core does the largest pure parts of the work, and the register is written in the same
+    order as without it (smallest first)."""
     import multiprocessing
     import queue as queues
 
@@ -160,38 +161,40 @@ def build_counties(ctx: DemoContext, progress) -> None:
         results = spawn.Queue(maxsize=2)
         largest = jobs[-1:]  # the counties are built smallest first
         remote = {county for _name, county, _params in largest}
-        # the numbers this process's counties keep are not known to it: the loader stores a number
-        # already taken when the county comes without it (as a county prepared here would)
+        # the second process searches the duplicates with the numbers as the register had them when it
+        # started; the loader stores a number taken since (by a county built here) without it
         worker = spawn.Process(target=demo_generate.generate_counties, name="renkou-demo-generate", daemon=True,
                                args=(largest, ctx.seed, registry_loader.taken_numbers(), results))
         worker.start()
+
+    def receive(kind: str, county: str):
+        while True:
+            try:
+                got, code, value = results.get(timeout=5)
+                break
+            except queues.Empty:
+                if not worker.is_alive():
+                    raise RuntimeError(f"the process generating the counties stopped (exit code "
+                                       f"{worker.exitcode})") from None
+        if got == "error":
+            raise RuntimeError(f"generating the counties failed:\n{value}")
+        assert (got, code) == (kind, county), (got, code, kind, county)
+        return value
+
     try:
         for name, county, params in jobs:
             bar = progress(f"生成 {name} / generating {name}")
             bar(0, 1)
-            prepared = None
-            if county in remote:
-                while True:
-                    try:
-                        code, result, prepared = results.get(timeout=5)
-                        break
-                    except queues.Empty:
-                        if not worker.is_alive():
-                            raise RuntimeError(f"the process generating the counties stopped (exit code "
-                                               f"{worker.exitcode})") from None
-                if code is None:
-                    raise RuntimeError(f"generating the counties failed:\n{result}")
-                assert code == county, (code, county)
-            else:
-                result = generate(params, ctx.seed)
+            result = receive("result", county) if county in remote else generate(params, ctx.seed)
             bar(1, 1)
             with transaction.atomic():
                 _save_area_tree(result.areas)
             ctx.results[county] = result
             if load is None:
                 ctx.notes.append("registry module not installed: persons were generated but not loaded")
-            elif prepared is not None:
-                load(result, progress=progress(f"载入 {name} / loading {name}"), prepared=prepared)
+            elif county in remote:
+                load(result, progress=progress(f"载入 {name} / loading {name}"),
+                     pairs=lambda county=county: receive("pairs", county))
             else:
                 load(result, progress=progress(f"载入 {name} / loading {name}"))
     finally:

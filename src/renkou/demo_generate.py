@@ -1,5 +1,5 @@
-"""The demo's second process: it generates the counties and prepares their load while the building
-process writes the previous county (``renkou.demo.build_counties``).
+"""The demo's second process: it generates the largest county and searches its probable duplicates
+while the building process builds the others (``renkou.demo.build_counties``).
 
 Imported by a freshly spawned interpreter before Django is set up, so nothing here imports Django at
 module level.
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 
 def generate_counties(jobs, seed: int, taken: set[str], out) -> None:
-    """Generate each county of ``jobs`` (preset name, county code, parameters) and prepare its load
-    (no database needed), putting ``(county, result, prepared)`` on ``out`` in order; an error is put
-    as ``(None, traceback text, None)`` for the building process to raise."""
+    """Generate each county of ``jobs`` (preset name, county code, parameters) and put
+    ``("result", county, result)`` on ``out`` as soon as it is generated, then search its probable
+    duplicates (no database needed) and put ``("pairs", county, pairs)``, in order: the building
+    process writes the county while its pairs are searched here. ``taken`` (the ID numbers of the
+    register) gains the numbers each county keeps, as ``loader.prepare`` does. An error is put as
+    ``("error", None, traceback text)`` for the building process to raise."""
     import traceback
 
     try:
@@ -23,6 +26,7 @@ def generate_counties(jobs, seed: int, taken: set[str], out) -> None:
 
         for _name, county, params in jobs:
             result = generate(params, seed)
-            out.put((county, result, loader.prepare(result, taken)))
+            out.put(("result", county, result))
+            out.put(("pairs", county, loader.prepare(result, taken).pairs))
     except BaseException:  # noqa: BLE001 — reported to the building process, which raises it
-        out.put((None, traceback.format_exc(), None))
+        out.put(("error", None, traceback.format_exc()))

@@ -44,20 +44,28 @@ def test_the_prepared_rows_are_what_the_loader_writes_by_itself(db, county):
 
 
 def test_a_county_generated_in_the_worker_function_loads_with_its_numbers_and_pairs(db):
+    """The worker puts the county as soon as it is generated, then its pairs; the loader writes the
+    rows and takes the pairs once they are written."""
     from renkou.demo_generate import generate_counties
 
     out: queue.Queue = queue.Queue()
     taken = {"999999199001010000"}
     generate_counties([("custom", "520122", params())], 11, taken, out)
-    code, result, prepared = out.get_nowait()
-    assert code == "520122"
+    kind, code, result = out.get_nowait()
+    assert (kind, code) == ("result", "520122")
+    kind, code, found = out.get_nowait()
+    assert (kind, code) == ("pairs", "520122") and found
     # the worker adds the numbers it kept to the set handed on to the next county
-    assert {n for n in prepared.ids if n} <= taken and "999999199001010000" in taken
-    loader.load_synthetic(result, prepared=prepared)
+    assert "999999199001010000" in taken and len(taken) > 1000
+    asked = []
+    loader.load_synthetic(result, pairs=lambda: asked.append(Person.objects.count()) or found)
+    assert asked == [len(result.persons["person_key"])]  # asked for once, after the persons were written
     p0 = Person.objects.order_by("id").values_list("id", flat=True).first()
     rows, pairs, flagged = written(p0)
-    assert [r[1] for r in rows] == prepared.ids
-    assert pairs == {(a, b) for a, b, _s, _r in prepared.pairs} | set(prepared.same_number)
+    expected = loader.prepare(result, set())
+    assert [r[1] for r in rows] == expected.ids
+    assert found == expected.pairs
+    assert pairs == {(a, b) for a, b, _s, _r in found} | set(expected.same_number)
 
 
 def test_an_error_in_the_worker_is_handed_to_the_building_process(db):
@@ -65,8 +73,8 @@ def test_an_error_in_the_worker_is_handed_to_the_building_process(db):
 
     out: queue.Queue = queue.Queue()
     generate_counties([("custom", "520122", "not parameters")], 11, set(), out)
-    code, text, prepared = out.get_nowait()
-    assert code is None and prepared is None and "Traceback" in text
+    kind, code, text = out.get_nowait()
+    assert kind == "error" and code is None and "Traceback" in text
 
 
 def test_a_reference_to_a_row_the_load_does_not_write_is_refused_and_nothing_is_written(db, county, monkeypatch):

@@ -70,7 +70,7 @@ def spread_states(ref: dt.date, seed: int):
 
 def build_agreements(county: str, ref: dt.date) -> dict[str, int]:
     """Landlords, employers and the agreements of the years :data:`YEARS` (one transaction)."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from renkou.core import audit
     from renkou.core.pipeline import insert_rows
@@ -138,14 +138,11 @@ def build_agreements(county: str, ref: dt.date) -> dict[str, int]:
         through = Agreement.migrants.through
         insert_rows(through, [{"agreement_id": a, "migrantrecord_id": m} for a, ms in zip(ids, covers, strict=True)
                               for m in ms])
-        # each inflow record names its landlord
-        from django.db.models import Case, IntegerField, Value, When  # noqa: F401
-
-        by_party = defaultdict(list)
-        for r in rows:
-            by_party[party_ids[landlord_of[r[0]]]].append(r[0])
-        for pid, records in by_party.items():
-            MigrantRecord.objects.filter(pk__in=records).update(party_id=pid)
+        # each inflow record names its landlord: one UPDATE statement, run for every record by executemany
+        qn, party_column = connection.ops.quote_name, MigrantRecord._meta.get_field("party").column
+        with connection.cursor() as cur:
+            cur.executemany(f"UPDATE {qn(MigrantRecord._meta.db_table)} SET {qn(party_column)} = %s WHERE id = %s",
+                            [(party_ids[landlord_of[r[0]]], r[0]) for r in rows])
         audit.record("build", object_type="migrants.Agreement", area_code=f"{county}000000",
                      detail={"parties": len(parties), "agreements": len(agreements)})
     return {"parties": len(parties), "agreements": len(agreements)}

@@ -103,9 +103,12 @@ def ensure_areas(nodes) -> int:
 
 
 def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None = None,
-                   find_duplicates: bool = True, prepared: Prepared | None = None) -> dict[str, int]:
+                   find_duplicates: bool = True, prepared: Prepared | None = None,
+                   pairs: Callable[[], list] | None = None) -> dict[str, int]:
     """Load households, persons, events and services of ``result``; returns the counts written.
-    ``prepared`` is :func:`prepare`'s result when it was computed beforehand (elsewhere)."""
+    ``prepared`` is :func:`prepare`'s result when it was computed beforehand (elsewhere). ``pairs``,
+    when given, returns the probable-duplicate pairs (``Prepared.pairs``) searched elsewhere while
+    this load writes the rows: it is called once they are written."""
     progress = progress or (lambda done, total: None)
     counts: dict[str, int] = {}
     if connection.vendor == "sqlite":
@@ -117,7 +120,7 @@ def load_synthetic(result: Any, *, progress: Callable[[int, int], None] | None =
     collecting = gc.isenabled()
     gc.disable()  # millions of long-lived rows: the cyclic collector would walk them again and again
     try:
-        return _load(result, progress, find_duplicates, counts, prepared)
+        return _load(result, progress, find_duplicates, counts, prepared, pairs)
     finally:
         if collecting:
             gc.enable()
@@ -251,8 +254,8 @@ def _check_references(table: str, columns: list[str], rows: list[tuple], ranges:
                                  f"{', '.join(sorted(unknown)[:5])}")
 
 
-def _load(result, progress, find_duplicates: bool, counts: dict[str, int], prepared: Prepared | None = None
-          ) -> dict[str, int]:
+def _load(result, progress, find_duplicates: bool, counts: dict[str, int], prepared: Prepared | None = None,
+          later_pairs: Callable[[], list] | None = None) -> dict[str, int]:
     with transaction.atomic():
         rebuild = _drop_indexes((Household, Person, Event, ServiceRecord), len(result.persons["person_key"]))
         paused = pause_insert_log([m._meta.db_table for m in (Person, Event, ServiceRecord)])
@@ -291,7 +294,7 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int], prepa
 
         # persons
         if prepared is None:
-            prepared = prepare(result, taken_numbers(), find_duplicates=find_duplicates)
+            prepared = prepare(result, taken_numbers(), find_duplicates=find_duplicates and later_pairs is None)
         else:  # prepared elsewhere: a number taken since (it cannot be here twice) is stored without it
             taken = taken_numbers(prepared.ids)
             if taken:
@@ -386,6 +389,8 @@ def _load(result, progress, find_duplicates: bool, counts: dict[str, int], prepa
         Finding.objects.bulk_create(findings, batch_size=BATCH)
         counts["flagged_check_digits"] = len(findings)
         pairs = [(a, b, 1.0, ["same_id_number"]) for a, b in same_number]
+        if find_duplicates and later_pairs is not None:
+            prepared.pairs = later_pairs()
         if find_duplicates and prepared.pairs is not None:
             pairs += [(p0 + a, p0 + b, s, r) for a, b, s, r in prepared.pairs]
         seen: set[tuple[int, int]] = set()
