@@ -348,9 +348,17 @@ def run(ctx: DemoContext, progress=None, *, main_url: str | None = None, sizes: 
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
-    node = _main_node(demo_counties)
-    token_here = _peer_account(code, county)
-    records = _records(county, reg)
+    # the second node's database is created while this process prepares its side
+    migrating = subprocess.Popen([sys.executable, "-m", "renkou", "migrate", "--no-input"], env=_env(home),
+                                 cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        node = _main_node(demo_counties)
+        token_here = _peer_account(code, county)
+        records = _records(county, reg)
+    finally:
+        _, err = migrating.communicate(timeout=600)
+    if migrating.returncode != 0:
+        raise RuntimeError(f"second node ({home}): migrate failed:\n{(err or '')[-3000:]}")
     persons = [r.person for r in records]
     audit.record_persons_shown("exchange.demo_node", [p.pk for p in persons], object_repr=f"→ {code}",
                                area_code=areacodes.full_code(county), detail={"to": code, "registered_in": reg})
@@ -358,7 +366,6 @@ def run(ctx: DemoContext, progress=None, *, main_url: str | None = None, sizes: 
     url = f"http://127.0.0.1:{port}"
     final_url = f"http://{_reachable(ctx.host)}:{ctx.port}"
     with contextlib.nullcontext(main_url) if main_url else main_server() as here_url:
-        _run(home, ["-m", "renkou", "migrate", "--no-input"])
         bar(1, 6)
         me = {"code": node.code, "name": node.name, "public_key": node.public_key, "token": token_here,
               "prefixes": demo_counties}

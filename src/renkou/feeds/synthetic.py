@@ -74,10 +74,42 @@ def _swap(day: dt.date) -> dt.date | None:
 
 
 # The columns of the persons an event names that the files are written from (the rest is not read).
-_PERSON_COLUMNS = [f"{who}__{col}" for who in ("subject", "mother", "father", "spouse")
-                   for col in ("name", "id_number", "sex", "birth_date")] + [
-    "subject__mother", "subject__father", *(f"subject__{parent}__{col}" for parent in ("mother", "father")
-                                            for col in ("name", "id_number"))]
+_FIELDS = ("id", "name", "id_number", "sex", "birth_date")
+# the event's subject, the subject's parents, the event's mother, father and spouse: read as values (no
+# model instance per person), in this order, _FIELDS of each
+_WHO = ("subject", "subject__mother", "subject__father", "mother", "father", "spouse")
+_EVENT_PERSON_COLUMNS = [f"{who}__{col}" for who in _WHO for col in _FIELDS]
+
+
+@dataclass
+class _PersonRow:
+    pk: int
+    name: str
+    id_number: str | None
+    sex: int | None
+    birth_date: dt.date | None
+    mother: _PersonRow | None = None
+    father: _PersonRow | None = None
+
+
+@dataclass
+class _EventRow:
+    kind: str
+    event_date: dt.date
+    area_id: str
+    subject: _PersonRow
+    mother: _PersonRow | None
+    father: _PersonRow | None
+    spouse: _PersonRow | None
+
+
+def _person(pk=None, name="", id_number=None, sex=None, birth_date=None, mother=None, father=None):
+    return None if pk is None else _PersonRow(pk, name, id_number, sex, birth_date, mother, father)
+
+
+def _split(values: list) -> list[tuple]:
+    n = len(_FIELDS)
+    return [tuple(values[i:i + n]) for i in range(0, len(values), n)]
 
 
 def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates: dict | None = None,
@@ -95,11 +127,12 @@ def generate(county: str, year: int, out: str | Path, *, seed: int = 2005, rates
     rates = {**RATES, **(rates or {})}
     rng = random.Random(seed)
     out = Path(out)
-    events = list(Event.objects.filter(area__pk__startswith=county, event_date__year=year, is_current=True,
-                                       flag_rejected=False).select_related("subject", "mother", "father", "spouse",
-                                                                           "subject__mother", "subject__father")
-                  .only("kind", "event_date", "area", "subject", "mother", "father", "spouse", *_PERSON_COLUMNS)
-                  .order_by("event_date", "pk"))
+    events = [_EventRow(kind, day, area, _person(*subject, _person(*sm), _person(*sf)), _person(*m), _person(*f),
+                        _person(*sp))
+              for kind, day, area, *values in Event.objects.filter(
+                  area__pk__startswith=county, event_date__year=year, is_current=True, flag_rejected=False)
+              .order_by("event_date", "pk").values_list("kind", "event_date", "area_id", *_EVENT_PERSON_COLUMNS)
+              for subject, sm, sf, m, f, sp in [_split(values)]]
     files: dict[tuple[str, str], list[list[str]]] = {}
     truth: list[Truth] = []
     seq = 0
