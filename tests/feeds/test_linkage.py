@@ -80,6 +80,8 @@ def test_the_register_read_as_columns_is_the_table_of_its_parties(officers, fami
     from renkou.registry.models import Person
 
     Person.objects.filter(pk=families["girl"].pk).update(sex=0, pinyin_alt="", registered_area=None)
+    # a parent not among the persons read (merged away here; or registered and living elsewhere)
+    Person.objects.filter(pk=families["mother2"].pk).update(record_state=Person.Record.MERGED)
     table = services._register_table(officers["county"], VILLAGE_A[:6])
     rows = list(services._register_persons(officers["county"], VILLAGE_A[:6]).values_list(
         "pk", "name", "pinyin_key", "pinyin_alt", "pinyin_initials", "sex", "birth_date", "resident_area_id",
@@ -91,4 +93,6 @@ def test_the_register_read_as_columns_is_the_table_of_its_parties(officers, fami
     home = families["girl"].resident_area_id
     assert girl["sex"] is None and girl["name_alt"] == girl["name_key"] and girl["area"] == home
     assert girl["township"] == home[:9]
+    assert girl["mother_key"] == families["mother2"].pinyin_key and girl["mother_key"]
+    assert families["mother2"].pk not in {r["unique_id"] for r in table.to_pylist()}
     assert services._register_table(officers["county"], "999999").num_rows == 0
