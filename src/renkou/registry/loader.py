@@ -133,7 +133,7 @@ class Prepared:
     """What loading a county computes without the database, indexed by the person's row (0, 1, …):
     the ID numbers kept and their states, rows that repeat a number loaded before them, legacy check
     characters, the name keys and the probable-duplicate pairs. ``prepare`` can run in another
-    process (the demo generates and prepares the next county while this one is written)."""
+    process (the demo's second process searches the largest county's pairs while it is written)."""
 
     ids: list[str | None]
     states: list[str]
